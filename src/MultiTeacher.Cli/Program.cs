@@ -1,0 +1,2 @@
+using MultiTeacher.Cli;
+return CliApp.Run(args);
