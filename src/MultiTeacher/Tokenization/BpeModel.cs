@@ -21,6 +21,7 @@ internal sealed class BpeModel
     private readonly bool _byteLevel, _ignoreMerges, _byteFallback, _fuseUnk;
     private readonly int _unkId;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private int _cacheCount;   // ConcurrentDictionary.Count takes every lock; too slow per miss
     private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
 
     public BpeModel(TokenizerDefinition def)
@@ -34,7 +35,7 @@ internal sealed class BpeModel
         _fuseUnk = def.FuseUnk;
         _unkId = def.UnkToken is { } unk && _vocab.TryGetValue(unk, out var u) ? u : -1;
 
-        _merges = new Dictionary<long, (int, int)>(def.Merges.Count);
+        _merges = new Dictionary<long, (int, int)>(def.Merges.Count, PairComparer.Instance);
         for (var rank = 0; rank < def.Merges.Count; rank++)
         {
             var (left, right) = def.Merges[rank];
@@ -56,6 +57,14 @@ internal sealed class BpeModel
 
     private static long Key(int a, int b) => ((long)a << 32) | (uint)b;
 
+    // long.GetHashCode is hi ^ lo, so every pair (a, b) with equal a ^ b would share a bucket.
+    private sealed class PairComparer : IEqualityComparer<long>
+    {
+        public static readonly PairComparer Instance = new();
+        public bool Equals(long x, long y) => x == y;
+        public int GetHashCode(long key) => (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 32);
+    }
+
     /// <summary>Appends the ids of one pre-token.</summary>
     public void Tokenize(ReadOnlySpan<char> word, List<int> output)
     {
@@ -67,7 +76,11 @@ internal sealed class BpeModel
         var ids = TokenizeUncached(word);
         if (word.Length <= MaxCachedWordLength)
         {
-            if (_cache.Count >= CacheLimit) _cache.Clear();
+            if (Interlocked.Increment(ref _cacheCount) > CacheLimit)
+            {
+                _cache.Clear();
+                Interlocked.Exchange(ref _cacheCount, 0);
+            }
             _cacheBySpan.TryAdd(word, ids);
         }
         output.AddRange(ids);
@@ -135,20 +148,36 @@ internal sealed class BpeModel
     /// <summary>Applies merges in rank order, leftmost first among equal ranks.</summary>
     private void Merge(List<int> symbols)
     {
-        if (symbols.Count > 64) { MergeWithHeap(symbols); return; }
-        while (symbols.Count > 1)
+        var n = symbols.Count;
+        if (n > 256) { MergeWithHeap(symbols); return; }
+        // Rank and result of each adjacent pair, kept in step with the symbols, so a merge costs two
+        // lookups (its new neighbours) plus a scan of a small int array.
+        Span<int> ids = stackalloc int[n];
+        Span<int> ranks = stackalloc int[n];
+        Span<int> merged = stackalloc int[n];
+        for (var i = 0; i < n; i++) ids[i] = symbols[i];
+        for (var i = 0; i + 1 < n; i++) (ranks[i], merged[i]) = Lookup(ids[i], ids[i + 1]);
+        while (n > 1)
         {
-            var bestRank = int.MaxValue;
-            var bestPos = -1;
-            var bestId = 0;
-            for (var i = 0; i + 1 < symbols.Count; i++)
-                if (_merges.TryGetValue(Key(symbols[i], symbols[i + 1]), out var m) && m.Rank < bestRank)
-                    (bestRank, bestPos, bestId) = (m.Rank, i, m.Id);
-            if (bestPos < 0) return;
-            symbols[bestPos] = bestId;
-            symbols.RemoveAt(bestPos + 1);
+            var best = 0;
+            for (var i = 1; i + 1 < n; i++) if (ranks[i] < ranks[best]) best = i;
+            if (ranks[best] == int.MaxValue) break;
+            ids[best] = merged[best];
+            var tail = n - best - 2;   // symbols after the absorbed right-hand one
+            ids.Slice(best + 2, tail).CopyTo(ids[(best + 1)..]);
+            ranks.Slice(best + 2, tail).CopyTo(ranks[(best + 1)..]);
+            merged.Slice(best + 2, tail).CopyTo(merged[(best + 1)..]);
+            n--;
+            if (best > 0) (ranks[best - 1], merged[best - 1]) = Lookup(ids[best - 1], ids[best]);
+            if (best + 1 < n) (ranks[best], merged[best]) = Lookup(ids[best], ids[best + 1]);
+            else ranks[best] = int.MaxValue;
         }
+        symbols.Clear();
+        for (var i = 0; i < n; i++) symbols.Add(ids[i]);
     }
+
+    private (int Rank, int Id) Lookup(int a, int b) =>
+        _merges.TryGetValue(Key(a, b), out var m) ? m : (int.MaxValue, -1);
 
     // Long words (SentencePiece text without safe split points): O(n log n) with a linked list.
     private void MergeWithHeap(List<int> symbols)

@@ -1,0 +1,27 @@
+using MultiTeacher.Assets;
+using MultiTeacher.Benchmarks;
+
+// Runs the named benchmarks (default: all) and rewrites their sections of docs/benchmarks.md.
+//   dotnet run --project benchmarks/MultiTeacher.Benchmarks -c Release -- [tokenize ...] [--no-write]
+var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
+{
+    ["tokenize"] = TokenizeBenchmark.Run,
+};
+var write = !args.Contains("--no-write");
+var names = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("all").ToList();
+if (names is ["all"]) names = [.. benchmarks.Keys];
+var unknown = names.Where(n => !benchmarks.ContainsKey(n)).ToList();
+if (unknown.Count > 0)
+{
+    Console.Error.WriteLine($"unknown benchmark(s): {string.Join(", ", unknown)}; known: {string.Join(", ", benchmarks.Keys)}");
+    return 2;
+}
+
+var store = AssetStore.Default();
+foreach (var name in names)
+{
+    var section = benchmarks[name](store);
+    Console.WriteLine(section.Markdown);
+    if (write) BenchmarkReport.Update(Path.Combine(BenchmarkReport.RepoRoot(), "docs", "benchmarks.md"), name, section);
+}
+return 0;
