@@ -24,6 +24,7 @@ public static class CliApp
         {
             AssetsCommand.Create(io),
             TokenizeCommand.Create(io),
+            AlignCommand.Create(io),
             DemoCommand.Create(io),
         };
         var parsed = root.Parse(args);

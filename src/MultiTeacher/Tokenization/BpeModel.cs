@@ -88,31 +88,50 @@ internal sealed class BpeModel
 
     private int[] TokenizeUncached(ReadOnlySpan<char> word)
     {
-        var symbols = new List<int>(word.Length + 4);
-        if (_byteLevel)
-        {
-            var byteCount = Encoding.UTF8.GetByteCount(word);
-            var bytes = ArrayPool<byte>.Shared.Rent(byteCount);
-            var mapped = ArrayPool<char>.Shared.Rent(byteCount);
-            try
-            {
-                Encoding.UTF8.GetBytes(word, bytes);
-                for (var i = 0; i < byteCount; i++) mapped[i] = ByteLevelAlphabet.ByteToChar[bytes[i]];
-                if (_ignoreMerges && _vocabBySpan.TryGetValue(mapped.AsSpan(0, byteCount), out var whole))
-                    return [whole];
-                for (var i = 0; i < byteCount; i++) symbols.Add(_byteIds[bytes[i]]);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(bytes);
-                ArrayPool<char>.Shared.Return(mapped);
-            }
-        }
-        else
+        if (!_byteLevel)
         {
             if (_ignoreMerges && _vocabBySpan.TryGetValue(word, out var whole)) return [whole];
+            var symbols = new List<int>(word.Length + 4);
             InitialCharSymbols(word, symbols);
+            Merge(symbols);
+            return [.. symbols];
         }
+        var byteCount = Encoding.UTF8.GetByteCount(word);
+        var bytes = ArrayPool<byte>.Shared.Rent(byteCount);
+        try
+        {
+            Encoding.UTF8.GetBytes(word, bytes);
+            return TokenizeByteLevel(bytes.AsSpan(0, byteCount));
+        }
+        finally { ArrayPool<byte>.Shared.Return(bytes); }
+    }
+
+    /// <summary>
+    /// Ids for raw bytes that need not be valid UTF-8 (e.g. part of a character): byte-level BPE
+    /// over the bytes as one pre-token, or byte-fallback tokens for SentencePiece vocabularies.
+    /// </summary>
+    public int[] TokenizeRawBytes(ReadOnlySpan<byte> bytes)
+    {
+        if (_byteLevel) return TokenizeByteLevel(bytes);
+        var ids = new int[bytes.Length];
+        for (var i = 0; i < bytes.Length; i++)
+            ids[i] = _byteIds[bytes[i]] >= 0 ? _byteIds[bytes[i]]
+                : _unkId >= 0 ? _unkId : throw new InvalidOperationException($"byte 0x{bytes[i]:X2} has no token and the vocabulary has no unk");
+        return ids;
+    }
+
+    private int[] TokenizeByteLevel(ReadOnlySpan<byte> bytes)
+    {
+        var mapped = ArrayPool<char>.Shared.Rent(bytes.Length);
+        try
+        {
+            for (var i = 0; i < bytes.Length; i++) mapped[i] = ByteLevelAlphabet.ByteToChar[bytes[i]];
+            if (_ignoreMerges && _vocabBySpan.TryGetValue(mapped.AsSpan(0, bytes.Length), out var whole))
+                return [whole];
+        }
+        finally { ArrayPool<char>.Shared.Return(mapped); }
+        var symbols = new List<int>(bytes.Length);
+        foreach (var b in bytes) symbols.Add(_byteIds[b]);
         Merge(symbols);
         return [.. symbols];
     }

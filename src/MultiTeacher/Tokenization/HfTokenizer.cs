@@ -122,13 +122,46 @@ public sealed class HfTokenizer : Tokenizer
     /// <summary>Encodes with char and byte offsets into <paramref name="text"/>.</summary>
     public TokenEncoding Encode(string text, bool addSpecialTokens = true) => Run(text, addSpecialTokens, withOffsets: true);
 
-    private TokenEncoding Run(string text, bool addSpecialTokens, bool withOffsets)
+    /// <summary>
+    /// Ids the tokenizer writes for these bytes in the middle of a text: no dummy prefix, no
+    /// template, added tokens not matched. Bytes that are not valid UTF-8 (part of a character)
+    /// go through byte-level BPE or byte fallback.
+    /// </summary>
+    public int[] EncodeBytesMidText(ReadOnlySpan<byte> bytes)
+    {
+        var ids = new List<int>();
+        while (!bytes.IsEmpty)
+        {
+            var valid = ValidUtf8Prefix(bytes);
+            if (valid > 0)
+            {
+                ids.AddRange(Run(Encoding.UTF8.GetString(bytes[..valid]), addSpecialTokens: false, withOffsets: false, midText: true).Ids);
+                bytes = bytes[valid..];
+                continue;
+            }
+            var invalid = 1;
+            while (invalid < bytes.Length && ValidUtf8Prefix(bytes[invalid..]) == 0) invalid++;
+            ids.AddRange(_model.TokenizeRawBytes(bytes[..invalid]));
+            bytes = bytes[invalid..];
+        }
+        return [.. ids];
+    }
+
+    private static int ValidUtf8Prefix(ReadOnlySpan<byte> bytes)
+    {
+        var n = 0;
+        while (n < bytes.Length && Rune.DecodeFromUtf8(bytes[n..], out _, out var used) == OperationStatus.Done) n += used;
+        return n;
+    }
+
+    private TokenEncoding Run(string text, bool addSpecialTokens, bool withOffsets, bool midText = false)
     {
         var ids = new List<int>(text.Length / 3 + 4);
         var offsets = withOffsets ? new OffsetBuilder(text) : null;
         var segments = new List<(int Start, int End, int Id)>();
         var spans = new List<(int Start, int Length)>();
-        _added.Split(text, segments);
+        if (midText) segments.Add((0, text.Length, -1));
+        else _added.Split(text, segments);
         foreach (var (start, end, addedId) in segments)
         {
             if (addedId >= 0)
@@ -137,7 +170,7 @@ public sealed class HfTokenizer : Tokenizer
                 offsets?.AddWhole(start, end);
                 continue;
             }
-            var normalized = Normalize(text.Substring(start, end - start), withOffsets);
+            var normalized = Normalize(text.Substring(start, end - start), withOffsets, midText);
             spans.Clear();
             _preTokenizer.Split(normalized.Text, spans);
             foreach (var (s, len) in spans)
@@ -151,14 +184,14 @@ public sealed class HfTokenizer : Tokenizer
         return offsets is null ? new TokenEncoding([.. ids], [], []) : offsets.Build([.. ids]);
     }
 
-    private NormalizedText Normalize(string text, bool track)
+    private NormalizedText Normalize(string text, bool track, bool midText)
     {
         var n = new NormalizedText(text, track);
         foreach (var step in _def.Normalizers)
             switch (step)
             {
                 case NormalizerStep.Unicode u: n.UnicodeNormalize(u.Form); break;
-                case NormalizerStep.Prepend p: n.Prepend(p.Prefix); break;
+                case NormalizerStep.Prepend p: if (!midText) n.Prepend(p.Prefix); break;
                 case NormalizerStep.Replace r: n.Replace(r.Pattern, r.Content); break;
             }
         return n;

@@ -83,17 +83,27 @@ internal sealed class OffsetBuilder
     private bool SameChar(NormalizedText n, int segmentStart, int k) =>
         n.OrigEnd![k] - n.OrigStart![k] == 1 && _text[segmentStart + n.OrigStart[k]] == n.Text[k];
 
-    /// <summary>Reorders spans like the post-processor reorders ids; template tokens get empty spans.</summary>
+    /// <summary>
+    /// Reorders spans like the post-processor reorders ids. Template tokens get empty spans: at the
+    /// start of the text before it (BOS), at its end after it (EOS).
+    /// </summary>
     public void ApplyTemplate(List<int[]?> template)
     {
         var chars = _chars.ToArray();
         var bytes = _bytes.ToArray();
         _chars.Clear();
         _bytes.Clear();
+        var (charPos, bytePos) = (0, 0);
         foreach (var item in template)
         {
-            if (item is null) { _chars.AddRange(chars); _bytes.AddRange(bytes); continue; }
-            for (var k = 0; k < item.Length; k++) { _chars.Add((0, 0)); _bytes.Add((0, 0)); }
+            if (item is null)
+            {
+                _chars.AddRange(chars);
+                _bytes.AddRange(bytes);
+                (charPos, bytePos) = (_text.Length, _byteOf[_text.Length]);
+                continue;
+            }
+            for (var k = 0; k < item.Length; k++) { _chars.Add((charPos, charPos)); _bytes.Add((bytePos, bytePos)); }
         }
     }
 

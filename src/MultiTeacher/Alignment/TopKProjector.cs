@@ -1,0 +1,78 @@
+using System.Numerics.Tensors;
+
+namespace MultiTeacher.Alignment;
+
+/// <summary>What to do with the probability mass outside a teacher's top-k.</summary>
+public enum TailTreatment
+{
+    /// <summary>Drop it and rescale the top-k to sum to one.</summary>
+    Renormalize,
+    /// <summary>Keep it as its own bucket, spread evenly over the student tokens outside the support when a full distribution is needed.</summary>
+    Bucket,
+}
+
+/// <summary>Top-k next-token distributions of one teacher, row-major: R rows of k (teacher id, log-prob), plus each row's mass outside the top-k.</summary>
+public sealed record TopKRows(int Rows, int K, int[] Ids, float[] LogProbs, float[] TailMass)
+{
+    public static TopKRows Create(int rows, int k) => new(rows, k, new int[rows * k], new float[rows * k], new float[rows]);
+}
+
+/// <summary>
+/// Top-k rows carried into the student vocabulary: student ids (duplicates allowed: several teacher
+/// tokens may land on one student token, and densifying adds them up), probabilities, and tail mass.
+/// Each row's probabilities plus its tail sum to one.
+/// </summary>
+public sealed record ProjectedRows(int Rows, int K, int StudentVocabSize, int[] Ids, float[] Probs, float[] Tail)
+{
+    /// <summary>Writes row r as a full distribution over the student vocabulary.</summary>
+    public void Densify(int row, Span<float> destination)
+    {
+        if (destination.Length != StudentVocabSize) throw new ArgumentException("destination must span the student vocabulary");
+        destination.Clear();
+        var ids = Ids.AsSpan(row * K, K);
+        var probs = Probs.AsSpan(row * K, K);
+        for (var i = 0; i < K; i++) destination[ids[i]] += probs[i];
+        var tail = Tail[row];
+        if (tail <= 0) return;
+        var outside = 0;
+        foreach (var p in destination) if (p == 0) outside++;
+        if (outside == 0) { TensorPrimitives.Multiply(destination, 1f / (1f - tail), destination); return; }   // support is everything
+        var share = tail / outside;
+        for (var v = 0; v < destination.Length; v++) if (destination[v] == 0) destination[v] = share;
+    }
+}
+
+/// <summary>Projects batches of teacher top-k rows through a <see cref="VocabularyProjection"/>.</summary>
+public static class TopKProjector
+{
+    public static ProjectedRows Project(TopKRows rows, VocabularyProjection projection, TailTreatment treatment)
+    {
+        var n = rows.Rows * rows.K;
+        var ids = new int[n];
+        var probs = new float[n];
+        var tail = new float[rows.Rows];
+        TensorPrimitives.Exp(rows.LogProbs, probs);
+        var map = projection.Map;
+        var k = rows.K;
+        Parallel.For(0, (rows.Rows + 255) / 256, block =>
+        {
+            var end = Math.Min(rows.Rows, (block + 1) * 256);
+            for (var r = block * 256; r < end; r++)
+            {
+                var lost = 0f;
+                for (var i = r * k; i < (r + 1) * k; i++)
+                {
+                    var target = map[rows.Ids[i]];
+                    if (target < 0) { lost += probs[i]; probs[i] = 0; target = 0; }
+                    ids[i] = target;
+                }
+                var row = probs.AsSpan(r * k, k);
+                if (treatment == TailTreatment.Bucket) { tail[r] = rows.TailMass[r] + lost; continue; }
+                var kept = TensorPrimitives.Sum(row);
+                if (kept > 0) TensorPrimitives.Divide(row, kept, row);
+                else tail[r] = 1f;   // nothing of the row reached the student: only a uniform guess remains
+            }
+        });
+        return new ProjectedRows(rows.Rows, k, projection.StudentVocabSize, ids, probs, tail);
+    }
+}
