@@ -45,7 +45,7 @@ public static class SequenceAligner
         if (n == 0) return new SequenceAlignment(positions, reasons);
         reasons[n - 1] = UnalignedReason.EndOfSequence;
 
-        var t = 1;   // teacher token index being compared (predicted by teacher position t - 1)
+        var t = 0;   // teacher token compared; it is predicted by teacher position t - 1 (none for t = 0)
         for (var j = 0; j + 1 < n; j++)
         {
             var next = j + 1;
@@ -64,7 +64,7 @@ public static class SequenceAligner
             // ends after `start` either starts there (aligned) or straddles it (inside a token).
             while (t < teacher.Count && (IsEmptyOrSpecial(teacher, teacherTokenizer, t) || teacher.ByteOffsets[t].End <= start)) t++;
             var teacherStart = t < teacher.Count ? teacher.ByteOffsets[t].Start : int.MaxValue;
-            if (teacherStart == start) positions[j] = t - 1;
+            if (teacherStart == start && t > 0) positions[j] = t - 1;
             else reasons[j] = teacherStart < start ? UnalignedReason.InsideTeacherToken : UnalignedReason.NoTeacherContext;
         }
         return new SequenceAlignment(positions, reasons);

@@ -1,0 +1,88 @@
+using MultiTeacher.Alignment;
+
+namespace MultiTeacher.Tests.Alignment;
+
+public class TopKProjectorTests
+{
+    public static TheoryData<ProjectionMethod, TailTreatment> Settings()
+    {
+        var data = new TheoryData<ProjectionMethod, TailTreatment>();
+        foreach (var m in new[] { ProjectionMethod.Exact, ProjectionMethod.FirstToken })
+            foreach (var t in Enum.GetValues<TailTreatment>())
+                data.Add(m, t);
+        return data;
+    }
+
+    /// <summary>Random teacher distributions over the full vocabulary, cut to their top-k plus tail mass.</summary>
+    private static TopKRows RandomTopK(int vocab, int rows, int k, int seed)
+    {
+        var rng = new Random(seed);
+        var result = TopKRows.Create(rows, k);
+        var logits = new double[vocab];
+        for (var r = 0; r < rows; r++)
+        {
+            var sharpness = 1 + rng.NextDouble() * 6;
+            for (var v = 0; v < vocab; v++) logits[v] = sharpness * (rng.NextDouble() * rng.NextDouble() * 4);
+            var max = logits.Max();
+            var z = logits.Sum(l => Math.Exp(l - max));
+            var top = Enumerable.Range(0, vocab).OrderByDescending(v => logits[v]).Take(k).ToArray();
+            double kept = 0;
+            for (var i = 0; i < k; i++)
+            {
+                var logProb = logits[top[i]] - max - Math.Log(z);
+                result.Ids[r * k + i] = top[i];
+                result.LogProbs[r * k + i] = (float)logProb;
+                kept += Math.Exp(logProb);
+            }
+            result.TailMass[r] = (float)Math.Max(0, 1 - kept);
+        }
+        return result;
+    }
+
+    [Theory, MemberData(nameof(Settings))]
+    public void Projection_PreservesProbabilityMass_ForRandomTeacherDistributions(ProjectionMethod method, TailTreatment tail)
+    {
+        var teacher = TestAssets.Tokenizer("qwen3");
+        var student = TestAssets.Tokenizer("mistral-7b-v0.1");
+        var projection = ProjectionCache.Default().GetOrBuild(teacher, student, method).Projection;
+        var rows = RandomTopK(teacher.VocabSize, rows: 24, k: 64, seed: (int)method * 10 + (int)tail);
+        var projected = TopKProjector.Project(rows, projection, tail);
+        var dense = new float[student.VocabSize];
+        for (var r = 0; r < rows.Rows; r++)
+        {
+            var mass = projected.Probs.AsSpan(r * 64, 64).ToArray().Sum() + projected.Tail[r];
+            Assert.Equal(1.0, mass, 4);
+            projected.Densify(r, dense);
+            Assert.Equal(1.0, dense.Sum(), 3);
+            Assert.All(dense, p => Assert.True(p >= 0));
+            if (tail == TailTreatment.Renormalize && projected.Tail[r] == 0) Assert.Equal(1.0, projected.Probs.AsSpan(r * 64, 64).ToArray().Sum(), 4);
+        }
+    }
+
+    [Fact]
+    public void Projection_WithTheSameTokenizer_KeepsEveryRowAsItWas()
+    {
+        var tok = TestAssets.Tokenizer("llama3");
+        var projection = VocabularyProjection.Build(tok, tok, ProjectionMethod.FirstToken);
+        var rows = RandomTopK(tok.VocabSize, rows: 8, k: 16, seed: 3);
+        var projected = TopKProjector.Project(rows, projection, TailTreatment.Bucket);
+        Assert.Equal(rows.Ids, projected.Ids);
+        for (var i = 0; i < rows.Ids.Length; i++) Assert.Equal(Math.Exp(rows.LogProbs[i]), projected.Probs[i], 5);
+        Assert.Equal(rows.TailMass, projected.Tail);
+    }
+
+    [Fact]
+    public void Exact_SendsUnmatchedTeacherMassToTheTail()
+    {
+        var teacher = TestAssets.Tokenizer("llama3");
+        var student = TestAssets.Tokenizer("mistral-7b-v0.1");
+        var projection = ProjectionCache.Default().GetOrBuild(teacher, student, ProjectionMethod.Exact).Projection;
+        var unmatched = Enumerable.Range(0, teacher.VocabSize).First(id => projection.Map[id] == VocabularyProjection.Tail && !teacher.IsSpecial(id));
+        var matched = Enumerable.Range(0, teacher.VocabSize).First(id => projection.IsExact[id] && !teacher.IsSpecial(id));
+        var rows = new TopKRows(1, 2, [unmatched, matched], [MathF.Log(0.3f), MathF.Log(0.5f)], [0.2f]);
+        var projected = TopKProjector.Project(rows, projection, TailTreatment.Bucket);
+        Assert.Equal(0.5f, projected.Tail[0], 5);
+        Assert.Equal(0.5f, projected.Probs[1], 5);
+        Assert.Equal(projection.Map[matched], projected.Ids[1]);
+    }
+}
