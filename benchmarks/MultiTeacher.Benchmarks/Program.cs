@@ -6,6 +6,7 @@ using MultiTeacher.Benchmarks;
 var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
 {
     ["tokenize"] = TokenizeBenchmark.Run,
+    ["alignment"] = AlignmentBenchmark.Run,
 };
 var write = !args.Contains("--no-write");
 var names = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("all").ToList();

@@ -12,7 +12,7 @@ namespace MultiTeacher.Benchmarks;
 /// </summary>
 public static class TokenizeBenchmark
 {
-    private static readonly string[] Families = ["llama3", "mistral-7b-v0.1", "qwen3"];
+    private static readonly IReadOnlyList<string> Families = AssetManifest.TokenizerFamilies();
 
     public static BenchmarkSection Run(AssetStore store)
     {
@@ -46,7 +46,7 @@ public static class TokenizeBenchmark
         finally { File.Delete(linesFile); }
     }
 
-    private static string[] LoadLines(string dir) =>
+    public static string[] LoadLines(string dir) =>
         Directory.GetFiles(dir, "*.json").Order(StringComparer.Ordinal)
             .SelectMany(f => JsonSerializer.Deserialize<string[]>(File.ReadAllText(f))!)
             .Select(s => s.Replace('\n', ' '))

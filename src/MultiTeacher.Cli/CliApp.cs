@@ -9,6 +9,18 @@ namespace MultiTeacher.Cli;
 public sealed record CliIO(TextReader In, TextWriter Out, TextWriter Error)
 {
     public static CliIO Console => new(System.Console.In, System.Console.Out, System.Console.Error);
+
+    /// <summary>A Spectre console on Out for tables: plain text, wide enough for numbers not to wrap.</summary>
+    public Spectre.Console.IAnsiConsole Tables()
+    {
+        var console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+        {
+            Out = new Spectre.Console.AnsiConsoleOutput(Out),
+            Ansi = Spectre.Console.AnsiSupport.No,
+        });
+        console.Profile.Width = 120;
+        return console;
+    }
 }
 
 /// <summary>The `mt` command tree and its exit-code contract: 0 ok, 1 failure, 2 bad input.</summary>

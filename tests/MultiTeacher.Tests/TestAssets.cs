@@ -7,7 +7,7 @@ namespace MultiTeacher.Tests;
 /// <summary>Access to the pinned assets that scripts/bootstrap.sh fetched, shared across tests.</summary>
 public static class TestAssets
 {
-    public static readonly string[] Families = ["llama3", "mistral-7b-v0.1", "qwen3"];
+    public static readonly IReadOnlyList<string> Families = AssetManifest.TokenizerFamilies();
 
     private static readonly ConcurrentDictionary<string, HfTokenizer> Tokenizers = new();
 
@@ -22,4 +22,16 @@ public static class TestAssets
         Path.Combine([AppContext.BaseDirectory, "Fixtures", .. parts]);
 
     public static TheoryData<string> FamilyData() => [.. Families];
+}
+
+/// <summary>A fresh directory under /tmp, removed with everything in it when the test ends.</summary>
+public abstract class TempDirectoryTest : IDisposable
+{
+    protected string TempDir { get; } = Directory.CreateTempSubdirectory("mt-test-").FullName;
+
+    public void Dispose()
+    {
+        Directory.Delete(TempDir, recursive: true);
+        GC.SuppressFinalize(this);
+    }
 }

@@ -47,8 +47,7 @@ public static class AlignCommand
 
     private static void Print(CliIO io, AlignmentReport r, double seconds, bool built, bool withText)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(io.Out), Ansi = AnsiSupport.No });
-        console.Profile.Width = 120;
+        var console = io.Tables();
         var table = new Table().Title($"{r.Teacher} → {r.Student} ({r.Method})").AddColumns("measure", "value");
         table.AddRow("teacher / student vocabulary", $"{r.TeacherVocab:N0} / {r.StudentVocab:N0}");
         table.AddRow("teacher tokens with an exact student match", $"{r.ExactTokens:N0} ({100.0 * r.ExactTokens / r.TeacherVocab:F1}%)");

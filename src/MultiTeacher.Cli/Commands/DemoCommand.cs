@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text;
+using MultiTeacher.Alignment;
 using MultiTeacher.Assets;
 using MultiTeacher.Corpora;
 using MultiTeacher.Tokenization;
@@ -11,19 +12,19 @@ namespace MultiTeacher.Cli.Commands;
 /// <summary>`mt demo`: the end-to-end showcase on the pinned assets (currently the tokenizer stage).</summary>
 public static class DemoCommand
 {
-    public static readonly string[] Families = ["llama3", "mistral-7b-v0.1", "qwen3"];
+    private static readonly IReadOnlyList<string> Families = AssetManifest.TokenizerFamilies();
 
     public static Command Create(CliIO io)
     {
         var assets = new Option<string>("--assets") { Description = "Asset directory (default: $MT_ASSETS or ~/.cache/multiteacher/assets)" };
-        var command = new Command("demo", "Run the showcase on the pinned assets: three teacher tokenizers on Brown corpus genres.") { assets };
+        var command = new Command("demo", "Run the showcase on the pinned assets: three teacher tokenizers on Brown corpus genres, and how their vocabularies align.") { assets };
         command.SetAction(r => Run(new AssetStore(r.GetValue(assets) ?? AssetStore.DefaultRoot()), io));
         return command;
     }
 
     private static int Run(AssetStore store, CliIO io)
     {
-        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(io.Out), Ansi = AnsiSupport.No });
+        var console = io.Tables();
         var tokenizers = Families.ToDictionary(f => f, f => HfTokenizer.FromDirectory(store.Require($"tokenizers/{f}")));
         var documents = BrownCorpus.Read(store.Require("corpora/brown")).ToList();
 
@@ -54,7 +55,7 @@ public static class DemoCommand
             .. Families.Select(f => $"{(double)totals[f].Bytes / totals[f].Tokens:F2} ({totals[f].Bytes / 1e6 / totals[f].Seconds:F1} MB/s)")]);
         console.Write(genres);
 
-        var sample = documents.First(d => d.GenreCode == 'j').Text.Split('\n')[0];
+        var sample = documents.First(d => d.GenreCode == 'j').Text.Split('\n').First(l => l.Length > 80);
         sample = sample.Length > 160 ? sample[..sample.LastIndexOf(' ', 160)] : sample;
         io.Out.WriteLine($"\nOne sentence, three vocabularies (token bytes between |):\n  {sample}");
         foreach (var (family, tok) in tokenizers)
@@ -63,8 +64,29 @@ public static class DemoCommand
             var pieces = ids.Select(id => Encoding.UTF8.GetString(tok.TokenBytes(id)));
             io.Out.WriteLine($"  {family,-16} {ids.Length,3} tokens |{string.Join("|", pieces)}|");
         }
-        io.Out.WriteLine("\nNext: `mt tokenize --tokenizer DIR --json` for ids, offsets and exact token bytes.");
+        console.Write(AlignmentTable(tokenizers, documents));
+        io.Out.WriteLine("\nNext: `mt tokenize --tokenizer DIR --json` for ids, offsets and exact token bytes;");
+        io.Out.WriteLine("      `mt align --teacher DIR --student DIR --text FILE` for one pair in detail.");
         return CliApp.Ok;
+    }
+
+    // Every ordered pair on a held-out slice of learned prose and fiction.
+    private static Table AlignmentTable(Dictionary<string, HfTokenizer> tokenizers, List<BrownDocument> documents)
+    {
+        var lines = documents.Where(d => d.GenreCode is 'j' or 'k').SelectMany(d => d.Text.Split('\n')).Take(600).ToArray();
+        var table = new Table().Title($"Teacher → student alignment (first_token projection, {lines.Length} Brown paragraphs)")
+            .AddColumns("teacher → student", "exact tokens", "tail tokens", "coverage", "next-token mass on exact matches");
+        var cache = ProjectionCache.Default();
+        foreach (var teacher in Families)
+            foreach (var student in Families.Where(f => f != teacher))
+            {
+                var (t, st) = (tokenizers[teacher], tokenizers[student]);
+                var projection = cache.GetOrBuild(t, st, ProjectionMethod.FirstToken).Projection;
+                var r = AlignmentReport.Compute(t, st, projection, lines, teacher, student);
+                table.AddRow($"{teacher} → {student}", $"{r.ExactTokens:N0} / {r.TeacherVocab:N0}", r.TailTokens.ToString("N0"),
+                    $"{100 * r.Coverage:F2}%", $"{100 * r.ExactMass:F2}%");
+            }
+        return table;
     }
 
     private static string Describe(HfTokenizer tok, int id) => id < 0 ? "-" : $"{Markup.Escape(tok.TokenText(id) ?? "?")} ({id})";

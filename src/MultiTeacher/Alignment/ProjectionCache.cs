@@ -57,7 +57,7 @@ public sealed class ProjectionCache(string directory)
         }
         var bytes = body.ToArray();
         System.IO.Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temp = path + $".{Environment.ProcessId}.tmp";
+        var temp = path + $".{Guid.NewGuid():N}.tmp";
         using (var file = File.Create(temp))
         {
             file.Write(bytes);

@@ -32,5 +32,10 @@ public sealed class AssetManifest
         JsonSerializer.Deserialize<AssetManifest>(EmbeddedBytes())
         ?? throw new InvalidOperationException("embedded asset manifest is empty");
 
+    /// <summary>The tokenizer families the manifest provides ("llama3", ...), as named under tokenizers/.</summary>
+    public static IReadOnlyList<string> TokenizerFamilies() =>
+        [.. Load().Assets.Select(a => a.Name).Where(n => n.StartsWith("tokenizers/", StringComparison.Ordinal))
+            .Select(n => n["tokenizers/".Length..]).Order(StringComparer.Ordinal)];
+
     public static string Sha256Hex(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 }

@@ -3,16 +3,12 @@ using MultiTeacher.Tokenization;
 
 namespace MultiTeacher.Tests.Alignment;
 
-public sealed class ProjectionCacheTests : IDisposable
+public sealed class ProjectionCacheTests : TempDirectoryTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("mt-proj-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     [Fact]
     public void SecondRequest_IsServedFromDisk_WithTheSameMap()
     {
-        var cache = new ProjectionCache(Path.Combine(_dir, "cache"));
+        var cache = new ProjectionCache(Path.Combine(TempDir, "cache"));
         var teacher = TestAssets.Tokenizer("llama3");
         var student = TestAssets.Tokenizer("mistral-7b-v0.1");
         var first = cache.GetOrBuild(teacher, student, ProjectionMethod.FirstToken);
@@ -26,8 +22,8 @@ public sealed class ProjectionCacheTests : IDisposable
     [Fact]
     public void ChangedTokenizerFile_GetsANewProjection()
     {
-        var cache = new ProjectionCache(Path.Combine(_dir, "cache"));
-        var copy = Path.Combine(_dir, "mistral");
+        var cache = new ProjectionCache(Path.Combine(TempDir, "cache"));
+        var copy = Path.Combine(TempDir, "mistral");
         Directory.CreateDirectory(copy);
         foreach (var f in Directory.GetFiles(TestAssets.TokenizerDir("mistral-7b-v0.1"), "tokenizer*.json")) File.Copy(f, Path.Combine(copy, Path.GetFileName(f)));
         var teacher = TestAssets.Tokenizer("qwen3");
@@ -46,7 +42,7 @@ public sealed class ProjectionCacheTests : IDisposable
     [InlineData("flip")]
     public void DamagedFile_IsDetected_AndRebuilt(string damage)
     {
-        var cache = new ProjectionCache(Path.Combine(_dir, "cache"));
+        var cache = new ProjectionCache(Path.Combine(TempDir, "cache"));
         var teacher = TestAssets.Tokenizer("llama3");
         var student = TestAssets.Tokenizer("qwen3");
         var good = cache.GetOrBuild(teacher, student, ProjectionMethod.Exact).Projection;

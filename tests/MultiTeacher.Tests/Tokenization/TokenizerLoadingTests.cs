@@ -2,16 +2,12 @@ using MultiTeacher.Tokenization;
 
 namespace MultiTeacher.Tests.Tokenization;
 
-public sealed class TokenizerLoadingTests : IDisposable
+public sealed class TokenizerLoadingTests : TempDirectoryTest
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("mt-tok-").FullName;
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
     [Fact]
     public void MissingDirectory_IsRejected_NamingIt()
     {
-        var missing = Path.Combine(_dir, "nope");
+        var missing = Path.Combine(TempDir, "nope");
         var e = Assert.Throws<TokenizerLoadException>(() => HfTokenizer.FromDirectory(missing));
         Assert.Equal(missing, e.File);
     }
@@ -19,7 +15,7 @@ public sealed class TokenizerLoadingTests : IDisposable
     [Fact]
     public void MissingTokenizerJson_IsRejected_NamingTheFile()
     {
-        var e = Assert.Throws<TokenizerLoadException>(() => HfTokenizer.FromDirectory(_dir));
+        var e = Assert.Throws<TokenizerLoadException>(() => HfTokenizer.FromDirectory(TempDir));
         Assert.EndsWith("tokenizer.json", e.File);
         Assert.Contains("not found", e.Problem);
     }
@@ -28,8 +24,8 @@ public sealed class TokenizerLoadingTests : IDisposable
     public void TruncatedJson_IsRejected_WithTheLine()
     {
         var good = File.ReadAllText(Path.Combine(TestAssets.TokenizerDir("mistral-7b-v0.1"), "tokenizer.json"));
-        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), good[..(good.Length / 2)]);
-        var e = Assert.Throws<TokenizerLoadException>(() => HfTokenizer.FromDirectory(_dir));
+        File.WriteAllText(Path.Combine(TempDir, "tokenizer.json"), good[..(good.Length / 2)]);
+        var e = Assert.Throws<TokenizerLoadException>(() => HfTokenizer.FromDirectory(TempDir));
         Assert.Contains("not valid JSON (line", e.Problem);
     }
 
@@ -40,8 +36,8 @@ public sealed class TokenizerLoadingTests : IDisposable
     [InlineData("""{"normalizer":null}""", "no 'model' section")]
     public void UnsupportedOrInconsistentDefinitions_AreRejected_WithTheReason(string json, string reason)
     {
-        File.WriteAllText(Path.Combine(_dir, "tokenizer.json"), json);
-        var e = Assert.Throws<TokenizerLoadException>(() => HfTokenizer.FromDirectory(_dir));
+        File.WriteAllText(Path.Combine(TempDir, "tokenizer.json"), json);
+        var e = Assert.Throws<TokenizerLoadException>(() => HfTokenizer.FromDirectory(TempDir));
         Assert.Contains(reason, e.Message);
     }
 
@@ -49,9 +45,9 @@ public sealed class TokenizerLoadingTests : IDisposable
     public void ContentHash_ChangesWhenTheTokenizerFileChanges()
     {
         var source = TestAssets.TokenizerDir("mistral-7b-v0.1");
-        File.Copy(Path.Combine(source, "tokenizer.json"), Path.Combine(_dir, "tokenizer.json"));
-        var before = HfTokenizer.FromDirectory(_dir).ContentHash;
-        File.AppendAllText(Path.Combine(_dir, "tokenizer.json"), "\n");
-        Assert.NotEqual(before, HfTokenizer.FromDirectory(_dir).ContentHash);
+        File.Copy(Path.Combine(source, "tokenizer.json"), Path.Combine(TempDir, "tokenizer.json"));
+        var before = HfTokenizer.FromDirectory(TempDir).ContentHash;
+        File.AppendAllText(Path.Combine(TempDir, "tokenizer.json"), "\n");
+        Assert.NotEqual(before, HfTokenizer.FromDirectory(TempDir).ContentHash);
     }
 }
