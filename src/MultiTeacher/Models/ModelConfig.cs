@@ -1,0 +1,91 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace MultiTeacher.Models;
+
+/// <summary>llama3-style rope scaling from config.json's rope_scaling.</summary>
+public sealed class RopeScaling
+{
+    [JsonPropertyName("rope_type")] public string? RopeType { get; set; }
+    [JsonPropertyName("type")] public string? Type { get; set; }
+    [JsonPropertyName("factor")] public double Factor { get; set; } = 1;
+    [JsonPropertyName("low_freq_factor")] public double LowFreqFactor { get; set; } = 1;
+    [JsonPropertyName("high_freq_factor")] public double HighFreqFactor { get; set; } = 4;
+    [JsonPropertyName("original_max_position_embeddings")] public int OriginalMaxPositionEmbeddings { get; set; } = 8192;
+
+    [JsonIgnore] public string Kind => RopeType ?? Type ?? "default";
+}
+
+/// <summary>
+/// A decoder-only model's config.json (Llama 2/3/3.1, Mistral, Qwen2/2.5, Qwen3), field for field.
+/// </summary>
+public sealed class ModelConfig
+{
+    public static readonly string[] SupportedModelTypes = ["llama", "mistral", "qwen2", "qwen3"];
+
+    [JsonPropertyName("model_type")] public string ModelType { get; set; } = "";
+    [JsonPropertyName("architectures")] public List<string>? Architectures { get; set; }
+    [JsonPropertyName("vocab_size")] public int VocabSize { get; set; }
+    [JsonPropertyName("hidden_size")] public int HiddenSize { get; set; }
+    [JsonPropertyName("intermediate_size")] public int IntermediateSize { get; set; }
+    [JsonPropertyName("num_hidden_layers")] public int NumHiddenLayers { get; set; }
+    [JsonPropertyName("num_attention_heads")] public int NumAttentionHeads { get; set; }
+    [JsonPropertyName("num_key_value_heads")] public int? NumKeyValueHeads { get; set; }
+    [JsonPropertyName("head_dim")] public int? HeadDimOverride { get; set; }
+    [JsonPropertyName("rms_norm_eps")] public double RmsNormEps { get; set; } = 1e-6;
+    [JsonPropertyName("rope_theta")] public double RopeTheta { get; set; } = 10000;
+    [JsonPropertyName("rope_scaling")] public RopeScaling? RopeScaling { get; set; }
+    [JsonPropertyName("max_position_embeddings")] public int MaxPositionEmbeddings { get; set; } = 4096;
+    [JsonPropertyName("tie_word_embeddings")] public bool TieWordEmbeddings { get; set; }
+    [JsonPropertyName("attention_bias")] public bool AttentionBias { get; set; }
+    [JsonPropertyName("mlp_bias")] public bool MlpBias { get; set; }
+    [JsonPropertyName("hidden_act")] public string HiddenAct { get; set; } = "silu";
+    [JsonPropertyName("sliding_window")] public int? SlidingWindow { get; set; }
+    [JsonPropertyName("use_sliding_window")] public bool? UseSlidingWindow { get; set; }
+    [JsonPropertyName("torch_dtype")] public string? TorchDtype { get; set; }
+    [JsonPropertyName("bos_token_id")] public JsonElement? BosTokenId { get; set; }
+    [JsonPropertyName("eos_token_id")] public JsonElement? EosTokenId { get; set; }
+
+    [JsonIgnore] public int KeyValueHeads => NumKeyValueHeads ?? NumAttentionHeads;
+    [JsonIgnore] public int HeadDim => HeadDimOverride ?? HiddenSize / NumAttentionHeads;
+    /// <summary>Qwen2/2.5 put biases on q/k/v (not on o); Llama and Mistral follow attention_bias.</summary>
+    [JsonIgnore] public bool QkvBias => ModelType == "qwen2" || AttentionBias;
+    [JsonIgnore] public bool OutputBias => ModelType != "qwen2" && AttentionBias;
+    /// <summary>Qwen3 normalises queries and keys per head before rotary embedding.</summary>
+    [JsonIgnore] public bool QkNorm => ModelType == "qwen3";
+
+    public static ModelConfig FromPretrained(string directory)
+    {
+        var path = Path.Combine(directory, "config.json");
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
+        ModelConfig? config;
+        try { config = JsonSerializer.Deserialize<ModelConfig>(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new InvalidDataException($"{path}: not a valid config.json: {e.Message}", e); }
+        if (config is null) throw new InvalidDataException($"{path}: empty config");
+        config.Validate(path);
+        return config;
+    }
+
+    public void Validate(string source)
+    {
+        if (!SupportedModelTypes.Contains(ModelType))
+            throw new InvalidDataException($"{source}: unsupported model_type '{ModelType}' (supported: {string.Join(", ", SupportedModelTypes)})");
+        if (HiddenAct != "silu") throw new InvalidDataException($"{source}: unsupported hidden_act '{HiddenAct}' (only silu)");
+        if (RopeScaling is { } r && r.Kind is not ("llama3" or "default"))
+            throw new InvalidDataException($"{source}: unsupported rope_scaling type '{r.Kind}' (supported: llama3)");
+        foreach (var (name, value) in new[] { ("vocab_size", VocabSize), ("hidden_size", HiddenSize), ("intermediate_size", IntermediateSize),
+                     ("num_hidden_layers", NumHiddenLayers), ("num_attention_heads", NumAttentionHeads), ("num_key_value_heads", KeyValueHeads) })
+            if (value <= 0) throw new InvalidDataException($"{source}: {name} must be positive, got {value}");
+        if (NumAttentionHeads % KeyValueHeads != 0)
+            throw new InvalidDataException($"{source}: num_attention_heads {NumAttentionHeads} is not a multiple of num_key_value_heads {KeyValueHeads}");
+        if (HeadDimOverride is null && HiddenSize % NumAttentionHeads != 0)
+            throw new InvalidDataException($"{source}: hidden_size {HiddenSize} is not a multiple of num_attention_heads {NumAttentionHeads}");
+    }
+
+    public void Save(string directory) =>
+        File.WriteAllText(Path.Combine(directory, "config.json"), JsonSerializer.Serialize(this, new JsonSerializerOptions
+        {
+            WriteIndented = true,
+            DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        }));
+}
