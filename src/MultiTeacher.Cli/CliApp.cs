@@ -37,6 +37,8 @@ public static class CliApp
             AssetsCommand.Create(io),
             TokenizeCommand.Create(io),
             AlignCommand.Create(io),
+            ModelCommand.CreateModel(io),
+            ModelCommand.CreateGenerate(io),
             DemoCommand.Create(io),
         };
         var parsed = root.Parse(args);
@@ -64,7 +66,8 @@ public static class CliApp
 
     /// <summary>Errors caused by what the user gave us, as opposed to failures of the tool or machine.</summary>
     public static bool IsBadInput(Exception e) => e is TokenizerLoadException or FileNotFoundException
-        or DirectoryNotFoundException or InvalidDataException or JsonException or BadInputException;
+        or DirectoryNotFoundException or InvalidDataException or JsonException or BadInputException
+        or MultiTeacher.Checkpoints.CheckpointException;
 }
 
 /// <summary>A problem with the user's input, reported with exit code 2.</summary>

@@ -1,0 +1,65 @@
+using System.CommandLine;
+using MultiTeacher.Checkpoints;
+using MultiTeacher.Models;
+using MultiTeacher.Tokenization;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace MultiTeacher.Cli.Commands;
+
+/// <summary>`mt model inspect` and `mt generate`: look at a Hugging Face model directory and run it.</summary>
+public static class ModelCommand
+{
+    public static Command CreateModel(CliIO io)
+    {
+        var dir = new Argument<string>("DIR") { Description = "Hugging Face model directory (config.json, safetensors)" };
+        var inspect = new Command("inspect", "Print architecture, parameter count, dtype and size of a model directory.") { dir };
+        inspect.SetAction(r => Inspect(r.GetValue(dir)!, io));
+        return new Command("model", "Inspect Hugging Face model directories.") { inspect };
+    }
+
+    public static Command CreateGenerate(CliIO io)
+    {
+        var model = new Option<string>("--model") { Description = "Model directory (with tokenizer files)", Required = true };
+        var prompt = new Option<string>("--prompt") { Description = "Text to continue", Required = true };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Tokens to generate", DefaultValueFactory = _ => 32 };
+        var temperature = new Option<double>("--temperature") { Description = "0 for greedy decoding, else sampling temperature", DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "Sampling seed", DefaultValueFactory = _ => 0 };
+        var command = new Command("generate", "Continue a prompt with a model (greedy or sampled, with a KV cache).") { model, prompt, maxNew, temperature, seed };
+        command.SetAction(r =>
+        {
+            var directory = r.GetValue(model)!;
+            if (r.GetValue(maxNew) < 1) throw new BadInputException("--max-new-tokens must be at least 1");
+            var tokenizer = HfTokenizer.FromDirectory(directory);
+            using var lm = PretrainedModel.Load(directory);
+            var ids = tokenizer.EncodeToIds(r.GetValue(prompt)!);
+            var generated = TextGenerator.Generate(lm, ids, r.GetValue(maxNew), r.GetValue(temperature), r.GetValue(seed),
+                tokenizer.Roles.Eos >= 0 ? tokenizer.Roles.Eos : null);
+            io.Out.WriteLine(r.GetValue(prompt) + tokenizer.Decode(generated, skipSpecialTokens: true));
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static int Inspect(string directory, CliIO io)
+    {
+        var config = ModelConfig.FromPretrained(directory);
+        var table = new Table().Title(Path.GetFileName(Path.GetFullPath(directory))).AddColumns("property", "value");
+        table.AddRow("architecture", $"{string.Join(", ", config.Architectures ?? [PretrainedModel.ArchitectureName(config.ModelType)])} ({config.ModelType})");
+        table.AddRow("layers / hidden / intermediate", $"{config.NumHiddenLayers} / {config.HiddenSize} / {config.IntermediateSize}");
+        table.AddRow("heads / kv heads / head dim", $"{config.NumAttentionHeads} / {config.KeyValueHeads} / {config.HeadDim}");
+        table.AddRow("vocabulary", $"{config.VocabSize:N0}{(config.TieWordEmbeddings ? " (tied embeddings)" : "")}");
+        table.AddRow("rope", $"theta {config.RopeTheta:G}{(config.RopeScaling is { } s ? $", {s.Kind} x{s.Factor}" : "")}");
+        table.AddRow("parameters", $"{CausalLM.CountParameters(config):N0}");
+        if (File.Exists(Path.Combine(directory, "model.safetensors")) || File.Exists(Path.Combine(directory, "model.safetensors.index.json")))
+        {
+            using var checkpoint = new Checkpoint(directory);
+            var dtypes = checkpoint.Entries.GroupBy(e => e.DType).Select(g => $"{g.Key} ({g.Count()} tensors)");
+            table.AddRow("checkpoint dtype", string.Join(", ", dtypes));
+            table.AddRow("checkpoint size", $"{checkpoint.TotalBytes / 1e6:N1} MB in {checkpoint.Entries.Count():N0} tensors");
+        }
+        else table.AddRow("checkpoint", "none (config only)");
+        io.Tables().Write(table);
+        return CliApp.Ok;
+    }
+}

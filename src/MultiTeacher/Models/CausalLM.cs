@@ -1,0 +1,54 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MultiTeacher.Models;
+
+/// <summary>
+/// A decoder-only language model (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM,
+/// Qwen3ForCausalLM): body plus lm_head, or the embedding matrix itself when embeddings are tied.
+/// Parameter names match the Hugging Face checkpoint keys exactly.
+/// </summary>
+public sealed class CausalLM : nn.Module<Tensor, Tensor>
+{
+#pragma warning disable IDE1006 // field names are the checkpoint keys
+    private readonly DecoderModel model;
+    private readonly Linear? lm_head;
+#pragma warning restore IDE1006
+
+    public ModelConfig Config { get; }
+
+    public CausalLM(ModelConfig config, Device? device = null) : base(nameof(CausalLM))
+    {
+        config.Validate("config");
+        Config = config;
+        model = new DecoderModel(config, device);
+        if (!config.TieWordEmbeddings) lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, device: device);
+        RegisterComponents();
+    }
+
+    public long ParameterCount => parameters().Sum(p => p.numel());
+
+    /// <summary>Logits (B, T, V) for ids (B, T), without a cache.</summary>
+    public override Tensor forward(Tensor ids) => Forward(ids, cache: null);
+
+    /// <summary>Logits (B, T, V); with a cache, ids are the next T positions after those cached.</summary>
+    public Tensor Forward(Tensor ids, KvCache? cache)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var layer in model.Layers) layer.SelfAttention.Cache = cache;
+        var start = cache?.Length ?? 0;
+        var h = model.forward(ids, start);                                               // (B, T, C)
+        var logits = lm_head is null
+            ? matmul(h, model.EmbedTokens.weight!.t())                                   // (B, T, V)
+            : lm_head.forward(h);
+        foreach (var layer in model.Layers) layer.SelfAttention.Cache = null;
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Parameter count of a config, from a model built on the meta device (no memory).</summary>
+    public static long CountParameters(ModelConfig config)
+    {
+        using var meta = new CausalLM(config, new Device(TorchSharp.DeviceType.META));
+        return meta.ParameterCount;
+    }
+}

@@ -1,0 +1,31 @@
+using static TorchSharp.torch;
+
+namespace MultiTeacher.Models;
+
+/// <summary>Pre-norm transformer block: x + attn(norm(x)), then h + mlp(norm(h)).</summary>
+public sealed class DecoderLayer : nn.Module<Tensor, Tensor, Tensor, Tensor>
+{
+#pragma warning disable IDE1006 // field names are the checkpoint keys
+    private readonly RmsNorm input_layernorm, post_attention_layernorm;
+    private readonly Attention self_attn;
+    private readonly Mlp mlp;
+#pragma warning restore IDE1006
+
+    public DecoderLayer(ModelConfig c, int layer, Device? device = null) : base(nameof(DecoderLayer))
+    {
+        input_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, device);
+        self_attn = new Attention(c, layer, device);
+        post_attention_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, device);
+        mlp = new Mlp(c, device);
+        RegisterComponents();
+    }
+
+    public Attention SelfAttention => self_attn;
+
+    public override Tensor forward(Tensor x, Tensor cos, Tensor sin)
+    {
+        using var scope = NewDisposeScope();
+        var h = x + self_attn.forward(input_layernorm.forward(x), cos, sin);        // (B, T, C)
+        return (h + mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();
+    }
+}

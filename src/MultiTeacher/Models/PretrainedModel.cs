@@ -1,0 +1,73 @@
+using System.Text.Json;
+using MultiTeacher.Checkpoints;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MultiTeacher.Models;
+
+/// <summary>Hugging Face model directories in and out: config.json + safetensors (+ tokenizer files).</summary>
+public static class PretrainedModel
+{
+    private static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
+
+    /// <summary>Loads config and weights strictly, converting to <paramref name="dtype"/> on <paramref name="device"/>.</summary>
+    public static CausalLM Load(string directory, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    {
+        var config = ModelConfig.FromPretrained(directory);
+        using var checkpoint = new Checkpoint(directory);
+        var model = new CausalLM(config);
+        try
+        {
+            model.to(dtype);
+            if (device is not null) model.to(device);
+            checkpoint.LoadInto(model);
+            model.eval();
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes a complete Hugging Face directory that transformers can load: config.json,
+    /// model.safetensors, generation_config.json, and the tokenizer files from <paramref name="tokenizerDirectory"/>.
+    /// </summary>
+    public static void Save(CausalLM model, string directory, string? tokenizerDirectory = null, ScalarType dtype = ScalarType.Float32)
+    {
+        Directory.CreateDirectory(directory);
+        var name = dtype switch { ScalarType.BFloat16 => "bfloat16", ScalarType.Float16 => "float16", _ => "float32" };
+        model.Config.TorchDtype = name;
+        model.Config.Architectures ??= [ArchitectureName(model.Config.ModelType)];
+        model.Config.Save(directory);
+        using (var scope = NewDisposeScope())
+        {
+            var tensors = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().to(dtype));
+            SafetensorsWriter.Write(Path.Combine(directory, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        }
+        var generation = new Dictionary<string, object?>
+        {
+            ["_from_model_config"] = true,
+            ["bos_token_id"] = model.Config.BosTokenId,
+            ["eos_token_id"] = model.Config.EosTokenId,
+        };
+        File.WriteAllText(Path.Combine(directory, "generation_config.json"), JsonSerializer.Serialize(generation, new JsonSerializerOptions { WriteIndented = true }));
+        if (tokenizerDirectory is null) return;
+        foreach (var file in TokenizerFiles)
+        {
+            var source = Path.Combine(tokenizerDirectory, file);
+            if (File.Exists(source)) File.Copy(source, Path.Combine(directory, file), overwrite: true);
+        }
+    }
+
+    public static string ArchitectureName(string modelType) => modelType switch
+    {
+        "llama" => "LlamaForCausalLM",
+        "mistral" => "MistralForCausalLM",
+        "qwen2" => "Qwen2ForCausalLM",
+        "qwen3" => "Qwen3ForCausalLM",
+        _ => throw new ArgumentOutOfRangeException(nameof(modelType), modelType, "unsupported model type"),
+    };
+}
