@@ -1,5 +1,6 @@
 using MultiTeacher.Assets;
 using MultiTeacher.Benchmarks;
+using MultiTeacher.Runtime;
 
 // Runs the named benchmarks (default: all) and rewrites their sections of docs/benchmarks.md.
 //   dotnet run --project benchmarks/MultiTeacher.Benchmarks -c Release -- [tokenize ...] [--no-write]
@@ -7,6 +8,7 @@ var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
 {
     ["tokenize"] = TokenizeBenchmark.Run,
     ["alignment"] = AlignmentBenchmark.Run,
+    ["model"] = ModelBenchmark.Run,
 };
 var write = !args.Contains("--no-write");
 var names = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("all").ToList();
@@ -18,6 +20,7 @@ if (unknown.Count > 0)
     return 2;
 }
 
+GlibcAllocator.KeepFreedMemory();
 var store = AssetStore.Default();
 foreach (var name in names)
 {

@@ -1,2 +1,5 @@
 using MultiTeacher.Cli;
+using MultiTeacher.Runtime;
+
+GlibcAllocator.KeepFreedMemory();
 return CliApp.Run(args);

@@ -31,13 +31,18 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
     /// <summary>Logits (B, T, V) for ids (B, T), without a cache.</summary>
     public override Tensor forward(Tensor ids) => Forward(ids, cache: null);
 
-    /// <summary>Logits (B, T, V); with a cache, ids are the next T positions after those cached.</summary>
-    public Tensor Forward(Tensor ids, KvCache? cache)
+    /// <summary>
+    /// Logits (B, T, V); with a cache, ids are the next T positions after those cached. With
+    /// <paramref name="lastPositionOnly"/>, logits (B, 1, V) of the last position alone (decoding
+    /// needs no more, and the vocabulary projection is the largest matmul of a small model).
+    /// </summary>
+    public Tensor Forward(Tensor ids, KvCache? cache, bool lastPositionOnly = false)
     {
         using var scope = NewDisposeScope();
         foreach (var layer in model.Layers) layer.SelfAttention.Cache = cache;
         var start = cache?.Length ?? 0;
         var h = model.forward(ids, start);                                               // (B, T, C)
+        if (lastPositionOnly) h = h[.., -1..];                                            // (B, 1, C)
         var logits = lm_head is null
             ? matmul(h, model.EmbedTokens.weight!.t())                                   // (B, T, V)
             : lm_head.forward(h);

@@ -18,7 +18,7 @@ public static class TextGenerator
         {
             using var scope = NewDisposeScope();
             var ids = tensor(next, device: device).unsqueeze(0);                       // (1, T)
-            var logits = model.Forward(ids, cache)[0, -1].to(float32);                  // (V)
+            var logits = model.Forward(ids, cache, lastPositionOnly: true)[0, -1].to(float32);   // (V)
             var token = temperature <= 0
                 ? (int)logits.argmax().item<long>()
                 : (int)multinomial(softmax(logits / temperature, 0), 1, generator: generator).item<long>();
