@@ -42,7 +42,7 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
         foreach (var layer in model.Layers) layer.SelfAttention.Cache = cache;
         var start = cache?.Length ?? 0;
         var h = model.forward(ids, start);                                               // (B, T, C)
-        if (lastPositionOnly) h = h[.., -1..];                                            // (B, 1, C)
+        if (lastPositionOnly) h = h[.., ^1..];                                            // (B, 1, C)
         var logits = lm_head is null
             ? matmul(h, model.EmbedTokens.weight!.t())                                   // (B, T, V)
             : lm_head.forward(h);
