@@ -1,0 +1,69 @@
+using MultiTeacher.Training;
+using static TorchSharp.torch;
+
+namespace MultiTeacher.Tests.Training;
+
+public class DistillationLossTests
+{
+    public static TheoryData<string, double> KindsAndTemperatures()
+    {
+        var data = new TheoryData<string, double>();
+        foreach (var kind in DistillationLoss.Kinds)
+            foreach (var t in new[] { 1.0, 2.0 })
+                data.Add(kind, t);
+        return data;
+    }
+
+    [Theory, MemberData(nameof(KindsAndTemperatures))]
+    public void Gradients_MatchFiniteDifferences(string kind, double temperature)
+    {
+        using var scope = NewDisposeScope();
+        var settings = new LossSettings(kind, temperature, Beta: 0.3);
+        var g = new Generator(11);
+        var logits = randn([3, 5], dtype: ScalarType.Float64, generator: g).requires_grad_();
+        var target = softmax(randn([3, 5], dtype: ScalarType.Float64, generator: g) * 2, -1);
+        DistillationLoss.Divergence(logits, target, settings).backward();
+        var analytic = logits.grad!.clone();
+        const double h = 1e-6;
+        using var noGrad = no_grad();
+        for (var i = 0; i < 3; i++)
+            for (var j = 0; j < 5; j++)
+            {
+                var plus = logits.detach().clone(); plus[i, j] += h;
+                var minus = logits.detach().clone(); minus[i, j] -= h;
+                var numeric = (DistillationLoss.Divergence(plus, target, settings) - DistillationLoss.Divergence(minus, target, settings)).item<double>() / (2 * h);
+                Assert.True(Math.Abs(numeric - analytic[i, j].item<double>()) < 1e-5 + 1e-4 * Math.Abs(numeric),
+                    $"{kind} T={temperature} [{i},{j}]: numeric {numeric} vs autograd {analytic[i, j].item<double>()}");
+            }
+    }
+
+    [Theory, MemberData(nameof(KindsAndTemperatures))]
+    public void Divergence_IsZero_WhenTheStudentIsTheTarget(string kind, double temperature)
+    {
+        using var scope = NewDisposeScope();
+        var logits = randn([4, 7], dtype: ScalarType.Float64);
+        var target = softmax(logits, -1);
+        var d = DistillationLoss.Divergence(logits, target, new LossSettings(kind, temperature)).item<double>();
+        Assert.True(Math.Abs(d) < 1e-9, $"{kind}: {d}");
+    }
+
+    [Fact]
+    public void ForwardKl_MatchesItsDefinition()
+    {
+        using var scope = NewDisposeScope();
+        var p = tensor(new double[] { 0.7, 0.2, 0.1 }).unsqueeze(0);
+        var q = tensor(new double[] { 0.5, 0.25, 0.25 });
+        var expected = 0.7 * Math.Log(0.7 / 0.5) + 0.2 * Math.Log(0.2 / 0.25) + 0.1 * Math.Log(0.1 / 0.25);
+        var d = DistillationLoss.Divergence(q.log().unsqueeze(0), p, new LossSettings("forward_kl")).item<double>();
+        Assert.Equal(expected, d, 9);
+    }
+
+    [Fact]
+    public void Combine_WeighsHardLabelAgainstDivergence()
+    {
+        using var scope = NewDisposeScope();
+        var total = DistillationLoss.Combine(tensor(2.0), tensor(4.0), alpha: 0.25);
+        Assert.Equal(0.25 * 2 + 0.75 * 4, total.item<double>(), 9);
+        Assert.Equal(2.0, DistillationLoss.Combine(tensor(2.0), null, 0.25).item<double>(), 9);
+    }
+}
