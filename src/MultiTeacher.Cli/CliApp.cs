@@ -37,6 +37,9 @@ public static class CliApp
             AssetsCommand.Create(io),
             TokenizeCommand.Create(io),
             AlignCommand.Create(io),
+            RecipeCommand.Create(io),
+            RunCommand.CreateRun(io),
+            RunCommand.CreateEval(io),
             ModelCommand.CreateModel(io),
             ModelCommand.CreateGenerate(io),
             DemoCommand.Create(io),
@@ -67,7 +70,7 @@ public static class CliApp
     /// <summary>Errors caused by what the user gave us, as opposed to failures of the tool or machine.</summary>
     public static bool IsBadInput(Exception e) => e is TokenizerLoadException or FileNotFoundException
         or DirectoryNotFoundException or InvalidDataException or JsonException or BadInputException
-        or MultiTeacher.Checkpoints.CheckpointException;
+        or MultiTeacher.Checkpoints.CheckpointException or MultiTeacher.Recipes.RecipeException;
 }
 
 /// <summary>A problem with the user's input, reported with exit code 2.</summary>

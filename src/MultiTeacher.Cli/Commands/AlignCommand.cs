@@ -37,13 +37,9 @@ public static class AlignCommand
         return command;
     }
 
-    public static ProjectionMethod ParseMethod(string name) => name switch
-    {
-        "first_token" => ProjectionMethod.FirstToken,
-        "exact" => ProjectionMethod.Exact,
-        "min_edit" => ProjectionMethod.MinEdit,
-        _ => throw new BadInputException($"unknown projection method '{name}' (expected first_token, exact or min_edit)"),
-    };
+    private static ProjectionMethod ParseMethod(string name) =>
+        ProjectionMethods.Names.Contains(name) ? ProjectionMethods.Parse(name)
+            : throw new BadInputException($"unknown projection method '{name}' (expected {string.Join(", ", ProjectionMethods.Names)})");
 
     private static void Print(CliIO io, AlignmentReport r, double seconds, bool built, bool withText)
     {

@@ -50,6 +50,21 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
         return logits.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// Fresh weights as transformers initialises these models: matrices N(0, std²), biases zero,
+    /// norm weights one. Deterministic for a given generator.
+    /// </summary>
+    public void InitializeWeights(Generator generator, double std = 0.02)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, p) in named_parameters())
+        {
+            if (name.EndsWith("norm.weight")) p.fill_(1);
+            else if (name.EndsWith(".bias")) p.zero_();
+            else p.normal_(0, std, generator);
+        }
+    }
+
     /// <summary>Parameter count of a config, from a model built on the meta device (no memory).</summary>
     public static long CountParameters(ModelConfig config)
     {

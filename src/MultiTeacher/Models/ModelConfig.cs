@@ -54,9 +54,10 @@ public sealed class ModelConfig
     /// <summary>Qwen3 normalises queries and keys per head before rotary embedding.</summary>
     [JsonIgnore] public bool QkNorm => ModelType == "qwen3";
 
-    public static ModelConfig FromPretrained(string directory)
+    public static ModelConfig FromPretrained(string directory) => FromFile(Path.Combine(directory, "config.json"));
+
+    public static ModelConfig FromFile(string path)
     {
-        var path = Path.Combine(directory, "config.json");
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
         ModelConfig? config;
         try { config = JsonSerializer.Deserialize<ModelConfig>(File.ReadAllText(path)); }

@@ -1,0 +1,63 @@
+using System.CommandLine;
+using System.Globalization;
+using MultiTeacher.Data;
+using MultiTeacher.Evaluation;
+using MultiTeacher.Models;
+using MultiTeacher.Recipes;
+using MultiTeacher.Tokenization;
+using MultiTeacher.Training;
+using Spectre.Console;
+
+namespace MultiTeacher.Cli.Commands;
+
+/// <summary>`mt run RECIPE` trains in the foreground; `mt eval` measures bits per byte of any model directory.</summary>
+public static class RunCommand
+{
+    public static Command CreateRun(CliIO io)
+    {
+        var file = new Argument<string>("RECIPE") { Description = "Recipe YAML" };
+        var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in the recipe's output directory" };
+        var command = new Command("run", "Run a recipe in the foreground: teachers, training, evaluation, student saved as a Hugging Face directory.") { file, resume };
+        command.SetAction((r, cancel) => Task.FromResult(Run(r.GetValue(file)!, r.GetValue(resume), io, cancel)));
+        return command;
+    }
+
+    public static Command CreateEval(CliIO io)
+    {
+        var model = new Option<string>("--model") { Description = "Model directory (with tokenizer files)", Required = true };
+        var data = new Option<string>("--data") { Description = "Text file, JSONL file or directory", Required = true };
+        var window = new Option<int>("--window") { Description = "Tokens per scored window", DefaultValueFactory = _ => 256 };
+        var maxBytes = new Option<long>("--max-bytes") { Description = "Stop after scoring this many bytes", DefaultValueFactory = _ => 1_000_000 };
+        var command = new Command("eval", "Held-out bits per byte and perplexity of a model on a text.") { model, data, window, maxBytes };
+        command.SetAction(r =>
+        {
+            var directory = r.GetValue(model)!;
+            using var lm = PretrainedModel.Load(directory);
+            var result = BitsPerByte.Evaluate(lm, HfTokenizer.FromDirectory(directory), TextCorpus.Load(r.GetValue(data)!), r.GetValue(window), r.GetValue(maxBytes));
+            io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"bits per byte {result.BitsPerByte:F4}  perplexity {result.Perplexity:F2}  ({result.Tokens:N0} tokens, {result.Bytes:N0} bytes)"));
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static int Run(string file, bool resume, CliIO io, CancellationToken cancel)
+    {
+        var recipe = RecipeLoader.Load(file);
+        io.Out.WriteLine($"recipe {recipe.Name}: {recipe.Teachers.Count} teacher(s), {recipe.Train.Steps} steps → {recipe.Output}");
+        using var run = DistillationRecipe.Setup(recipe, io.Out);
+        var result = run.Train(m =>
+        {
+            if (m.Step % recipe.Train.LogEvery != 0 && m.Step != recipe.Train.Steps) return;
+            var teachers = string.Join(" ", m.TeacherWeight.Select(kv => $"{kv.Key}:w={kv.Value:F2},cov={m.TeacherCoverage[kv.Key]:P0}"));
+            io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"step {m.Step,5}/{recipe.Train.Steps}  loss {m.Loss:F4}  ce {m.HardLabelCe:F4}  kd {(m.Distillation is { } kd ? kd.ToString("F4", CultureInfo.InvariantCulture) : "-")}  lr {m.LearningRate:E2}  {m.TokensPerSecond:N0} tok/s  {teachers}"));
+        }, resume, cancel);
+        var table = new Table().Title("Held-out bits per byte").AddColumns("model", "bits/byte", "perplexity", "bytes");
+        foreach (var (name, e) in result.Evaluation)
+            table.AddRow(name, e.BitsPerByte.ToString("F4", CultureInfo.InvariantCulture), e.Perplexity.ToString("F2", CultureInfo.InvariantCulture), e.Bytes.ToString("N0"));
+        if (result.Evaluation.Count > 0) io.Tables().Write(table);
+        io.Out.WriteLine($"student saved to {result.StudentDirectory}");
+        return CliApp.Ok;
+    }
+}

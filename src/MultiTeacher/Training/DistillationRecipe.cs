@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using System.Text.Json;
+using MultiTeacher.Alignment;
+using MultiTeacher.Data;
+using MultiTeacher.Evaluation;
+using MultiTeacher.Mixing;
+using MultiTeacher.Models;
+using MultiTeacher.Recipes;
+using MultiTeacher.Tokenization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MultiTeacher.Training;
+
+/// <summary>What a finished run produced.</summary>
+public sealed record TrainResult(string StudentDirectory, int Steps, double FirstLoss, double LastLoss,
+    IReadOnlyDictionary<string, BitsPerByteResult> Evaluation);
+
+/// <summary>
+/// Single-device multi-teacher distillation, one recipe from start to end: setup (student,
+/// teachers, projections, data), loss step (hard label + blended teachers at aligned positions),
+/// train (AdamW, warmup + decay, clipping, accumulation, checkpoints, resume), evaluate, save.
+/// With no teachers it is plain language-model training on the hard labels.
+/// </summary>
+public sealed class DistillationRecipe : IDisposable
+{
+    private readonly Recipe _recipe;
+    private readonly TextWriter _log;
+    private readonly HfTokenizer _tokenizer;
+    private readonly CausalLM _student;
+    private readonly List<Teacher> _teachers = [];
+    private readonly MixingPolicy? _mixing;
+    private readonly TrainingSamples _samples;
+    private readonly IReadOnlyList<string> _evalDocuments;
+    private readonly Device _device;
+
+    public CausalLM Student => _student;
+
+    private DistillationRecipe(Recipe recipe, TextWriter log)
+    {
+        _recipe = recipe;
+        _log = log;
+        _device = recipe.Device == "cuda" || recipe.Device == "auto" && cuda.is_available() ? CUDA : CPU;
+        manual_seed(recipe.Seed);
+        _tokenizer = HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory);
+        _student = recipe.Student.Init is { } init ? PretrainedModel.Load(init) : FreshStudent(recipe);
+        if (_student.Config.VocabSize < _tokenizer.VocabSize)
+            throw new InvalidDataException($"student vocab_size {_student.Config.VocabSize} is smaller than its tokenizer's {_tokenizer.VocabSize}");
+        _student.to(_device);
+        foreach (var t in recipe.Teachers)
+        {
+            var tokenizer = HfTokenizer.FromDirectory(t.Path);
+            var model = PretrainedModel.Load(t.Path, t.DType switch { "bfloat16" => ScalarType.BFloat16, "float16" => ScalarType.Float16, _ => ScalarType.Float32 }, _device);
+            var (projection, built) = ProjectionCache.Default().GetOrBuild(tokenizer, _tokenizer, ProjectionMethods.Parse(recipe.Alignment.Method));
+            _log.WriteLine($"teacher {t.Name}: {model.Config.ModelType}, {model.ParameterCount:N0} parameters, projection {(built ? "built" : "cached")} ({projection.ExactCount:N0} exact tokens)");
+            _teachers.Add(new Teacher(t.Name, model, tokenizer, projection));
+        }
+        if (_teachers.Count > 0) _mixing = MixingPolicy.Create(recipe.MixingSettings(), recipe.Teachers.Select(t => t.Weight).ToArray());
+        _samples = new TrainingSamples(TextCorpus.Load(recipe.Data.Train, recipe.Data.Format, recipe.Data.Field), _tokenizer, recipe.Data.SequenceLength);
+        _evalDocuments = recipe.Data.Eval is { } eval ? TextCorpus.Load(eval, recipe.Data.Format, recipe.Data.Field) : [];
+        _log.WriteLine($"student: {_student.Config.ModelType}, {_student.ParameterCount:N0} parameters on {_device.type}; {_samples.Samples.Count:N0} training samples");
+    }
+
+    public static DistillationRecipe Setup(Recipe recipe, TextWriter log) => new(recipe, log);
+
+    private static CausalLM FreshStudent(Recipe recipe)
+    {
+        var model = new CausalLM(ModelConfig.FromFile(recipe.Student.Config!));
+        model.InitializeWeights(new Generator((ulong)recipe.Seed));
+        return model;
+    }
+
+    /// <summary>Loss of one micro-batch (to backpropagate) and what it measured.</summary>
+    private (Tensor Loss, double Ce, double? Kd, double[] Weights, double[] Coverage, long Tokens) LossStep(int[] batch)
+    {
+        var t = _recipe.Data.SequenceLength;
+        var samples = batch.Select(i => _samples.Samples[i]).ToList();
+        var ids = zeros(samples.Count, t + 1, dtype: ScalarType.Int64);                     // (B, T+1)
+        var targets = full(samples.Count, t, -100L, dtype: ScalarType.Int64);              // (B, T), -100 = no target
+        for (var b = 0; b < samples.Count; b++)
+        {
+            var s = samples[b].StudentIds.Select(i => (long)i).ToArray();
+            ids[b, ..s.Length] = tensor(s);
+            targets[b, ..(s.Length - 1)] = tensor(s[1..]);
+        }
+        var logits = _student.forward(ids[.., ..t].to(_device)).to(float32);               // (B, T, V)
+        var flatLogits = logits.view(-1, logits.shape[^1]);                                // (B*T, V)
+        var ce = nn.functional.cross_entropy(flatLogits, targets.view(-1).to(_device), ignore_index: -100);
+        Tensor? kd = null;
+        var weights = new double[_teachers.Count];
+        var coverage = new double[_teachers.Count];
+        if (_teachers.Count > 0)
+        {
+            var encodings = samples.Select(s => (s.Text, Truncate(_tokenizer.Encode(s.Text), s.StudentIds.Length))).ToList();
+            var teacherBatch = TeacherEnsemble.Run(_teachers, _tokenizer, encodings, t, _recipe.Alignment.TopK,
+                _recipe.Alignment.Tail == "renormalize" ? TailTreatment.Renormalize : TailTreatment.Bucket, targets);
+            coverage = teacherBatch.Coverage;
+            if (teacherBatch.Positions.Length > 0)
+            {
+                var mixed = _mixing!.Mix(teacherBatch.Input);
+                var studentRows = flatLogits.index_select(0, tensor(teacherBatch.Positions, device: _device));   // (N, V)
+                kd = DistillationLoss.Divergence(studentRows, mixed.Target.to(_device), LossSettings());
+                weights = mixed.Weights.mean([1]).data<float>().Select(w => (double)w).ToArray();
+            }
+        }
+        var loss = DistillationLoss.Combine(ce, kd, _recipe.Loss.HardLabelWeight);
+        return (loss, ce.item<float>(), kd?.item<float>(), weights, coverage, targets.ne(-100).sum().item<long>());
+    }
+
+    private LossSettings LossSettings() => new(_recipe.Loss.Kind, _recipe.Loss.Temperature, _recipe.Loss.Beta, _recipe.Loss.HardLabelWeight);
+
+    private static TokenEncoding Truncate(TokenEncoding e, int length) =>
+        e.Count <= length ? e : new TokenEncoding(e.Ids[..length], e.Offsets[..length], e.ByteOffsets[..length]);
+
+    /// <summary>Trains to the recipe's step count, resuming from the newest checkpoint when asked.</summary>
+    public TrainResult Train(Action<StepMetrics>? onStep = null, bool resume = false, CancellationToken cancel = default)
+    {
+        var r = _recipe.Train;
+        Directory.CreateDirectory(_recipe.Output);
+        using var optimizer = optim.AdamW(_student.parameters(), r.LearningRate, weight_decay: r.WeightDecay);
+        var schedule = new LearningRateSchedule(r.LearningRate, r.WarmupSteps, r.Steps, r.Schedule);
+        var evaluation = new Dictionary<string, BitsPerByteResult>();
+        var start = 0;
+        string? lastCheckpoint = null;
+        if (resume && TrainingCheckpoint.Latest(_recipe.Output) is { } latest)
+        {
+            TrainingCheckpoint.Load(latest.Directory, _student, optimizer);
+            (start, lastCheckpoint) = (latest.Step, latest.Directory);
+            _log.WriteLine($"resumed from {latest.Directory}");
+        }
+        else if (_evalDocuments.Count > 0) evaluation["student (initial)"] = Evaluate(_student, _tokenizer);
+
+        using var metricsFile = new StreamWriter(Path.Combine(_recipe.Output, "metrics.jsonl"), append: start > 0);
+        double first = double.NaN, last = double.NaN;
+        _student.train();
+        for (var step = start + 1; step <= r.Steps; step++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var watch = Stopwatch.StartNew();
+            var lr = schedule.At(step);
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            optimizer.zero_grad();
+            double loss = 0, ce = 0, kd = 0;
+            var weights = new double[_teachers.Count];
+            var coverage = new double[_teachers.Count];
+            long tokens = 0;
+            for (var micro = 0; micro < r.GradAccum; micro++)
+            {
+                using var scope = NewDisposeScope();
+                var batch = _samples.Batch((long)(step - 1) * r.GradAccum + micro, r.BatchSize, _recipe.Seed);
+                var m = LossStep(batch);
+                var value = m.Loss.item<float>();
+                if (!float.IsFinite(value)) throw new TrainingDivergedException(step, batch, lastCheckpoint);
+                (m.Loss / r.GradAccum).backward();
+                loss += value / r.GradAccum;
+                ce += m.Ce / r.GradAccum;
+                kd += (m.Kd ?? 0) / r.GradAccum;
+                for (var k = 0; k < weights.Length; k++) { weights[k] += m.Weights[k] / r.GradAccum; coverage[k] += m.Coverage[k] / r.GradAccum; }
+                tokens += m.Tokens;
+            }
+            var gradNorm = r.Clip > 0 ? nn.utils.clip_grad_norm_(_student.parameters(), r.Clip) : double.NaN;
+            if (r.Clip > 0 && !double.IsFinite(gradNorm)) throw new TrainingDivergedException(step, _samples.Batch((long)(step - 1) * r.GradAccum, r.BatchSize, _recipe.Seed), lastCheckpoint);
+            optimizer.step();
+            if (step == start + 1) first = loss;
+            last = loss;
+
+            double? evalBpb = null;
+            if (_recipe.Eval.Every > 0 && step % _recipe.Eval.Every == 0 && _evalDocuments.Count > 0)
+                evalBpb = Evaluate(_student, _tokenizer).BitsPerByte;
+            var metrics = new StepMetrics(step, loss, ce, _teachers.Count > 0 ? kd : null, lr, gradNorm, tokens / watch.Elapsed.TotalSeconds,
+                _teachers.Select((t, k) => (t.Name, weights[k])).ToDictionary(x => x.Name, x => x.Item2),
+                _teachers.Select((t, k) => (t.Name, coverage[k])).ToDictionary(x => x.Name, x => x.Item2), evalBpb);
+            metricsFile.WriteLine(JsonSerializer.Serialize(metrics));
+            metricsFile.Flush();
+            onStep?.Invoke(metrics);
+            if (r.CheckpointEvery > 0 && step % r.CheckpointEvery == 0)
+                lastCheckpoint = TrainingCheckpoint.Save(_recipe.Output, step, _student, optimizer);
+        }
+        _student.eval();
+        return Finish(evaluation, first, last);
+    }
+
+    private TrainResult Finish(Dictionary<string, BitsPerByteResult> evaluation, double first, double last)
+    {
+        var studentDir = Path.Combine(_recipe.Output, "student");
+        PretrainedModel.Save(_student, studentDir, _recipe.Student.TokenizerDirectory);
+        File.WriteAllText(Path.Combine(_recipe.Output, "resolved-recipe.yaml"), ResolvedRecipe.Resolve(_recipe).ToYaml());
+        if (_evalDocuments.Count > 0)
+        {
+            evaluation["student"] = Evaluate(_student, _tokenizer);
+            foreach (var t in _teachers) evaluation[$"teacher {t.Name}"] = Evaluate(t.Model, t.Tokenizer);
+            File.WriteAllText(Path.Combine(_recipe.Output, "eval.json"), JsonSerializer.Serialize(evaluation, new JsonSerializerOptions { WriteIndented = true }));
+        }
+        return new TrainResult(studentDir, _recipe.Train.Steps, first, last, evaluation);
+    }
+
+    private BitsPerByteResult Evaluate(CausalLM model, HfTokenizer tokenizer)
+    {
+        var training = model.training;
+        model.eval();
+        try { return BitsPerByte.Evaluate(model, tokenizer, _evalDocuments, _recipe.Data.SequenceLength, _recipe.Eval.MaxBytes); }
+        finally { if (training) model.train(); }
+    }
+
+    public void Dispose()
+    {
+        _student.Dispose();
+        foreach (var t in _teachers) t.Model.Dispose();
+    }
+}
