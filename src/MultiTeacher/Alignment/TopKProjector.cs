@@ -62,7 +62,10 @@ public static class TopKProjector
                 var lost = 0f;
                 for (var i = r * k; i < (r + 1) * k; i++)
                 {
-                    var target = map[rows.Ids[i]];
+                    // Models may have more logit rows than their tokenizer has tokens (Qwen pads its
+                    // embedding to 151,936): mass on ids outside the vocabulary goes to the tail.
+                    var id = rows.Ids[i];
+                    var target = (uint)id < (uint)map.Length ? map[id] : -1;
                     if (target < 0) { lost += probs[i]; probs[i] = 0; target = 0; }
                     ids[i] = target;
                 }

@@ -47,13 +47,13 @@ public sealed class TrainingSamples
         return result;
     }
 
-    private readonly Dictionary<long, int[]> _permutations = [];
+    private readonly Dictionary<(long Seed, long Epoch), int[]> _permutations = [];
 
     private int[] Permutation(long epoch, long seed)
     {
-        if (_permutations.TryGetValue(epoch, out var p)) return p;
+        if (_permutations.TryGetValue((seed, epoch), out var p)) return p;
         p = Enumerable.Range(0, Samples.Count).ToArray();
         new Random(unchecked((int)(seed * 1_000_003 + epoch * 7_919))).Shuffle(p);   // fixed mix: HashCode is per-process
-        return _permutations[epoch] = p;
+        return _permutations[(seed, epoch)] = p;
     }
 }

@@ -85,4 +85,17 @@ public class TopKProjectorTests
         Assert.Equal(0.5f, projected.Probs[1], 5);
         Assert.Equal(projection.Map[matched], projected.Ids[1]);
     }
+
+    [Fact]
+    public void TeacherIdsBeyondItsTokenizer_GoToTheTail()
+    {
+        // Qwen's embedding has 151,936 rows for 151,669 tokens; an untrained padding row can reach the top-k.
+        var teacher = TestAssets.Tokenizer("qwen3");
+        var student = TestAssets.Tokenizer("mistral-7b-v0.1");
+        var projection = ProjectionCache.Default().GetOrBuild(teacher, student, ProjectionMethod.FirstToken).Projection;
+        var rows = new TopKRows(1, 2, [151_900, 9707], [MathF.Log(0.25f), MathF.Log(0.75f)], [0f]);
+        var projected = TopKProjector.Project(rows, projection, TailTreatment.Bucket);
+        Assert.Equal(0.25f, projected.Tail[0], 5);
+        Assert.Equal(0f, projected.Probs[0]);
+    }
 }

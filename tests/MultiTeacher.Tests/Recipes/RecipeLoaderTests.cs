@@ -1,0 +1,113 @@
+using MultiTeacher.Recipes;
+
+namespace MultiTeacher.Tests.Recipes;
+
+public sealed class RecipeLoaderTests : TempDirectoryTest
+{
+    private string Write(string yaml)
+    {
+        File.WriteAllText(Path.Combine(TempDir, "train.txt"), "Some training text.\n\nAnother paragraph.");
+        var path = Path.Combine(TempDir, "recipe.yaml");
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    private string Minimal(string extra = "") => $"""
+        name: tiny
+        data: {"{"} train: train.txt {"}"}
+        student: {"{"} init: {TestAssets.TokenizerDir("mistral-7b-v0.1")} {"}"}
+        {extra}
+        """;
+
+    [Fact]
+    public void MinimalRecipe_LoadsWithEveryDefaultFilledIn()
+    {
+        var r = RecipeLoader.Load(Write(Minimal()));
+        Assert.Equal("tiny", r.Name);
+        Assert.Equal(Path.Combine(TempDir, "train.txt"), r.Data.Train);
+        Assert.Equal(128, r.Data.SequenceLength);
+        Assert.Equal("first_token", r.Alignment.Method);
+        Assert.Equal("confidence", r.Mixing.Policy);
+        Assert.Equal(1.0, r.Loss.HardLabelWeight);   // no teachers: hard labels only
+        Assert.Equal("cosine", r.Train.Schedule);
+    }
+
+    [Fact]
+    public void MistypedKey_IsNamedWithLineColumnAndSuggestion()
+    {
+        var e = Assert.Throws<RecipeException>(() => RecipeLoader.Load(Write(Minimal("train:\n  stpes: 10\n"))));
+        var error = Assert.Single(e.Errors);
+        Assert.Equal(5, error.Line);
+        Assert.Equal(3, error.Column);
+        Assert.Contains("unknown key 'stpes' in train (did you mean 'steps'?", error.Message);
+        Assert.Contains("recipe.yaml:5:3:", error.ToString());
+    }
+
+    [Fact]
+    public void EveryProblem_IsListed_NotJustTheFirst()
+    {
+        var yaml = $"""
+            name: broken
+            seed: -1
+            data: {"{"} train: missing.txt, seq_len: abc {"}"}
+            teachers:
+              - {"{"} name: a, path: {TestAssets.TokenizerDir("llama3")}, weight: 0 {"}"}
+              - {"{"} name: a, path: {TestAssets.TokenizerDir("qwen3")}, weight: 0 {"}"}
+            student: {"{"} init: {TestAssets.TokenizerDir("mistral-7b-v0.1")} {"}"}
+            mixing: {"{"} policy: weighted {"}"}
+            loss: {"{"} kind: kl {"}"}
+            """;
+        var e = Assert.Throws<RecipeException>(() => RecipeLoader.Load(Write(yaml)));
+        var messages = string.Join("\n", e.Errors.Select(x => x.Message));
+        Assert.Contains("'seed' is -1", messages);
+        Assert.Contains("does not exist", messages);
+        Assert.Contains("'seq_len' must be an integer", messages);
+        Assert.Contains("teacher 'a' is listed twice", messages);
+        Assert.Contains("'kind' is 'kl', expected one of: forward_kl", messages);
+        Assert.True(e.Errors.Count >= 5, messages);
+        Assert.All(e.Errors, x => Assert.True(x.Line > 0));
+    }
+
+    [Fact]
+    public void AllTeacherWeightsZero_UnderWeightedMixing_IsRejected()
+    {
+        var yaml = Minimal($"teachers:\n  - {{ name: a, path: {TestAssets.TokenizerDir("llama3")}, weight: 0 }}\nmixing: {{ policy: weighted }}\n");
+        var e = Assert.Throws<RecipeException>(() => RecipeLoader.Load(Write(yaml)));
+        Assert.Contains("every teacher has weight 0", e.Message);
+    }
+
+    [Fact]
+    public void MalformedYaml_IsReportedWithItsLine()
+    {
+        var e = Assert.Throws<RecipeException>(() => RecipeLoader.Load(Write("name: x\ndata: [unclosed\n")));
+        Assert.Contains("not valid YAML", e.Errors[0].Message);
+    }
+
+    [Fact]
+    public void ResolvedRecipe_HasAbsolutePathsAndTheHashOfEveryInput()
+    {
+        var yaml = ResolvedRecipe.Resolve(RecipeLoader.Load(Write(Minimal()))).ToYaml();
+        Assert.Contains($"train: {Path.Combine(TempDir, "train.txt")}", yaml);
+        Assert.Contains("data.train: sha256:", yaml);
+        Assert.Contains("student.init: sha256:", yaml);
+        Assert.Contains("hard_label_weight: 1", yaml);
+    }
+
+    [Fact]
+    public void EveryShippedRecipe_OpensWithTheCommandThatRunsIt()
+    {
+        var recipes = Directory.GetFiles(Path.Combine(RepoRoot(), "recipes"), "*.yaml", SearchOption.AllDirectories);
+        foreach (var recipe in recipes)
+        {
+            var first = File.ReadLines(recipe).First();
+            Assert.StartsWith("# mt ", first);   // each recipe opens with the command that runs it
+        }
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "MultiTeacher.sln"))) return dir.FullName;
+        throw new InvalidOperationException("repository root not found");
+    }
+}

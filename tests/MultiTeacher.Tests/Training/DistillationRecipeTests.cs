@@ -1,0 +1,70 @@
+using MultiTeacher.Models;
+using MultiTeacher.Recipes;
+using MultiTeacher.Tests.Cli;
+using MultiTeacher.Tests.Models;
+using MultiTeacher.Tests.Integration;
+using MultiTeacher.Training;
+using static TorchSharp.torch;
+
+namespace MultiTeacher.Tests.Training;
+
+public sealed class DistillationRecipeTests : TempDirectoryTest
+{
+    private string HardLabelRecipe(TinyRuns runs, string name, string init)
+    {
+        return runs.WriteRecipe(name, $"""
+            seed: 5
+            data: {"{"} train: train.txt, seq_len: 24 {"}"}
+            student: {"{"} {init} {"}"}
+            train: {"{"} steps: 6, batch_size: 3, lr: 0.004, warmup_steps: 1, checkpoint_every: 3 {"}"}
+            """);
+    }
+
+    [Fact]
+    public void ResumedRun_EndsBitIdenticalToAnUninterruptedRun()
+    {
+        var runs = new TinyRuns(TempDir);
+        runs.WriteData(trainDocuments: 2, trainChars: 2500);
+        var config = runs.WriteConfig("student", "qwen2", 32000);
+        var init = $"config: {config}, tokenizer: {TestAssets.TokenizerDir("mistral-7b-v0.1")}";
+
+        var full = RecipeLoader.Load(HardLabelRecipe(runs, "full", init));
+        using (var run = DistillationRecipe.Setup(full, TextWriter.Null)) run.Train();
+
+        var split = RecipeLoader.Load(HardLabelRecipe(runs, "split", init));
+        using (var cancel = new CancellationTokenSource())
+        using (var run = DistillationRecipe.Setup(split, TextWriter.Null))
+            Assert.Throws<OperationCanceledException>(() => run.Train(m => { if (m.Step == 3) cancel.Cancel(); }, cancel: cancel.Token));
+        Assert.False(File.Exists(Path.Combine(runs.Output("split"), "student", "model.safetensors")));
+        using (var run = DistillationRecipe.Setup(split, TextWriter.Null)) run.Train(resume: true);
+
+        Assert.Equal(File.ReadAllBytes(Path.Combine(runs.Output("full"), "student", "model.safetensors")),
+                     File.ReadAllBytes(Path.Combine(runs.Output("split"), "student", "model.safetensors")));
+        Assert.Equal(6, runs.Metrics("split").Count);
+    }
+
+    [Fact]
+    public void NaNLoss_StopsTheRun_NamingTheStepAndBatch_WithExitCode1()
+    {
+        var runs = new TinyRuns(TempDir);
+        runs.WriteData(trainDocuments: 1, trainChars: 1500);
+        var modelDir = Path.Combine(TempDir, "poisoned");
+        var config = TinyModels.Config("mistral", vocab: 32000);
+        using (var model = TinyModels.Create(config))
+        {
+            using (no_grad()) model.state_dict()["model.norm.weight"].fill_(double.NaN);
+            PretrainedModel.Save(model, modelDir, TestAssets.TokenizerDir("mistral-7b-v0.1"));
+        }
+        var recipe = HardLabelRecipe(runs, "poisoned", $"init: {modelDir}");
+        var e = Assert.Throws<TrainingDivergedException>(() =>
+        {
+            using var run = DistillationRecipe.Setup(RecipeLoader.Load(recipe), TextWriter.Null);
+            run.Train();
+        });
+        Assert.Equal(1, e.Step);
+        Assert.Equal(3, e.Samples.Count);
+        var (code, _, error) = CliRunner.Run("", "run", recipe);
+        Assert.Equal(1, code);
+        Assert.Contains("not finite at step 1", error);
+    }
+}
