@@ -1,0 +1,126 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using MultiTeacher.Models;
+using MultiTeacher.Tokenization;
+using static TorchSharp.torch;
+
+namespace MultiTeacher.Cache;
+
+/// <summary>
+/// A teacher's top-k next-token distributions over a list of texts, on disk (offline
+/// distillation). Stored in teacher ids, so the projection can change without recomputing.
+/// Layout: magic, version, JSON header (key, k, vocabulary, count), one record per text
+/// (position count + <see cref="TopKCodec"/> positions), the record index, and a sha256 of all
+/// of it. A truncated or altered file fails verification and is rebuilt, never used.
+/// </summary>
+public sealed class TeacherCache
+{
+    private static readonly byte[] Magic = "MTTCACHE"u8.ToArray();
+    private const int Version = 1;
+
+    private readonly byte[] _bytes;
+    private readonly long[] _offsets;
+
+    public string Key { get; }
+    public int TopK { get; }
+    public int Vocabulary { get; }
+    public int Count => _offsets.Length;
+    public long Positions { get; }
+    public long SizeBytes => _bytes.Length;
+
+    private TeacherCache(byte[] bytes, long[] offsets, string key, int topK, int vocabulary, long positions)
+        => (_bytes, _offsets, Key, TopK, Vocabulary, Positions) = (bytes, offsets, key, topK, vocabulary, positions);
+
+    /// <summary>Identifies teacher, tokenizer, texts and k, so any change gives another cache.</summary>
+    public static string KeyFor(string teacherHash, string tokenizerHash, IEnumerable<string> texts, int topK)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(Encoding.UTF8.GetBytes($"{teacherHash}\n{tokenizerHash}\n{topK}\ncodec {Version} {TopKCodec.Step} {TopKCodec.DropMass}\n"));
+        foreach (var t in texts) { sha.AppendData(Encoding.UTF8.GetBytes(t)); sha.AppendData([0]); }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    /// <summary>The positions of text number <paramref name="index"/>, in teacher token order.</summary>
+    public IReadOnlyList<CachedPosition> Read(int index)
+    {
+        ReadOnlySpan<byte> span = _bytes.AsSpan((int)_offsets[index]);
+        var count = BitConverter.ToInt32(span);
+        span = span[4..];
+        var result = new CachedPosition[count];
+        for (var i = 0; i < count; i++) result[i] = TopKCodec.Decode(ref span);
+        return result;
+    }
+
+    /// <summary>Runs the teacher over every text and writes the cache to <paramref name="path"/>.</summary>
+    public static TeacherCache Build(CausalLM teacher, HfTokenizer tokenizer, IReadOnlyList<string> texts, int topK, string key, string path, int batchSize = 8)
+    {
+        using var body = new MemoryStream();
+        var offsets = new long[texts.Count];
+        long positions = 0;
+        var header = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { key, topK, vocabulary = teacher.Config.VocabSize, count = texts.Count }));
+        body.Write(Magic);
+        body.Write(BitConverter.GetBytes(Version));
+        body.Write(BitConverter.GetBytes(header.Length));
+        body.Write(header);
+        var device = teacher.parameters().First().device;
+        for (var start = 0; start < texts.Count; start += batchSize)
+        {
+            using var scope = NewDisposeScope();
+            var batch = texts.Skip(start).Take(batchSize).Select(t => tokenizer.EncodeToIds(t)).ToList();
+            var length = batch.Max(b => b.Length);
+            var ids = zeros(batch.Count, length, dtype: ScalarType.Int64);
+            for (var b = 0; b < batch.Count; b++) ids[b, ..batch[b].Length] = tensor(batch[b].Select(i => (long)i).ToArray());
+            Tensor logProbs;
+            using (no_grad()) logProbs = nn.functional.log_softmax(teacher.forward(ids.to(device)).to(float32).cpu(), -1);   // (B, T, V)
+            var k = (int)Math.Min(topK, logProbs.shape[^1]);
+            var (values, indices) = logProbs.topk(k, dim: -1);                                                         // (B, T, k)
+            var v = values.contiguous().data<float>().ToArray();
+            var x = indices.to(ScalarType.Int32).contiguous().data<int>().ToArray();
+            for (var b = 0; b < batch.Count; b++)
+            {
+                offsets[start + b] = body.Position;
+                body.Write(BitConverter.GetBytes(batch[b].Length));
+                for (var t = 0; t < batch[b].Length; t++)
+                {
+                    var at = (b * length + t) * k;
+                    var kept = 0.0;
+                    for (var c = 0; c < k; c++) kept += Math.Exp(v[at + c]);
+                    TopKCodec.Encode(x.AsSpan(at, k), v.AsSpan(at, k), (float)Math.Max(0, 1 - kept), body);
+                }
+                positions += batch[b].Length;
+            }
+        }
+        var indexAt = body.Position;
+        foreach (var o in offsets) body.Write(BitConverter.GetBytes(o));
+        body.Write(BitConverter.GetBytes(indexAt));
+        var bytes = body.ToArray();
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var temp = path + $".{Guid.NewGuid():N}.tmp";
+        using (var file = File.Create(temp)) { file.Write(bytes); file.Write(SHA256.HashData(bytes)); }
+        File.Move(temp, path, overwrite: true);
+        return new TeacherCache(bytes, offsets, key, topK, teacher.Config.VocabSize, positions);
+    }
+
+    /// <summary>Opens and fully verifies a cache; null with the reason when it is missing, damaged or for another key.</summary>
+    public static TeacherCache? TryOpen(string path, string expectedKey, out string? problem)
+    {
+        problem = null;
+        if (!File.Exists(path)) { problem = "missing"; return null; }
+        var all = File.ReadAllBytes(path);
+        if (all.Length < Magic.Length + 8 + 8 + 32) { problem = "truncated"; return null; }
+        var bytes = all[..^32];
+        if (!SHA256.HashData(bytes).AsSpan().SequenceEqual(all.AsSpan(all.Length - 32))) { problem = "checksum mismatch (truncated or altered)"; return null; }
+        if (!bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic) || BitConverter.ToInt32(bytes, Magic.Length) != Version) { problem = "not a cache of this version"; return null; }
+        var headerLength = BitConverter.ToInt32(bytes, Magic.Length + 4);
+        using var header = JsonDocument.Parse(bytes.AsMemory(Magic.Length + 8, headerLength));
+        var key = header.RootElement.GetProperty("key").GetString();
+        if (key != expectedKey) { problem = "built for other inputs"; return null; }
+        var count = header.RootElement.GetProperty("count").GetInt32();
+        var indexAt = BitConverter.ToInt64(bytes, bytes.Length - 8);
+        var offsets = new long[count];
+        for (var i = 0; i < count; i++) offsets[i] = BitConverter.ToInt64(bytes, (int)indexAt + 8 * i);
+        var positions = offsets.Sum(o => (long)BitConverter.ToInt32(bytes, (int)o));
+        return new TeacherCache(bytes, offsets, key!, header.RootElement.GetProperty("topK").GetInt32(), header.RootElement.GetProperty("vocabulary").GetInt32(), positions);
+    }
+}
