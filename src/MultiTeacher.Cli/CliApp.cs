@@ -39,6 +39,7 @@ public static class CliApp
             AlignCommand.Create(io),
             RecipeCommand.Create(io),
             RunCommand.CreateRun(io),
+            RunCommand.CreateCache(io),
             RunCommand.CreateEval(io),
             ModelCommand.CreateModel(io),
             ModelCommand.CreateGenerate(io),

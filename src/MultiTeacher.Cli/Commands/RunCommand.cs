@@ -22,6 +22,20 @@ public static class RunCommand
         return command;
     }
 
+    public static Command CreateCache(CliIO io)
+    {
+        var file = new Argument<string>("RECIPE") { Description = "Recipe YAML" };
+        var command = new Command("cache", "Run each teacher once over the recipe's training data and store its top-k (reused by later runs).") { file };
+        command.SetAction(r =>
+        {
+            var recipe = RecipeLoader.Load(r.GetValue(file)!);
+            if (recipe.Teachers.Count == 0) throw new BadInputException($"{recipe.Source}: the recipe has no teachers to cache");
+            using var setup = DistillationRecipe.Setup(recipe with { Train = recipe.Train with { TeacherMode = "cached" } }, io.Out);
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
     public static Command CreateEval(CliIO io)
     {
         var model = new Option<string>("--model") { Description = "Model directory (with tokenizer files)", Required = true };

@@ -17,13 +17,7 @@ public sealed class ProjectionCache(string directory)
     public string Directory { get; } = Path.GetFullPath(directory);
 
     /// <summary>MT_CACHE/projections, else ~/.cache/multiteacher/projections.</summary>
-    public static ProjectionCache Default()
-    {
-        var root = Environment.GetEnvironmentVariable("MT_CACHE");
-        if (string.IsNullOrEmpty(root))
-            root = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "multiteacher");
-        return new ProjectionCache(Path.Combine(root, "projections"));
-    }
+    public static ProjectionCache Default() => new(MultiTeacher.Cache.CacheDirectories.Projections);
 
     public string PathFor(HfTokenizer teacher, HfTokenizer student, ProjectionMethod method) =>
         Path.Combine(Directory, $"{teacher.ContentHash[..16]}-{student.ContentHash[..16]}-{method.ToString().ToLowerInvariant()}.mtproj");

@@ -16,7 +16,7 @@ public sealed record AlignmentSpec(string Method, int TopK, string Tail);
 public sealed record MixingSpec(string Policy, double Temperature, string Granularity);
 public sealed record LossSpec(string Kind, double Temperature, double Beta, double HardLabelWeight);
 public sealed record TrainSpec(int Steps, int BatchSize, int GradAccum, double LearningRate, int WarmupSteps, string Schedule,
-    double WeightDecay, double Clip, int CheckpointEvery, int LogEvery);
+    double WeightDecay, double Clip, int CheckpointEvery, int LogEvery, string TeacherMode);
 public sealed record EvalSpec(int Every, long MaxBytes);
 
 /// <summary>A validated recipe: every path absolute, every default filled in.</summary>

@@ -118,12 +118,12 @@ public static class RecipeLoader
     private static TrainSpec Train(RecipeReader r, YamlMappingNode map)
     {
         r.RejectUnknown(map, "train", "steps", "batch_size", "grad_accum", "lr", "warmup_steps", "schedule", "weight_decay", "clip",
-            "checkpoint_every", "log_every");
+            "checkpoint_every", "log_every", "teachers");
         var spec = new TrainSpec((int)r.Integer(map, "steps", 100, min: 1), (int)r.Integer(map, "batch_size", 8, min: 1),
             (int)r.Integer(map, "grad_accum", 1, min: 1), r.Number(map, "lr", 1e-3, min: 0, exclusiveMin: true),
             (int)r.Integer(map, "warmup_steps", 0, min: 0), r.String(map, "schedule", "cosine", oneOf: ["cosine", "linear", "constant"])!,
             r.Number(map, "weight_decay", 0.01, min: 0), r.Number(map, "clip", 1.0, min: 0), (int)r.Integer(map, "checkpoint_every", 0, min: 0),
-            (int)r.Integer(map, "log_every", 10, min: 1));
+            (int)r.Integer(map, "log_every", 10, min: 1), r.String(map, "teachers", "cached", oneOf: ["cached", "online"])!);
         if (spec.WarmupSteps > spec.Steps && r.Node(map, "warmup_steps") is { } node)
             r.Error(node, $"warmup_steps {spec.WarmupSteps} exceeds steps {spec.Steps}");
         return spec;

@@ -41,7 +41,7 @@ public sealed record ResolvedRecipe(Recipe Recipe, IReadOnlyDictionary<string, s
             {
                 ["steps"] = r.Train.Steps, ["batch_size"] = r.Train.BatchSize, ["grad_accum"] = r.Train.GradAccum, ["lr"] = r.Train.LearningRate,
                 ["warmup_steps"] = r.Train.WarmupSteps, ["schedule"] = r.Train.Schedule, ["weight_decay"] = r.Train.WeightDecay, ["clip"] = r.Train.Clip,
-                ["checkpoint_every"] = r.Train.CheckpointEvery, ["log_every"] = r.Train.LogEvery,
+                ["checkpoint_every"] = r.Train.CheckpointEvery, ["log_every"] = r.Train.LogEvery, ["teachers"] = r.Train.TeacherMode,
             },
             ["eval"] = new Dictionary<string, object?> { ["every"] = r.Eval.Every, ["max_bytes"] = r.Eval.MaxBytes },
             ["output"] = r.Output,

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using MultiTeacher.Alignment;
+using MultiTeacher.Cache;
 using MultiTeacher.Data;
 using MultiTeacher.Evaluation;
 using MultiTeacher.Mixing;
@@ -37,7 +38,7 @@ public sealed class DistillationRecipe : IDisposable
 
     public CausalLM Student => _student;
 
-    private DistillationRecipe(Recipe recipe, TextWriter log)
+    private DistillationRecipe(Recipe recipe, TextWriter log, string cacheRoot)
     {
         _recipe = recipe;
         _log = log;
@@ -52,17 +53,21 @@ public sealed class DistillationRecipe : IDisposable
         {
             var tokenizer = HfTokenizer.FromDirectory(t.Path);
             var model = PretrainedModel.Load(t.Path, t.DType switch { "bfloat16" => ScalarType.BFloat16, "float16" => ScalarType.Float16, _ => ScalarType.Float32 }, _device);
-            var (projection, built) = ProjectionCache.Default().GetOrBuild(tokenizer, _tokenizer, ProjectionMethods.Parse(recipe.Alignment.Method));
+            var (projection, built) = new ProjectionCache(Path.Combine(cacheRoot, "projections")).GetOrBuild(tokenizer, _tokenizer, ProjectionMethods.Parse(recipe.Alignment.Method));
             _log.WriteLine($"teacher {t.Name}: {model.Config.ModelType}, {model.ParameterCount:N0} parameters, projection {(built ? "built" : "cached")} ({projection.ExactCount:N0} exact tokens)");
             _teachers.Add(new Teacher(t.Name, model, tokenizer, projection));
         }
         if (_teachers.Count > 0) _mixing = MixingPolicy.Create(recipe.MixingSettings(), recipe.Teachers.Select(t => t.Weight).ToArray());
         _samples = new TrainingSamples(TextCorpus.Load(recipe.Data.Train, recipe.Data.Format, recipe.Data.Field), _tokenizer, recipe.Data.SequenceLength);
+        if (recipe.Train.TeacherMode == "cached")
+            for (var k = 0; k < _teachers.Count; k++)
+                _teachers[k] = _teachers[k] with { Cache = TeacherCaches.Open(_teachers[k], recipe.Teachers[k].Path, _samples, recipe.Alignment.TopK, Path.Combine(cacheRoot, "teachers"), log) };
         _evalDocuments = recipe.Data.Eval is { } eval ? TextCorpus.Load(eval, recipe.Data.Format, recipe.Data.Field) : [];
         _log.WriteLine($"student: {_student.Config.ModelType}, {_student.ParameterCount:N0} parameters on {_device.type}; {_samples.Samples.Count:N0} training samples");
     }
 
-    public static DistillationRecipe Setup(Recipe recipe, TextWriter log) => new(recipe, log);
+    /// <param name="cacheRoot">Where projections and teacher caches live (default: <see cref="CacheDirectories.Root"/>).</param>
+    public static DistillationRecipe Setup(Recipe recipe, TextWriter log, string? cacheRoot = null) => new(recipe, log, cacheRoot ?? CacheDirectories.Root());
 
     private static CausalLM FreshStudent(Recipe recipe)
     {
@@ -92,7 +97,7 @@ public sealed class DistillationRecipe : IDisposable
         var coverage = new double[_teachers.Count];
         if (_teachers.Count > 0)
         {
-            var encodings = samples.Select(s => (s.Text, Truncate(_tokenizer.Encode(s.Text), s.StudentIds.Length))).ToList();
+            var encodings = samples.Select(s => new SampleView(s.Index, s.Text, Truncate(_tokenizer.Encode(s.Text), s.StudentIds.Length))).ToList();
             var teacherBatch = TeacherEnsemble.Run(_teachers, _tokenizer, encodings, t, _recipe.Alignment.TopK,
                 _recipe.Alignment.Tail == "renormalize" ? TailTreatment.Renormalize : TailTreatment.Bucket, targets);
             coverage = teacherBatch.Coverage;

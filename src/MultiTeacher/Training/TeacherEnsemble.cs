@@ -1,4 +1,5 @@
 using MultiTeacher.Alignment;
+using MultiTeacher.Cache;
 using MultiTeacher.Mixing;
 using MultiTeacher.Models;
 using MultiTeacher.Tokenization;
@@ -6,22 +7,26 @@ using static TorchSharp.torch;
 
 namespace MultiTeacher.Training;
 
-/// <summary>A teacher ready to run: its model, tokenizer and projection into the student vocabulary.</summary>
-public sealed record Teacher(string Name, CausalLM Model, HfTokenizer Tokenizer, VocabularyProjection Projection);
+/// <summary>A teacher ready to run: its model, tokenizer, projection into the student vocabulary, and its cache (offline mode).</summary>
+public sealed record Teacher(string Name, CausalLM Model, HfTokenizer Tokenizer, VocabularyProjection Projection, TeacherCache? Cache = null);
+
+/// <summary>One training sample as the teachers see it: its index (for the cache), its text, the student's encoding.</summary>
+public sealed record SampleView(int Index, string Text, TokenEncoding Encoding);
 
 /// <summary>The teachers' view of one batch: the mixing input over every position at least one teacher covers.</summary>
 public sealed record TeacherBatch(MixingInput Input, long[] Positions, double[] Coverage);
 
 /// <summary>
-/// Runs the teachers on a batch of student samples (online distillation): each teacher tokenizes
-/// the same text, predicts, keeps its top-k per position, and every student position aligned to it
-/// (same byte, same consumed text) receives that row projected into the student vocabulary.
+/// Gives the teachers' view of a batch of student samples: each teacher tokenizes the same text,
+/// its top-k per position comes from its cache (offline) or from running it now (online), and
+/// every student position aligned to it (same byte, same consumed text) receives that row
+/// projected into the student vocabulary.
 /// </summary>
 public static class TeacherEnsemble
 {
     /// <param name="studentEncodings">Per sample, the student's encoding (ids and byte offsets), at most T + 1 tokens.</param>
     /// <param name="gold">Student next-token ids (B, T): the gold token at each student position, -100 on padding.</param>
-    public static TeacherBatch Run(IReadOnlyList<Teacher> teachers, HfTokenizer student, IReadOnlyList<(string Text, TokenEncoding Encoding)> samples,
+    public static TeacherBatch Run(IReadOnlyList<Teacher> teachers, HfTokenizer student, IReadOnlyList<SampleView> samples,
         int sequenceLength, int topK, TailTreatment tail, Tensor gold)
     {
         var studentVocab = teachers[0].Projection.StudentVocabSize;
@@ -57,44 +62,25 @@ public static class TeacherEnsemble
     }
 
     private static (Dictionary<long, float[]> Rows, long Aligned, long Total) TeacherRows(Teacher teacher, HfTokenizer student,
-        IReadOnlyList<(string Text, TokenEncoding Encoding)> samples, int sequenceLength, int topK, TailTreatment tail, int studentVocab)
+        IReadOnlyList<SampleView> samples, int sequenceLength, int topK, TailTreatment tail, int studentVocab)
     {
-        using var scope = NewDisposeScope();
         var encodings = samples.Select(s => teacher.Tokenizer.Encode(s.Text)).ToList();
-        var length = encodings.Max(e => e.Count);
-        var ids = zeros(samples.Count, length, dtype: ScalarType.Int64);                   // (B, Tt), padded at the end
-        for (var b = 0; b < samples.Count; b++)
-            ids[b, ..encodings[b].Count] = tensor(encodings[b].Ids.Select(i => (long)i).ToArray());
-        Tensor logProbs;
-        using (no_grad())
-            logProbs = nn.functional.log_softmax(teacher.Model.forward(ids.to(teacher.Model.parameters().First().device)).to(float32).cpu(), -1);   // (B, Tt, Vt)
-        var k = (int)Math.Min(topK, logProbs.shape[^1]);
-        var (values, indices) = logProbs.topk(k, dim: -1);                                  // (B, Tt, k)
-        var valuesArray = values.contiguous().data<float>().ToArray();
-        var indicesArray = indices.to(ScalarType.Int32).contiguous().data<int>().ToArray();
-
-        var picks = new List<(long Flat, int Offset)>();
+        var picks = new List<(long Flat, int Sample, int Position)>();
         long total = 0;
         for (var b = 0; b < samples.Count; b++)
         {
-            var studentEncoding = samples[b].Encoding;
-            var alignment = SequenceAligner.Align(studentEncoding, student, encodings[b], teacher.Tokenizer);
+            var alignment = SequenceAligner.Align(samples[b].Encoding, student, encodings[b], teacher.Tokenizer);
             for (var j = 0; j < Math.Min(alignment.Positions, sequenceLength); j++)
             {
                 total++;
-                if (alignment.TeacherPosition[j] is var i and >= 0) picks.Add((b * (long)sequenceLength + j, (b * length + i) * k));
+                if (alignment.TeacherPosition[j] is var i and >= 0) picks.Add((b * (long)sequenceLength + j, b, i));
             }
         }
-
+        var k = teacher.Cache?.TopK ?? topK;
         var rows = TopKRows.Create(picks.Count, k);
-        for (var r = 0; r < picks.Count; r++)
-        {
-            Array.Copy(valuesArray, picks[r].Offset, rows.LogProbs, r * k, k);
-            Array.Copy(indicesArray, picks[r].Offset, rows.Ids, r * k, k);
-            var kept = 0.0;
-            for (var c = 0; c < k; c++) kept += Math.Exp(rows.LogProbs[r * k + c]);
-            rows.TailMass[r] = (float)Math.Max(0, 1 - kept);
-        }
+        if (teacher.Cache is { } cache) FillFromCache(cache, samples, encodings, picks, rows);
+        else FillFromModel(teacher.Model, encodings, picks, rows);
+
         var projected = TopKProjector.Project(rows, teacher.Projection, tail);
         var result = new Dictionary<long, float[]>(picks.Count);
         for (var r = 0; r < picks.Count; r++)
@@ -104,5 +90,49 @@ public static class TeacherEnsemble
             result[picks[r].Flat] = dense;
         }
         return (result, picks.Count, total);
+    }
+
+    private static void FillFromCache(TeacherCache cache, IReadOnlyList<SampleView> samples, List<TokenEncoding> encodings,
+        List<(long Flat, int Sample, int Position)> picks, TopKRows rows)
+    {
+        var stored = samples.Select(s => cache.Read(s.Index)).ToList();
+        for (var b = 0; b < samples.Count; b++)
+            if (stored[b].Count != encodings[b].Count)
+                throw new InvalidDataException($"teacher cache holds {stored[b].Count} positions for sample {samples[b].Index}, the tokenizer gives {encodings[b].Count}");
+        for (var r = 0; r < picks.Count; r++)
+        {
+            var p = stored[picks[r].Sample][picks[r].Position];
+            var row = r * rows.K;
+            rows.Ids.AsSpan(row, rows.K).Clear();
+            rows.LogProbs.AsSpan(row, rows.K).Fill(float.NegativeInfinity);   // pruned entries: probability zero
+            p.Ids.CopyTo(rows.Ids, row);
+            p.LogProbs.CopyTo(rows.LogProbs, row);
+            rows.TailMass[r] = p.Tail;
+        }
+    }
+
+    private static void FillFromModel(CausalLM model, List<TokenEncoding> encodings, List<(long Flat, int Sample, int Position)> picks, TopKRows rows)
+    {
+        using var scope = NewDisposeScope();
+        var length = encodings.Max(e => e.Count);
+        var ids = zeros(encodings.Count, length, dtype: ScalarType.Int64);                 // (B, Tt), padded at the end
+        for (var b = 0; b < encodings.Count; b++)
+            ids[b, ..encodings[b].Count] = tensor(encodings[b].Ids.Select(i => (long)i).ToArray());
+        Tensor logProbs;
+        using (no_grad())
+            logProbs = nn.functional.log_softmax(model.forward(ids.to(model.parameters().First().device)).to(float32).cpu(), -1);   // (B, Tt, Vt)
+        var k = (int)Math.Min(rows.K, logProbs.shape[^1]);
+        var (values, indices) = logProbs.topk(k, dim: -1);                                  // (B, Tt, k)
+        var valuesArray = values.contiguous().data<float>().ToArray();
+        var indicesArray = indices.to(ScalarType.Int32).contiguous().data<int>().ToArray();
+        for (var r = 0; r < picks.Count; r++)
+        {
+            var offset = (picks[r].Sample * length + picks[r].Position) * k;
+            Array.Copy(valuesArray, offset, rows.LogProbs, r * rows.K, k);
+            Array.Copy(indicesArray, offset, rows.Ids, r * rows.K, k);
+            var kept = 0.0;
+            for (var c = 0; c < k; c++) kept += Math.Exp(rows.LogProbs[r * rows.K + c]);
+            rows.TailMass[r] = (float)Math.Max(0, 1 - kept);
+        }
     }
 }
