@@ -9,6 +9,7 @@ var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
     ["tokenize"] = TokenizeBenchmark.Run,
     ["alignment"] = AlignmentBenchmark.Run,
     ["model"] = ModelBenchmark.Run,
+    ["distillation"] = DistillationBenchmark.Run,
 };
 var write = !args.Contains("--no-write");
 var names = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("all").ToList();

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using TorchSharp;
 
 namespace MultiTeacher.Alignment;
 
@@ -24,21 +25,23 @@ public sealed record TopKRows(int Rows, int K, int[] Ids, float[] LogProbs, floa
 /// </summary>
 public sealed record ProjectedRows(int Rows, int K, int StudentVocabSize, int[] Ids, float[] Probs, float[] Tail)
 {
-    /// <summary>Writes row r as a full distribution over the student vocabulary.</summary>
-    public void Densify(int row, Span<float> destination)
+    /// <summary>
+    /// All rows as full distributions over the student vocabulary (R, V): top-k mass added up per
+    /// student token, the tail spread evenly over the tokens outside each row's support.
+    /// </summary>
+    public torch.Tensor Dense()
     {
-        if (destination.Length != StudentVocabSize) throw new ArgumentException("destination must span the student vocabulary");
-        destination.Clear();
-        var ids = Ids.AsSpan(row * K, K);
-        var probs = Probs.AsSpan(row * K, K);
-        for (var i = 0; i < K; i++) destination[ids[i]] += probs[i];
-        var tail = Tail[row];
-        if (tail <= 0) return;
-        var outside = 0;
-        foreach (var p in destination) if (p == 0) outside++;
-        if (outside == 0) { TensorPrimitives.Multiply(destination, 1f / (1f - tail), destination); return; }   // support is everything
-        var share = tail / outside;
-        for (var v = 0; v < destination.Length; v++) if (destination[v] == 0) destination[v] = share;
+        using var scope = torch.NewDisposeScope();
+        var ids = torch.tensor(Ids, [Rows, K], dtype: torch.int64);                                   // (R, k)
+        var probs = torch.tensor(Probs, [Rows, K]);                                                    // (R, k)
+        var dense = torch.zeros(Rows, StudentVocabSize).scatter_add_(1, ids, probs);                  // (R, V)
+        var tail = torch.tensor(Tail).unsqueeze(1);                                                    // (R, 1)
+        var outside = dense.eq(0);
+        var share = tail / outside.sum(1, keepdim: true).clamp_min(1);
+        // A row whose support is the whole vocabulary has nowhere to spread its tail: rescale it instead.
+        var full = outside.any(1, keepdim: true).logical_not();
+        dense = torch.where(full, dense / (1 - tail).clamp_min(1e-12), dense + outside * share);
+        return dense.MoveToOuterDisposeScope();
     }
 }
 

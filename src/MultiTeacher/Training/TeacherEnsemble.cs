@@ -24,13 +24,13 @@ public sealed record TeacherBatch(MixingInput Input, long[] Positions, double[] 
 /// </summary>
 public static class TeacherEnsemble
 {
-    /// <param name="studentEncodings">Per sample, the student's encoding (ids and byte offsets), at most T + 1 tokens.</param>
+    /// <param name="samples">Per sample: its index, text and the student's encoding (at most T + 1 tokens).</param>
     /// <param name="gold">Student next-token ids (B, T): the gold token at each student position, -100 on padding.</param>
     public static TeacherBatch Run(IReadOnlyList<Teacher> teachers, HfTokenizer student, IReadOnlyList<SampleView> samples,
         int sequenceLength, int topK, TailTreatment tail, Tensor gold)
     {
         var studentVocab = teachers[0].Projection.StudentVocabSize;
-        var rowsByTeacher = new Dictionary<long, float[]>[teachers.Count];
+        var rowsByTeacher = new (long[] Positions, Tensor Dense)[teachers.Count];
         var coverage = new double[teachers.Count];
         var positions = new SortedSet<long>();
         for (var k = 0; k < teachers.Count; k++)
@@ -38,22 +38,23 @@ public static class TeacherEnsemble
             var (rows, aligned, total) = TeacherRows(teachers[k], student, samples, sequenceLength, topK, tail, studentVocab);
             rowsByTeacher[k] = rows;
             coverage[k] = total == 0 ? 0 : (double)aligned / total;
-            positions.UnionWith(rows.Keys);
+            positions.UnionWith(rows.Positions);
         }
 
         var order = positions.ToArray();   // flat student positions b * T + j
         var n = order.Length;
-        var flat = new float[(long)teachers.Count * n * studentVocab];
-        var isPresent = new bool[teachers.Count * n];
+        var slot = new Dictionary<long, long>(n);
+        for (var p = 0; p < n; p++) slot[order[p]] = p;
+        var distributions = zeros(teachers.Count, n, studentVocab);                      // (K, N, V)
+        var present = zeros(teachers.Count, n, dtype: ScalarType.Bool);                  // (K, N)
         for (var k = 0; k < teachers.Count; k++)
-            for (var p = 0; p < n; p++)
-                if (rowsByTeacher[k].TryGetValue(order[p], out var row))
-                {
-                    Array.Copy(row, 0, flat, ((long)k * n + p) * studentVocab, studentVocab);
-                    isPresent[k * n + p] = true;
-                }
-        var distributions = tensor(flat, [teachers.Count, n, studentVocab]);           // (K, N, V)
-        var present = tensor(isPresent, [teachers.Count, n]);                          // (K, N)
+        {
+            var (own, dense) = rowsByTeacher[k];
+            if (own.Length == 0) continue;
+            var at = tensor(own.Select(p => slot[p]).ToArray());
+            distributions[k].index_copy_(0, at, dense);
+            present[k].index_fill_(0, at, true);
+        }
         var index = tensor(order);                                                        // (N)
         var goldAt = gold.flatten().index_select(0, index).clamp_min(0);                  // (N)
         var goldLogProb = distributions.gather(2, goldAt.view(1, n, 1).expand(teachers.Count, n, 1)).squeeze(2).clamp_min(1e-10).log();
@@ -61,7 +62,7 @@ public static class TeacherEnsemble
         return new TeacherBatch(new MixingInput(distributions, present, goldLogProb, sequence), order, coverage);
     }
 
-    private static (Dictionary<long, float[]> Rows, long Aligned, long Total) TeacherRows(Teacher teacher, HfTokenizer student,
+    private static ((long[] Positions, Tensor Dense) Rows, long Aligned, long Total) TeacherRows(Teacher teacher, HfTokenizer student,
         IReadOnlyList<SampleView> samples, int sequenceLength, int topK, TailTreatment tail, int studentVocab)
     {
         var encodings = samples.Select(s => teacher.Tokenizer.Encode(s.Text)).ToList();
@@ -81,15 +82,8 @@ public static class TeacherEnsemble
         if (teacher.Cache is { } cache) FillFromCache(cache, samples, encodings, picks, rows);
         else FillFromModel(teacher.Model, encodings, picks, rows);
 
-        var projected = TopKProjector.Project(rows, teacher.Projection, tail);
-        var result = new Dictionary<long, float[]>(picks.Count);
-        for (var r = 0; r < picks.Count; r++)
-        {
-            var dense = new float[studentVocab];
-            projected.Densify(r, dense);
-            result[picks[r].Flat] = dense;
-        }
-        return (result, picks.Count, total);
+        var dense = TopKProjector.Project(rows, teacher.Projection, tail).Dense();          // (N_k, V)
+        return ((picks.Select(p => p.Flat).ToArray(), dense), picks.Count, total);
     }
 
     private static void FillFromCache(TeacherCache cache, IReadOnlyList<SampleView> samples, List<TokenEncoding> encodings,
