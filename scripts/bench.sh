@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Regenerates every benchmark and rewrites docs/benchmarks.md (machine details and date included).
+# Regenerates every benchmark (or the ones named) and rewrites their sections of docs/benchmarks.md.
+# Each benchmark runs in its own process, so none measures a heap shaped by another.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 bash scripts/bootstrap.sh
 (cd tools/reference && [ -d node_modules/tokenizers ] || npm ci --no-audit --no-fund --silent)
-dotnet run --project benchmarks/MultiTeacher.Benchmarks -c Release -- "$@"
+dotnet build benchmarks/MultiTeacher.Benchmarks -c Release -v quiet -nologo
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(tokenize alignment model distillation)
+for name in "${names[@]}"; do
+  dotnet run --project benchmarks/MultiTeacher.Benchmarks -c Release --no-build -- "$name"
+done

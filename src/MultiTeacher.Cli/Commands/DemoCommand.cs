@@ -4,7 +4,12 @@ using System.Text;
 using MultiTeacher.Alignment;
 using MultiTeacher.Assets;
 using MultiTeacher.Corpora;
+using MultiTeacher.Data;
+using MultiTeacher.Evaluation;
+using MultiTeacher.Models;
+using MultiTeacher.Recipes;
 using MultiTeacher.Tokenization;
+using MultiTeacher.Training;
 using Spectre.Console;
 
 namespace MultiTeacher.Cli.Commands;
@@ -14,15 +19,77 @@ public static class DemoCommand
 {
     private static readonly IReadOnlyList<string> Families = AssetManifest.TokenizerFamilies();
 
+    private static readonly string[] Recipes = ["teacher-press", "teacher-learned", "teacher-fiction", "student-baseline", "student-fused"];
+
     public static Command Create(CliIO io)
     {
         var assets = new Option<string>("--assets") { Description = "Asset directory (default: $MT_ASSETS or ~/.cache/multiteacher/assets)" };
-        var command = new Command("demo", "Run the showcase on the pinned assets: three teacher tokenizers on Brown corpus genres, and how their vocabularies align.") { assets };
-        command.SetAction(r => Run(new AssetStore(r.GetValue(assets) ?? AssetStore.DefaultRoot()), io));
+        var work = new Option<string>("--work") { Description = "Demo working directory (default: $MT_DEMO or ./runs/demo)" };
+        var recipes = new Option<string>("--recipes") { Description = "Directory of the demo recipes (default: recipes/demo of this repository)" };
+        var command = new Command("demo",
+            "The showcase: three teachers with three vocabularies trained on three Brown genres, distilled into one student, against a hard-label baseline.")
+            { assets, work, recipes };
+        command.SetAction((r, cancel) =>
+        {
+            var store = new AssetStore(r.GetValue(assets) ?? AssetStore.DefaultRoot());
+            var root = Path.GetFullPath(r.GetValue(work) ?? Environment.GetEnvironmentVariable("MT_DEMO") ?? Path.Combine("runs", "demo"));
+            Environment.SetEnvironmentVariable("MT_ASSETS", store.Root);
+            Environment.SetEnvironmentVariable("MT_DEMO", root);
+            ShowTokenizers(store, io);
+            var recipeDir = r.GetValue(recipes) ?? FindRecipes();
+            return Task.FromResult(Train(store, root, recipeDir, io, cancel));
+        });
         return command;
     }
 
-    private static int Run(AssetStore store, CliIO io)
+    private static string FindRecipes()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (Directory.Exists(Path.Combine(dir.FullName, "recipes", "demo"))) return Path.Combine(dir.FullName, "recipes", "demo");
+        throw new BadInputException("cannot find recipes/demo; run from the repository or pass --recipes DIR");
+    }
+
+    private static int Train(AssetStore store, string root, string recipeDir, CliIO io, CancellationToken cancel)
+    {
+        DemoData.Write(store.Require("corpora/brown"), root);
+        io.Out.WriteLine($"\nTraining (data and runs under {root}):");
+        var students = new Dictionary<string, (string Directory, HfTokenizer Tokenizer)>();
+        foreach (var name in Recipes)
+        {
+            var recipe = RecipeLoader.Load(Path.Combine(recipeDir, $"{name}.yaml"));
+            var watch = Stopwatch.StartNew();
+            using var run = DistillationRecipe.Setup(recipe, TextWriter.Null);
+            var result = run.Train(cancel: cancel);
+            var teachers = recipe.Teachers.Count == 0 ? "hard labels only" : $"{recipe.Teachers.Count} teachers, {recipe.Mixing.Policy} mixing";
+            io.Out.WriteLine($"  {name,-17} {recipe.Train.Steps} steps, {teachers}: loss {result.FirstLoss:F3} → {result.LastLoss:F3} in {watch.Elapsed.TotalSeconds:F0} s");
+            students[name] = (result.StudentDirectory, HfTokenizer.FromDirectory(result.StudentDirectory));
+        }
+
+        var table = new Table().Title("Held-out bits per byte (lower is better), same bytes for every model")
+            .AddColumns(["model", .. DemoData.Genres.Select(g => g.Name), "all"]);
+        foreach (var (name, (dir, tokenizer)) in students)
+        {
+            using var model = PretrainedModel.Load(dir);
+            var cells = new List<string> { name };
+            double bits = 0, bytes = 0;
+            foreach (var (genre, _) in DemoData.Genres)
+            {
+                var docs = TextCorpus.Load(Path.Combine(root, "data", $"heldout-{genre}.txt"));
+                var result = BitsPerByte.Evaluate(model, tokenizer, docs, 64, 30_000);
+                cells.Add(result.BitsPerByte.ToString("F4", System.Globalization.CultureInfo.InvariantCulture));
+                (bits, bytes) = (bits + result.BitsPerByte * result.Bytes, bytes + result.Bytes);
+            }
+            cells.Add((bits / bytes).ToString("F4", System.Globalization.CultureInfo.InvariantCulture));   // all genres, weighted by bytes
+            table.AddRow([.. cells]);
+        }
+        io.Tables().Write(table);
+        io.Out.WriteLine($"\nStudent: {students["student-fused"].Directory}");
+        io.Out.WriteLine("Next: `mt recipe show recipes/demo/student-fused.yaml` for the resolved recipe; `mt generate --model DIR --prompt TEXT`.");
+        return CliApp.Ok;
+    }
+
+    private static void ShowTokenizers(AssetStore store, CliIO io)
     {
         var console = io.Tables();
         var tokenizers = Families.ToDictionary(f => f, f => HfTokenizer.FromDirectory(store.Require($"tokenizers/{f}")));
@@ -65,9 +132,6 @@ public static class DemoCommand
             io.Out.WriteLine($"  {family,-16} {ids.Length,3} tokens |{string.Join("|", pieces)}|");
         }
         console.Write(AlignmentTable(tokenizers, documents));
-        io.Out.WriteLine("\nNext: `mt tokenize --tokenizer DIR --json` for ids, offsets and exact token bytes;");
-        io.Out.WriteLine("      `mt align --teacher DIR --student DIR --text FILE` for one pair in detail.");
-        return CliApp.Ok;
     }
 
     // Every ordered pair on a held-out slice of learned prose and fiction.

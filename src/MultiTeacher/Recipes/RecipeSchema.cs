@@ -104,12 +104,22 @@ internal sealed class RecipeReader(string file)
         return fallback;
     }
 
-    /// <summary>A path relative to the recipe's folder, made absolute; optionally required to exist.</summary>
+    /// <summary>
+    /// A path relative to the recipe's folder, made absolute; optionally required to exist.
+    /// ${NAME} is replaced by that environment variable (MT_ASSETS defaults to the asset cache).
+    /// </summary>
     public string? Path(YamlMappingNode map, string key, bool required, bool mustExist = true)
     {
         var raw = String(map, key, required: required);
         if (raw is null) return null;
-        var full = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(File)!, Environment.ExpandEnvironmentVariables(raw)));
+        var expanded = System.Text.RegularExpressions.Regex.Replace(raw, @"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", m =>
+        {
+            var value = Environment.GetEnvironmentVariable(m.Groups[1].Value);
+            if (string.IsNullOrEmpty(value) && m.Groups[1].Value == "MT_ASSETS") value = Assets.AssetStore.DefaultRoot();
+            if (string.IsNullOrEmpty(value)) Error(Node(map, key)!, $"'{key}' uses ${{{m.Groups[1].Value}}}, which is not set");
+            return value ?? "";
+        });
+        var full = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(File)!, expanded));
         if (mustExist && !System.IO.File.Exists(full) && !Directory.Exists(full)) Error(Node(map, key)!, $"'{key}': {full} does not exist");
         return full;
     }
