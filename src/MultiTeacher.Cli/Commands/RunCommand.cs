@@ -60,12 +60,16 @@ public static class RunCommand
         var recipe = RecipeLoader.Load(file);
         io.Out.WriteLine($"recipe {recipe.Name}: {recipe.Teachers.Count} teacher(s), {recipe.Train.Steps} steps → {recipe.Output}");
         using var run = DistillationRecipe.Setup(recipe, io.Out);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var firstStep = -1;
         var result = run.Train(m =>
         {
+            if (firstStep < 0) firstStep = m.Step;
             if (m.Step % recipe.Train.LogEvery != 0 && m.Step != recipe.Train.Steps) return;
+            var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / (m.Step - firstStep + 1) * (recipe.Train.Steps - m.Step));
             var teachers = string.Join(" ", m.TeacherWeight.Select(kv => $"{kv.Key}:w={kv.Value:F2},cov={m.TeacherCoverage[kv.Key]:P0}"));
             io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"step {m.Step,5}/{recipe.Train.Steps}  loss {m.Loss:F4}  ce {m.HardLabelCe:F4}  kd {(m.Distillation is { } kd ? kd.ToString("F4", CultureInfo.InvariantCulture) : "-")}  lr {m.LearningRate:E2}  {m.TokensPerSecond:N0} tok/s  {teachers}"));
+                $"step {m.Step,5}/{recipe.Train.Steps}  loss {m.Loss:F4}  ce {m.HardLabelCe:F4}  kd {(m.Distillation is { } kd ? kd.ToString("F4", CultureInfo.InvariantCulture) : "-")}  lr {m.LearningRate:E2}  {m.TokensPerSecond:N0} tok/s  eta {eta:mm\\:ss}  {teachers}"));
         }, resume, cancel);
         var table = new Table().Title("Held-out bits per byte").AddColumns("model", "bits/byte", "perplexity", "bytes");
         foreach (var (name, e) in result.Evaluation)

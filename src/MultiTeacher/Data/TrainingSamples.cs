@@ -14,9 +14,11 @@ public sealed class TrainingSamples
 {
     public IReadOnlyList<TextSample> Samples { get; }
 
-    public TrainingSamples(IEnumerable<string> documents, HfTokenizer student, int sequenceLength)
+    /// <param name="packing">Join documents (blank line between) before cutting, so short documents fill whole samples.</param>
+    public TrainingSamples(IEnumerable<string> documents, HfTokenizer student, int sequenceLength, bool packing = false)
     {
         var samples = new List<TextSample>();
+        if (packing) documents = [string.Join("\n\n", documents)];
         foreach (var doc in documents)
         {
             var e = student.Encode(doc, addSpecialTokens: false);

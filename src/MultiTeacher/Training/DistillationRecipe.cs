@@ -58,7 +58,7 @@ public sealed class DistillationRecipe : IDisposable
             _teachers.Add(new Teacher(t.Name, model, tokenizer, projection));
         }
         if (_teachers.Count > 0) _mixing = MixingPolicy.Create(recipe.MixingSettings(), recipe.Teachers.Select(t => t.Weight).ToArray());
-        _samples = new TrainingSamples(TextCorpus.Load(recipe.Data.Train, recipe.Data.Format, recipe.Data.Field), _tokenizer, recipe.Data.SequenceLength);
+        _samples = new TrainingSamples(TextCorpus.Load(recipe.Data.Train, recipe.Data.Format, recipe.Data.Field), _tokenizer, recipe.Data.SequenceLength, recipe.Data.Packing);
         if (recipe.Train.TeacherMode == "cached")
             for (var k = 0; k < _teachers.Count; k++)
                 _teachers[k] = _teachers[k] with { Cache = TeacherCaches.Open(_teachers[k], recipe.Teachers[k].Path, _samples, recipe.Alignment.TopK, Path.Combine(cacheRoot, "teachers"), log) };

@@ -31,4 +31,16 @@ public class ScheduleAndSamplesTests
         // One epoch visits every sample once.
         Assert.Equal(Enumerable.Range(0, a.Samples.Count), a.Batch(0, a.Samples.Count, seed: 3).Order());
     }
+
+    [Fact]
+    public void Packing_FillsSamplesAcrossShortDocuments()
+    {
+        var tok = TestAssets.Tokenizer("mistral-7b-v0.1");
+        var docs = Enumerable.Range(0, 12).Select(i => $"Short document number {i}.").ToArray();
+        var unpacked = new TrainingSamples(docs, tok, sequenceLength: 32);
+        var packed = new TrainingSamples(docs, tok, sequenceLength: 32, packing: true);
+        Assert.Equal(12, unpacked.Samples.Count);
+        Assert.True(packed.Samples.Count < 6, $"{packed.Samples.Count} packed samples");
+        Assert.Contains("\n\n", packed.Samples[0].Text);
+    }
 }
