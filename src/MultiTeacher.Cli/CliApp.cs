@@ -43,6 +43,7 @@ public static class CliApp
             RunCommand.CreateEval(io),
             ModelCommand.CreateModel(io),
             ModelCommand.CreateGenerate(io),
+            DbCommand.Create(io),
             DemoCommand.Create(io),
         };
         var parsed = root.Parse(args);

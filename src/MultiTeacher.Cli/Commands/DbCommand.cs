@@ -1,0 +1,41 @@
+using System.CommandLine;
+using MultiTeacher.Lineage;
+
+namespace MultiTeacher.Cli.Commands;
+
+/// <summary>`mt db start|stop|status|url`: the private PostgreSQL that holds lineage (MT_DATABASE points elsewhere instead).</summary>
+public static class DbCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var start = new Command("start", "Start the private PostgreSQL (initialising it on first use) and apply migrations.");
+        start.SetAction(_ =>
+        {
+            var db = EmbeddedPostgres.Default();
+            var applied = Migrator.Apply(db.EnsureRunning());
+            io.Out.WriteLine($"running: {db.DataDirectory} (socket {db.SocketDirectory}, port {db.Port}); {applied} migration(s) applied");
+            return CliApp.Ok;
+        });
+        var stop = new Command("stop", "Stop the private PostgreSQL.");
+        stop.SetAction(_ =>
+        {
+            EmbeddedPostgres.Default().Stop();
+            io.Out.WriteLine("stopped");
+            return CliApp.Ok;
+        });
+        var status = new Command("status", "Say whether the private PostgreSQL is running (exit 1 when not).");
+        status.SetAction(_ =>
+        {
+            var db = EmbeddedPostgres.Default();
+            io.Out.WriteLine(db.IsRunning ? $"running: {db.DataDirectory}" : $"not running: {db.DataDirectory}");
+            return db.IsRunning ? CliApp.Ok : CliApp.Failure;
+        });
+        var url = new Command("url", "Print the connection string of the private PostgreSQL.");
+        url.SetAction(_ =>
+        {
+            io.Out.WriteLine(EmbeddedPostgres.Default().ConnectionString());
+            return CliApp.Ok;
+        });
+        return new Command("db", "The lineage database.") { start, stop, status, url };
+    }
+}
