@@ -40,6 +40,8 @@ public static class CliApp
             RecipeCommand.Create(io),
             RunCommand.CreateRun(io),
             RunCommand.CreateCache(io),
+            LineageCommands.CreateRuns(io),
+            LineageCommands.CreateShow(io),
             RunCommand.CreateEval(io),
             ModelCommand.CreateModel(io),
             ModelCommand.CreateGenerate(io),

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using MultiTeacher.Data;
 using MultiTeacher.Evaluation;
+using MultiTeacher.Lineage;
 using MultiTeacher.Models;
 using MultiTeacher.Recipes;
 using MultiTeacher.Tokenization;
@@ -17,10 +18,14 @@ public static class RunCommand
     {
         var file = new Argument<string>("RECIPE") { Description = "Recipe YAML" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in the recipe's output directory" };
-        var command = new Command("run", "Run a recipe in the foreground: teachers, training, evaluation, student saved as a Hugging Face directory.") { file, resume };
-        command.SetAction((r, cancel) => Task.FromResult(Run(r.GetValue(file)!, r.GetValue(resume), io, cancel)));
+        var command = new Command("run", "Run a recipe in the foreground: teachers, training, evaluation, student saved as a Hugging Face directory; lineage recorded.")
+            { file, resume, DatabaseOption };
+        command.SetAction((r, cancel) => Task.FromResult(Run(r.GetValue(file)!, r.GetValue(resume), r.GetValue(DatabaseOption), io, cancel)));
         return command;
     }
+
+    /// <summary>--database: a PostgreSQL connection string; default MT_DATABASE, else the private server.</summary>
+    public static readonly Option<string?> DatabaseOption = new("--database") { Description = "Lineage database connection string (default: $MT_DATABASE, else mt's private PostgreSQL)" };
 
     public static Command CreateCache(CliIO io)
     {
@@ -55,15 +60,33 @@ public static class RunCommand
         return command;
     }
 
-    private static int Run(string file, bool resume, CliIO io, CancellationToken cancel)
+    private static int Run(string file, bool resume, string? database, CliIO io, CancellationToken cancel)
     {
         var recipe = RecipeLoader.Load(file);
         io.Out.WriteLine($"recipe {recipe.Name}: {recipe.Teachers.Count} teacher(s), {recipe.Train.Steps} steps → {recipe.Output}");
+        var recorder = RunRecorder.Begin(new LineageStore(RunRecorder.ConnectionString(database)), recipe);
+        io.Out.WriteLine($"run {recorder.RunId} (lineage recorded; `mt show {recorder.RunId}`)");
+        try
+        {
+            var result = Train(recipe, resume, recorder, io, cancel);
+            recorder.Succeeded(result, recipe.Output);
+            return CliApp.Ok;
+        }
+        catch (Exception e)
+        {
+            recorder.Failed(e);
+            throw;
+        }
+    }
+
+    private static TrainResult Train(Recipe recipe, bool resume, RunRecorder recorder, CliIO io, CancellationToken cancel)
+    {
         using var run = DistillationRecipe.Setup(recipe, io.Out);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var firstStep = -1;
         var result = run.Train(m =>
         {
+            recorder.OnStep(m);
             if (firstStep < 0) firstStep = m.Step;
             if (m.Step % recipe.Train.LogEvery != 0 && m.Step != recipe.Train.Steps) return;
             var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / (m.Step - firstStep + 1) * (recipe.Train.Steps - m.Step));
@@ -76,6 +99,6 @@ public static class RunCommand
             table.AddRow(name, e.BitsPerByte.ToString("F4", CultureInfo.InvariantCulture), e.Perplexity.ToString("F2", CultureInfo.InvariantCulture), e.Bytes.ToString("N0"));
         if (result.Evaluation.Count > 0) io.Tables().Write(table);
         io.Out.WriteLine($"student saved to {result.StudentDirectory}");
-        return CliApp.Ok;
+        return result;
     }
 }

@@ -46,6 +46,8 @@ public sealed class EmbeddedPostgres
     public string EnsureRunning()
     {
         Directory.CreateDirectory(Root);
+        // Several mt processes (or test threads) may start together: one initialises and starts, the others wait.
+        using var gate = AcquireLock();
         if (IsRoot) Run("chown", ["postgres:postgres", Root], asPostgres: false);
         if (!File.Exists(Path.Combine(DataDirectory, "PG_VERSION")))
             Run(Binary("initdb"), ["-D", DataDirectory, "-U", User, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]);
@@ -59,6 +61,16 @@ public sealed class EmbeddedPostgres
                 new NpgsqlCommand($"CREATE DATABASE \"{Database}\"", connection).ExecuteNonQuery();
         }
         return ConnectionString();
+    }
+
+    private FileStream AcquireLock()
+    {
+        var path = Path.Combine(Root, ".mt-lock");
+        for (var attempt = 0; ; attempt++)
+        {
+            try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+            catch (IOException) when (attempt < 600) { Thread.Sleep(100); }
+        }
     }
 
     public void Stop()

@@ -19,6 +19,8 @@ public static class ContentHash
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
+    public static string OfText(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
     public static string OfFile(string path)
     {
         using var stream = File.OpenRead(path);

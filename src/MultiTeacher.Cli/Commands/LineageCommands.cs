@@ -1,0 +1,51 @@
+using System.CommandLine;
+using System.Globalization;
+using MultiTeacher.Lineage;
+using Spectre.Console;
+
+namespace MultiTeacher.Cli.Commands;
+
+/// <summary>`mt runs` and `mt show RUN`: what the lineage database knows.</summary>
+public static class LineageCommands
+{
+    public static Command CreateRuns(CliIO io)
+    {
+        var limit = new Option<int>("--limit") { Description = "How many runs, newest first", DefaultValueFactory = _ => 50 };
+        var command = new Command("runs", "List recorded runs, newest first.") { limit, RunCommand.DatabaseOption };
+        command.SetAction(r =>
+        {
+            var store = new LineageStore(RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption)));
+            var table = new Table().AddColumns("run", "recipe", "status", "steps", "created", "finished");
+            foreach (var run in store.Runs(r.GetValue(limit)))
+                table.AddRow(run.Id.ToString(), Markup.Escape(run.Recipe), run.Status, run.Steps.ToString(), $"{run.CreatedAt:yyyy-MM-dd HH:mm:ss}", run.FinishedAt is { } f ? $"{f:HH:mm:ss}" : "-");
+            io.Tables().Write(table);
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    public static Command CreateShow(CliIO io)
+    {
+        var run = new Argument<long>("RUN") { Description = "Run id" };
+        var command = new Command("show", "A run's inputs and outputs (with sha256) and a summary of its metrics.") { run, RunCommand.DatabaseOption };
+        command.SetAction(r =>
+        {
+            var store = new LineageStore(RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption)));
+            var id = r.GetValue(run);
+            var summary = store.Runs(int.MaxValue).FirstOrDefault(x => x.Id == id) ?? throw new BadInputException($"no run {id}");
+            io.Out.WriteLine($"run {id}: {summary.Recipe}, {summary.Status}, {summary.Steps} steps");
+            var artifacts = new Table().Title("Inputs and outputs").AddColumns("", "role", "kind", "sha256", "bytes", "path");
+            foreach (var a in store.Artifacts(id))
+                artifacts.AddRow(a.Direction, Markup.Escape(a.Role), a.Kind, a.Sha256[..16], a.SizeBytes.ToString("N0"), Markup.Escape(a.Path));
+            io.Tables().Write(artifacts);
+            var metrics = new Table().Title("Metrics").AddColumns("name", "last", "min", "max", "steps");
+            foreach (var (name, last, min, max, count) in store.MetricSummary(id))
+                metrics.AddRow(Markup.Escape(name), F(last), F(min), F(max), count.ToString());
+            io.Tables().Write(metrics);
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static string F(double v) => v.ToString("G5", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,147 @@
+using System.Text.Json;
+using MultiTeacher.Recipes;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace MultiTeacher.Lineage;
+
+/// <summary>A run as `mt runs` lists it.</summary>
+public sealed record RunSummary(long Id, string Recipe, string Status, DateTime CreatedAt, DateTime? FinishedAt, int Steps);
+
+/// <summary>An artifact linked to a run: its role and direction, kind, hash and path.</summary>
+public sealed record RunArtifact(string Direction, string Role, string Kind, string Sha256, long SizeBytes, string Path);
+
+/// <summary>
+/// Reads and writes lineage: recipes, runs, content-addressed artifacts, the edges between them,
+/// and metrics (written in batches with COPY). Every value travels as a parameter, never as SQL text.
+/// </summary>
+public sealed class LineageStore(string connectionString)
+{
+    private NpgsqlConnection Open()
+    {
+        var c = new NpgsqlConnection(connectionString);
+        c.Open();
+        return c;
+    }
+
+    private static NpgsqlCommand Command(NpgsqlConnection c, string sql, params object?[] values)
+    {
+        var command = new NpgsqlCommand(sql, c);
+        foreach (var v in values) command.Parameters.Add(new NpgsqlParameter { Value = v ?? DBNull.Value });
+        return command;
+    }
+
+    public long RecordRecipe(string name, string resolvedYaml)
+    {
+        using var c = Open();
+        var sha = ContentHash.OfText(resolvedYaml);
+        return (long)Command(c, """
+            INSERT INTO lineage.recipes (content_sha256, name, resolved_yaml) VALUES ($1, $2, $3)
+            ON CONFLICT (content_sha256) DO UPDATE SET name = EXCLUDED.name RETURNING id
+            """, sha, name, resolvedYaml).ExecuteScalar()!;
+    }
+
+    public long StartRun(long recipeId, long seed, IReadOnlyDictionary<string, string> environment)
+    {
+        using var c = Open();
+        var cmd = Command(c, """
+            INSERT INTO lineage.runs (recipe_id, status, seed, host, environment, started_at)
+            VALUES ($1, 'running', $2, $3, $4, now()) RETURNING id
+            """, recipeId, seed, System.Net.Dns.GetHostName(), JsonSerializer.Serialize(environment));
+        cmd.Parameters[3].NpgsqlDbType = NpgsqlDbType.Jsonb;
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    /// <summary>Hashes the file or directory and records it (once per kind, hash and path); returns its id.</summary>
+    public long RecordArtifact(string kind, string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        var size = File.Exists(full) ? new FileInfo(full).Length
+            : Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        using var c = Open();
+        return (long)Command(c, """
+            INSERT INTO lineage.artifacts (kind, sha256, size_bytes, path) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (kind, sha256, path) DO UPDATE SET size_bytes = EXCLUDED.size_bytes RETURNING id
+            """, kind, ContentHash.Of(full), size, full).ExecuteScalar()!;
+    }
+
+    public void Link(long runId, long artifactId, string direction, string role)
+    {
+        using var c = Open();
+        Command(c, "INSERT INTO lineage.edges (run_id, artifact_id, direction, role) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            runId, artifactId, direction, role).ExecuteNonQuery();
+    }
+
+    /// <summary>Appends metric rows with one binary COPY; a rerun of the same step overwrites it.</summary>
+    public void AppendMetrics(long runId, IReadOnlyCollection<(int Step, string Name, double Value)> rows)
+    {
+        if (rows.Count == 0) return;
+        using var c = Open();
+        using var tx = c.BeginTransaction();
+        new NpgsqlCommand("CREATE TEMP TABLE incoming (step integer, name text, value double precision) ON COMMIT DROP", c, tx).ExecuteNonQuery();
+        using (var copy = c.BeginBinaryImport("COPY incoming (step, name, value) FROM STDIN (FORMAT BINARY)"))
+        {
+            foreach (var (step, name, value) in rows)
+            {
+                copy.StartRow();
+                copy.Write(step, NpgsqlDbType.Integer);
+                copy.Write(name, NpgsqlDbType.Text);
+                copy.Write(value, NpgsqlDbType.Double);
+            }
+            copy.Complete();
+        }
+        var merge = new NpgsqlCommand("""
+            INSERT INTO lineage.metrics (run_id, step, name, value) SELECT $1, step, name, value FROM incoming
+            ON CONFLICT (run_id, step, name) DO UPDATE SET value = EXCLUDED.value
+            """, c, tx);
+        merge.Parameters.Add(new NpgsqlParameter { Value = runId });
+        merge.ExecuteNonQuery();
+        tx.Commit();
+    }
+
+    public void FinishRun(long runId, string status, string? error = null)
+    {
+        using var c = Open();
+        Command(c, "UPDATE lineage.runs SET status = $2, finished_at = now(), error = $3 WHERE id = $1", runId, status, error).ExecuteNonQuery();
+    }
+
+    public IReadOnlyList<RunSummary> Runs(int limit = 50)
+    {
+        using var c = Open();
+        using var reader = Command(c, """
+            SELECT r.id, rc.name, r.status, r.created_at, r.finished_at, coalesce((SELECT max(step) FROM lineage.metrics m WHERE m.run_id = r.id), 0)
+            FROM lineage.runs r JOIN lineage.recipes rc ON rc.id = r.recipe_id ORDER BY r.id DESC LIMIT $1
+            """, limit).ExecuteReader();
+        var runs = new List<RunSummary>();
+        while (reader.Read())
+            runs.Add(new RunSummary(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetDateTime(3),
+                reader.IsDBNull(4) ? null : reader.GetDateTime(4), reader.GetInt32(5)));
+        return runs;
+    }
+
+    public IReadOnlyList<RunArtifact> Artifacts(long runId)
+    {
+        using var c = Open();
+        using var reader = Command(c, """
+            SELECT e.direction, e.role, a.kind, a.sha256, a.size_bytes, a.path FROM lineage.edges e
+            JOIN lineage.artifacts a ON a.id = e.artifact_id WHERE e.run_id = $1 ORDER BY e.direction DESC, e.role
+            """, runId).ExecuteReader();
+        var result = new List<RunArtifact>();
+        while (reader.Read())
+            result.Add(new RunArtifact(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4), reader.GetString(5)));
+        return result;
+    }
+
+    /// <summary>Last value, minimum and maximum of every metric of a run.</summary>
+    public IReadOnlyList<(string Name, double Last, double Min, double Max, int Count)> MetricSummary(long runId)
+    {
+        using var c = Open();
+        using var reader = Command(c, """
+            SELECT name, (array_agg(value ORDER BY step DESC))[1], min(value), max(value), count(*)::int
+            FROM lineage.metrics WHERE run_id = $1 GROUP BY name ORDER BY name
+            """, runId).ExecuteReader();
+        var result = new List<(string, double, double, double, int)>();
+        while (reader.Read()) result.Add((reader.GetString(0), reader.GetDouble(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetInt32(4)));
+        return result;
+    }
+}
