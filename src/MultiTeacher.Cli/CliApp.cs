@@ -42,6 +42,7 @@ public static class CliApp
             RunCommand.CreateCache(io),
             LineageCommands.CreateRuns(io),
             LineageCommands.CreateShow(io),
+            LineageCommands.CreateLineage(io),
             RunCommand.CreateEval(io),
             ModelCommand.CreateModel(io),
             ModelCommand.CreateGenerate(io),

@@ -47,5 +47,46 @@ public static class LineageCommands
         return command;
     }
 
+    public static Command CreateLineage(CliIO io)
+    {
+        var target = new Argument<string>("RUN|ARTIFACT") { Description = "A run id, or an artifact's sha256 prefix or path" };
+        var command = new Command("lineage", "Upstream (what made it) and downstream (what came from it) of a run or artifact, as trees.") { target, RunCommand.DatabaseOption };
+        command.SetAction(r =>
+        {
+            var store = new LineageStore(RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption)));
+            var graph = new LineageGraph(store);
+            var value = r.GetValue(target)!;
+            var console = io.Tables();
+            if (long.TryParse(value, out var run))
+            {
+                if (store.Runs(int.MaxValue).All(x => x.Id != run)) throw new BadInputException($"no run {run}");
+                console.Write(Tree("upstream: what went into it", graph.RunUpstream(run)));
+                console.Write(Tree("downstream: what came from it", graph.RunDownstream(run)));
+                return CliApp.Ok;
+            }
+            var artifacts = store.FindArtifacts(value);
+            if (artifacts.Count == 0) throw new BadInputException($"no artifact matches '{value}'");
+            foreach (var a in artifacts.DistinctBy(a => (a.Sha256, a.Path)))
+            {
+                console.Write(Tree("upstream", graph.ArtifactUpstream(a)));
+                console.Write(Tree("downstream", graph.ArtifactDownstream(a)));
+            }
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static Tree Tree(string title, LineageNode node)
+    {
+        var tree = new Tree($"[bold]{title}[/]");
+        Add(tree.AddNode(Markup.Escape(node.Label)), node);
+        return tree;
+    }
+
+    private static void Add(TreeNode parent, LineageNode node)
+    {
+        foreach (var child in node.Children) Add(parent.AddNode(Markup.Escape(child.Label)), child);
+    }
+
     private static string F(double v) => v.ToString("G5", CultureInfo.InvariantCulture);
 }

@@ -144,4 +144,39 @@ public sealed class LineageStore(string connectionString)
         while (reader.Read()) result.Add((reader.GetString(0), reader.GetDouble(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetInt32(4)));
         return result;
     }
+
+    /// <summary>Runs that produced this content (same sha256 and path, whatever kind each side called it).</summary>
+    public IReadOnlyList<long> ProducersOf(string sha256, string path) => RunIds("""
+        SELECT DISTINCT e.run_id FROM lineage.edges e JOIN lineage.artifacts a ON a.id = e.artifact_id
+        WHERE e.direction = 'produced' AND a.sha256 = $1 AND a.path = $2 ORDER BY 1
+        """, sha256, path);
+
+    /// <summary>Runs that used this content.</summary>
+    public IReadOnlyList<long> ConsumersOf(string sha256, string path) => RunIds("""
+        SELECT DISTINCT e.run_id FROM lineage.edges e JOIN lineage.artifacts a ON a.id = e.artifact_id
+        WHERE e.direction = 'used' AND a.sha256 = $1 AND a.path = $2 ORDER BY 1
+        """, sha256, path);
+
+    /// <summary>Artifacts whose sha256 starts with the prefix or whose path is the given path.</summary>
+    public IReadOnlyList<RunArtifact> FindArtifacts(string shaPrefixOrPath)
+    {
+        using var c = Open();
+        using var reader = Command(c, """
+            SELECT DISTINCT '', '', kind, sha256, size_bytes, path FROM lineage.artifacts
+            WHERE sha256 LIKE $1 || '%' OR path = $2 ORDER BY path
+            """, shaPrefixOrPath.ToLowerInvariant(), Path.GetFullPath(shaPrefixOrPath)).ExecuteReader();
+        var result = new List<RunArtifact>();
+        while (reader.Read())
+            result.Add(new RunArtifact("", "", reader.GetString(2), reader.GetString(3), reader.GetInt64(4), reader.GetString(5)));
+        return result;
+    }
+
+    private IReadOnlyList<long> RunIds(string sql, params object[] values)
+    {
+        using var c = Open();
+        using var reader = Command(c, sql, values).ExecuteReader();
+        var ids = new List<long>();
+        while (reader.Read()) ids.Add(reader.GetInt64(0));
+        return ids;
+    }
 }
