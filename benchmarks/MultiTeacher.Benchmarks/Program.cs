@@ -10,6 +10,7 @@ var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
     ["alignment"] = AlignmentBenchmark.Run,
     ["model"] = ModelBenchmark.Run,
     ["distillation"] = DistillationBenchmark.Run,
+    ["lineage"] = LineageBenchmark.Run,
 };
 var write = !args.Contains("--no-write");
 var names = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("all").ToList();
