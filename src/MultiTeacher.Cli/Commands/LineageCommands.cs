@@ -34,6 +34,7 @@ public static class LineageCommands
             var id = r.GetValue(run);
             var summary = store.Runs(int.MaxValue).FirstOrDefault(x => x.Id == id) ?? throw new BadInputException($"no run {id}");
             io.Out.WriteLine($"run {id}: {summary.Recipe}, {summary.Status}, {summary.Steps} steps");
+            io.Out.WriteLine("stages: " + string.Join(", ", store.Stages(id).Select(s => $"{s.Kind} {s.Name} ({s.Status})")));
             var artifacts = new Table().Title("Inputs and outputs").AddColumns("", "role", "kind", "sha256", "bytes", "path");
             foreach (var a in store.Artifacts(id))
                 artifacts.AddRow(a.Direction, Markup.Escape(a.Role), a.Kind, a.Sha256[..16], a.SizeBytes.ToString("N0"), Markup.Escape(a.Path));

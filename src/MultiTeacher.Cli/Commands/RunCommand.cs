@@ -81,7 +81,7 @@ public static class RunCommand
 
     private static TrainResult Train(Recipe recipe, bool resume, RunRecorder recorder, CliIO io, CancellationToken cancel)
     {
-        using var run = DistillationRecipe.Setup(recipe, io.Out);
+        using var run = DistillationRecipe.Setup(recipe, io.Out, stages: recorder);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var firstStep = -1;
         var result = run.Train(m =>

@@ -179,4 +179,28 @@ public sealed class LineageStore(string connectionString)
         while (reader.Read()) ids.Add(reader.GetInt64(0));
         return ids;
     }
+
+    public long StartStage(long runId, string kind, string name)
+    {
+        using var c = Open();
+        return (long)Command(c, """
+            INSERT INTO lineage.stages (run_id, kind, name, status, started_at) VALUES ($1, $2, $3, 'running', now())
+            ON CONFLICT (run_id, kind, name) DO UPDATE SET status = 'running', started_at = now(), finished_at = NULL RETURNING id
+            """, runId, kind, name).ExecuteScalar()!;
+    }
+
+    public void FinishStage(long stageId, string status)
+    {
+        using var c = Open();
+        Command(c, "UPDATE lineage.stages SET status = $2, finished_at = now() WHERE id = $1", stageId, status).ExecuteNonQuery();
+    }
+
+    public IReadOnlyList<(string Kind, string Name, string Status)> Stages(long runId)
+    {
+        using var c = Open();
+        using var reader = Command(c, "SELECT kind, name, status FROM lineage.stages WHERE run_id = $1 ORDER BY id", runId).ExecuteReader();
+        var result = new List<(string, string, string)>();
+        while (reader.Read()) result.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        return result;
+    }
 }

@@ -9,8 +9,17 @@ namespace MultiTeacher.Lineage;
 /// Records one run's lineage as it happens: the resolved recipe, the environment, every input
 /// (hashed) as used, metrics in batches while training, and every output as produced.
 /// </summary>
-public sealed class RunRecorder
+public sealed class RunRecorder : IStageObserver
 {
+    private readonly Dictionary<(string, string), long> _openStages = [];
+
+    public void Started(string kind, string name) => _openStages[(kind, name)] = _store.StartStage(RunId, kind, name);
+
+    public void Finished(string kind, string name, bool succeeded)
+    {
+        if (_openStages.Remove((kind, name), out var id)) _store.FinishStage(id, succeeded ? "succeeded" : "failed");
+    }
+
     private const int FlushEvery = 10;
     private readonly LineageStore _store;
     private readonly List<(int, string, double)> _pending = [];

@@ -35,13 +35,15 @@ public sealed class DistillationRecipe : IDisposable
     private readonly TrainingSamples _samples;
     private readonly IReadOnlyList<string> _evalDocuments;
     private readonly Device _device;
+    private readonly IStageObserver? _stages;
 
     public CausalLM Student => _student;
 
-    private DistillationRecipe(Recipe recipe, TextWriter log, string cacheRoot)
+    private DistillationRecipe(Recipe recipe, TextWriter log, string cacheRoot, IStageObserver? stages)
     {
         _recipe = recipe;
         _log = log;
+        _stages = stages;
         _device = recipe.Device == "cuda" || recipe.Device == "auto" && cuda.is_available() ? CUDA : CPU;
         manual_seed(recipe.Seed);
         _tokenizer = HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory);
@@ -61,13 +63,38 @@ public sealed class DistillationRecipe : IDisposable
         _samples = new TrainingSamples(TextCorpus.Load(recipe.Data.Train, recipe.Data.Format, recipe.Data.Field), _tokenizer, recipe.Data.SequenceLength, recipe.Data.Packing);
         if (recipe.Train.TeacherMode == "cached")
             for (var k = 0; k < _teachers.Count; k++)
-                _teachers[k] = _teachers[k] with { Cache = TeacherCaches.Open(_teachers[k], recipe.Teachers[k].Path, _samples, recipe.Alignment.TopK, Path.Combine(cacheRoot, "teachers"), log) };
+            {
+                var teacher = _teachers[k];
+                var path = recipe.Teachers[k].Path;
+                _teachers[k] = Stage("cache-teacher", teacher.Name, () => teacher with
+                {
+                    Cache = TeacherCaches.Open(teacher, path, _samples, recipe.Alignment.TopK, Path.Combine(cacheRoot, "teachers"), log),
+                });
+            }
         _evalDocuments = recipe.Data.Eval is { } eval ? TextCorpus.Load(eval, recipe.Data.Format, recipe.Data.Field) : [];
         _log.WriteLine($"student: {_student.Config.ModelType}, {_student.ParameterCount:N0} parameters on {_device.type}; {_samples.Samples.Count:N0} training samples");
     }
 
     /// <param name="cacheRoot">Where projections and teacher caches live (default: <see cref="CacheDirectories.Root"/>).</param>
-    public static DistillationRecipe Setup(Recipe recipe, TextWriter log, string? cacheRoot = null) => new(recipe, log, cacheRoot ?? CacheDirectories.Root());
+    /// <param name="stages">Told when each stage (cache-teacher, train, eval, save) starts and ends, e.g. to record lineage.</param>
+    public static DistillationRecipe Setup(Recipe recipe, TextWriter log, string? cacheRoot = null, IStageObserver? stages = null) =>
+        new(recipe, log, cacheRoot ?? CacheDirectories.Root(), stages);
+
+    private T Stage<T>(string kind, string name, Func<T> work)
+    {
+        _stages?.Started(kind, name);
+        try
+        {
+            var result = work();
+            _stages?.Finished(kind, name, succeeded: true);
+            return result;
+        }
+        catch
+        {
+            _stages?.Finished(kind, name, succeeded: false);
+            throw;
+        }
+    }
 
     private static CausalLM FreshStudent(Recipe recipe)
     {
@@ -120,6 +147,12 @@ public sealed class DistillationRecipe : IDisposable
 
     /// <summary>Trains to the recipe's step count, resuming from the newest checkpoint when asked.</summary>
     public TrainResult Train(Action<StepMetrics>? onStep = null, bool resume = false, CancellationToken cancel = default)
+    {
+        var (evaluation, first, last) = Stage("train", _recipe.Name, () => TrainSteps(onStep, resume, cancel));
+        return Finish(evaluation, first, last);
+    }
+
+    private (Dictionary<string, BitsPerByteResult>, double, double) TrainSteps(Action<StepMetrics>? onStep, bool resume, CancellationToken cancel)
     {
         var r = _recipe.Train;
         Directory.CreateDirectory(_recipe.Output);
@@ -183,20 +216,26 @@ public sealed class DistillationRecipe : IDisposable
                 lastCheckpoint = TrainingCheckpoint.Save(_recipe.Output, step, _student, optimizer);
         }
         _student.eval();
-        return Finish(evaluation, first, last);
+        return (evaluation, first, last);
     }
 
     private TrainResult Finish(Dictionary<string, BitsPerByteResult> evaluation, double first, double last)
     {
         var studentDir = Path.Combine(_recipe.Output, "student");
-        PretrainedModel.Save(_student, studentDir, _recipe.Student.TokenizerDirectory);
-        File.WriteAllText(Path.Combine(_recipe.Output, "resolved-recipe.yaml"), ResolvedRecipe.Resolve(_recipe).ToYaml());
-        if (_evalDocuments.Count > 0)
+        Stage("save", "student", () =>
         {
-            evaluation["student"] = Evaluate(_student, _tokenizer);
-            foreach (var t in _teachers) evaluation[$"teacher {t.Name}"] = Evaluate(t.Model, t.Tokenizer);
-            File.WriteAllText(Path.Combine(_recipe.Output, "eval.json"), JsonSerializer.Serialize(evaluation, new JsonSerializerOptions { WriteIndented = true }));
-        }
+            PretrainedModel.Save(_student, studentDir, _recipe.Student.TokenizerDirectory);
+            File.WriteAllText(Path.Combine(_recipe.Output, "resolved-recipe.yaml"), ResolvedRecipe.Resolve(_recipe).ToYaml());
+            return true;
+        });
+        if (_evalDocuments.Count > 0)
+            Stage("eval", "bits-per-byte", () =>
+            {
+                evaluation["student"] = Evaluate(_student, _tokenizer);
+                foreach (var t in _teachers) evaluation[$"teacher {t.Name}"] = Evaluate(t.Model, t.Tokenizer);
+                File.WriteAllText(Path.Combine(_recipe.Output, "eval.json"), JsonSerializer.Serialize(evaluation, new JsonSerializerOptions { WriteIndented = true }));
+                return true;
+            });
         return new TrainResult(studentDir, _recipe.Train.Steps, first, last, evaluation);
     }
 
