@@ -41,9 +41,9 @@ public static class DistillationBenchmark
             PretrainedModel.Save(model, dir, store.Require($"tokenizers/{tokenizer}"));
             teachers.AppendLine($"  - {{ name: {name}, path: {dir} }}");
         }
-        var studentConfig = Path.Combine(root, "student.json");
-        Config("mistral", 32000, hidden: 256, layers: 4).Save(root);
-        File.Move(Path.Combine(root, "config.json"), studentConfig);
+        var studentDir = Directory.CreateDirectory(Path.Combine(root, "student-config")).FullName;
+        Config("mistral", 32000, hidden: 256, layers: 4).Save(studentDir);
+        var studentConfig = Path.Combine(studentDir, "config.json");
         const int steps = 6, batch = 8, seq = 64;
         string Recipe(string name, bool withTeachers)
         {
@@ -64,7 +64,7 @@ public static class DistillationBenchmark
         var cacheRoot = Path.Combine(root, "cache");
         var plain = StepSeconds(Recipe("plain", false), cacheRoot);
         var distill = StepSeconds(Recipe("distill", true), cacheRoot);   // builds the caches in setup, outside the timed steps
-        var (bytesPerToken, meanKl, maxKl) = CacheFidelity(store, root, cacheRoot);
+        var (bytesPerToken, meanKl, maxKl) = CacheFidelity(root);
 
         var md = new StringBuilder();
         md.AppendLine($"Student: Mistral vocabulary, 4 layers, hidden 256; batch {batch} x {seq} tokens; teachers: 2 layers, hidden 128, one per vocabulary; " +
@@ -97,10 +97,8 @@ public static class DistillationBenchmark
     }
 
     // Re-encode every cached position from the teacher's exact top-k and compare.
-    private static (double BytesPerToken, double MeanKl, double MaxKl) CacheFidelity(AssetStore store, string root, string cacheRoot)
+    private static (double BytesPerToken, double MeanKl, double MaxKl) CacheFidelity(string root)
     {
-        var file = Directory.GetFiles(Path.Combine(cacheRoot, "teachers"), "*.mtcache").First();
-        var size = new FileInfo(file).Length;
         using var teacher = PretrainedModel.Load(Path.Combine(root, "llama"));
         var tokenizer = Tokenization.HfTokenizer.FromDirectory(Path.Combine(root, "llama"));
         var text = File.ReadAllText(Path.Combine(root, "train.txt"))[..4000];
@@ -124,7 +122,6 @@ public static class DistillationBenchmark
             sum += kl;
             max = Math.Max(max, kl);
         }
-        _ = size;
         return ((double)bytes / ids.Length, sum / ids.Length, max);
     }
 }

@@ -32,7 +32,7 @@ public static class LineageCommands
         {
             var store = new LineageStore(RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption)));
             var id = r.GetValue(run);
-            var summary = store.Runs(int.MaxValue).FirstOrDefault(x => x.Id == id) ?? throw new BadInputException($"no run {id}");
+            var summary = store.Run(id) ?? throw new BadInputException($"no run {id}");
             io.Out.WriteLine($"run {id}: {summary.Recipe}, {summary.Status}, {summary.Steps} steps");
             io.Out.WriteLine("stages: " + string.Join(", ", store.Stages(id).Select(s => $"{s.Kind} {s.Name} ({s.Status})")));
             var artifacts = new Table().Title("Inputs and outputs").AddColumns("", "role", "kind", "sha256", "bytes", "path");
@@ -60,7 +60,7 @@ public static class LineageCommands
             var console = io.Tables();
             if (long.TryParse(value, out var run))
             {
-                if (store.Runs(int.MaxValue).All(x => x.Id != run)) throw new BadInputException($"no run {run}");
+                if (store.Run(run) is null) throw new BadInputException($"no run {run}");
                 console.Write(Tree("upstream: what went into it", graph.RunUpstream(run)));
                 console.Write(Tree("downstream: what came from it", graph.RunDownstream(run)));
                 return CliApp.Ok;

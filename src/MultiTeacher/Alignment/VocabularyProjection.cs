@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using MultiTeacher.Tokenization;
 
 namespace MultiTeacher.Alignment;
@@ -110,14 +109,14 @@ public sealed class VocabularyProjection
     private static Dictionary<string, int> StudentIdsByBytes(HfTokenizer student)
     {
         var byBytes = new Dictionary<string, int>(StringComparer.Ordinal);
-        var aliased = new ConcurrentBag<string>();
+        var aliased = new HashSet<string>(StringComparer.Ordinal);
         for (var id = 0; id < student.VocabSize; id++)
         {
             if (student.TokenText(id) is null || student.IsSpecial(id)) continue;
             var key = Convert.ToHexString(student.TokenBytes(id));
             if (!byBytes.TryAdd(key, id)) aliased.Add(key);
         }
-        foreach (var key in aliased.Distinct())
+        foreach (var key in aliased)
             if (student.EncodeBytesMidText(Convert.FromHexString(key)) is [var written])
                 byBytes[key] = written;
         return byBytes;

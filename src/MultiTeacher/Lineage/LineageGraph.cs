@@ -6,8 +6,6 @@ public sealed record LineageNode(string Label, IReadOnlyList<LineageNode> Childr
 /// <summary>Walks lineage upstream (which runs and inputs made this) and downstream (what came from it).</summary>
 public sealed class LineageGraph(LineageStore store, int maxDepth = 8)
 {
-    private readonly Dictionary<long, RunSummary> _runs = store.Runs(int.MaxValue).ToDictionary(r => r.Id);
-
     public LineageNode RunUpstream(long run) => RunNode(run, upstream: true, maxDepth, []);
     public LineageNode RunDownstream(long run) => RunNode(run, upstream: false, maxDepth, []);
 
@@ -16,7 +14,7 @@ public sealed class LineageGraph(LineageStore store, int maxDepth = 8)
 
     private LineageNode RunNode(long id, bool upstream, int depth, HashSet<long> seen)
     {
-        var label = _runs.TryGetValue(id, out var r) ? $"run {id} {r.Recipe} ({r.Status})" : $"run {id}";
+        var label = store.Run(id) is { } r ? $"run {id} {r.Recipe} ({r.Status})" : $"run {id}";
         if (!seen.Add(id) || depth == 0) return new LineageNode(label + " …", []);
         var artifacts = store.Artifacts(id).Where(a => a.Direction == (upstream ? "used" : "produced"));
         return new LineageNode(label, artifacts.Select(a => ArtifactNode(a, upstream, depth - 1, seen)).ToList());

@@ -105,13 +105,17 @@ public sealed class LineageStore(string connectionString)
         Command(c, "UPDATE lineage.runs SET status = $2, finished_at = now(), error = $3 WHERE id = $1", runId, status, error).ExecuteNonQuery();
     }
 
-    public IReadOnlyList<RunSummary> Runs(int limit = 50)
+    public IReadOnlyList<RunSummary> Runs(int limit = 50) => RunQuery("ORDER BY r.id DESC LIMIT $1", limit);
+
+    public RunSummary? Run(long id) => RunQuery("WHERE r.id = $1", id).SingleOrDefault();
+
+    private List<RunSummary> RunQuery(string tail, object value)
     {
         using var c = Open();
-        using var reader = Command(c, """
+        using var reader = Command(c, $"""
             SELECT r.id, rc.name, r.status, r.created_at, r.finished_at, coalesce((SELECT max(step) FROM lineage.metrics m WHERE m.run_id = r.id), 0)
-            FROM lineage.runs r JOIN lineage.recipes rc ON rc.id = r.recipe_id ORDER BY r.id DESC LIMIT $1
-            """, limit).ExecuteReader();
+            FROM lineage.runs r JOIN lineage.recipes rc ON rc.id = r.recipe_id {tail}
+            """, value).ExecuteReader();
         var runs = new List<RunSummary>();
         while (reader.Read())
             runs.Add(new RunSummary(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetDateTime(3),

@@ -62,7 +62,7 @@ public sealed class RunRecorder : IStageObserver
         _pending.Add((m.Step, "ce", m.HardLabelCe));
         if (m.Distillation is { } kd) _pending.Add((m.Step, "kd", kd));
         _pending.Add((m.Step, "lr", m.LearningRate));
-        if (double.IsFinite(m.GradNorm)) _pending.Add((m.Step, "grad_norm", m.GradNorm));
+        _pending.Add((m.Step, "grad_norm", m.GradNorm));
         _pending.Add((m.Step, "tokens_per_s", m.TokensPerSecond));
         foreach (var (name, w) in m.TeacherWeight) _pending.Add((m.Step, $"weight:{name}", w));
         foreach (var (name, c) in m.TeacherCoverage) _pending.Add((m.Step, $"coverage:{name}", c));

@@ -197,8 +197,9 @@ public sealed class DistillationRecipe : IDisposable
                 for (var k = 0; k < weights.Length; k++) { weights[k] += m.Weights[k] / r.GradAccum; coverage[k] += m.Coverage[k] / r.GradAccum; }
                 tokens += m.Tokens;
             }
-            var gradNorm = r.Clip > 0 ? nn.utils.clip_grad_norm_(_student.parameters(), r.Clip) : double.NaN;
-            if (r.Clip > 0 && !double.IsFinite(gradNorm)) throw new TrainingDivergedException(step, _samples.Batch((long)(step - 1) * r.GradAccum, r.BatchSize, _recipe.Seed), lastCheckpoint);
+            // Clip 0 means no clipping; the norm is still measured (an infinite bound changes nothing).
+            var gradNorm = nn.utils.clip_grad_norm_(_student.parameters(), r.Clip > 0 ? r.Clip : double.PositiveInfinity);
+            if (!double.IsFinite(gradNorm)) throw new TrainingDivergedException(step, _samples.Batch((long)(step - 1) * r.GradAccum, r.BatchSize, _recipe.Seed), lastCheckpoint);
             optimizer.step();
             if (step == start + 1) first = loss;
             last = loss;

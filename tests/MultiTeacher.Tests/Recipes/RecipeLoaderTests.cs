@@ -97,7 +97,14 @@ public sealed class RecipeLoaderTests : TempDirectoryTest
     public void EveryShippedRecipe_OpensWithItsCommand_AndIsValidBarInputsNotYetMade()
     {
         // The demo's data and teachers are made by `mt demo`; everything else must check out.
+        var previous = Environment.GetEnvironmentVariable("MT_DEMO");
         Environment.SetEnvironmentVariable("MT_DEMO", Path.Combine(TempDir, "demo"));
+        try { CheckShippedRecipes(); }
+        finally { Environment.SetEnvironmentVariable("MT_DEMO", previous); }
+    }
+
+    private void CheckShippedRecipes()
+    {
         var recipes = Directory.GetFiles(Path.Combine(RepoRoot(), "recipes"), "*.yaml", SearchOption.AllDirectories);
         Assert.NotEmpty(recipes);
         foreach (var recipe in recipes)

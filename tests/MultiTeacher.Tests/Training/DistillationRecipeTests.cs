@@ -67,4 +67,20 @@ public sealed class DistillationRecipeTests : TempDirectoryTest
         Assert.Equal(1, code);
         Assert.Contains("not finite at step 1", error);
     }
+
+    [Fact]
+    public void ClippingOff_StillMeasuresAndRecordsTheGradientNorm()
+    {
+        var runs = new TinyRuns(TempDir);
+        runs.WriteData(trainDocuments: 1, trainChars: 1200);
+        var config = runs.WriteConfig("student", "qwen2", 32000);
+        var recipe = runs.WriteRecipe("noclip", $"""
+            seed: 1
+            data: {"{"} train: train.txt, seq_len: 16 {"}"}
+            student: {"{"} config: {config}, tokenizer: {TestAssets.TokenizerDir("mistral-7b-v0.1")} {"}"}
+            train: {"{"} steps: 2, batch_size: 2, clip: 0 {"}"}
+            """);
+        using (var run = DistillationRecipe.Setup(RecipeLoader.Load(recipe), TextWriter.Null)) run.Train();
+        Assert.All(runs.Metrics("noclip"), m => Assert.True(m.GetProperty("GradNorm").GetDouble() > 0));
+    }
 }
