@@ -39,6 +39,9 @@ public static class CliApp
             AlignCommand.Create(io),
             RecipeCommand.Create(io),
             RunCommand.CreateRun(io),
+            JobCommands.CreateSubmit(io),
+            JobCommands.CreateWorker(io),
+            JobCommands.CreateCancel(io),
             RunCommand.CreateCache(io),
             LineageCommands.CreateRuns(io),
             LineageCommands.CreateShow(io),
@@ -75,8 +78,11 @@ public static class CliApp
     /// <summary>Errors caused by what the user gave us, as opposed to failures of the tool or machine.</summary>
     public static bool IsBadInput(Exception e) => e is TokenizerLoadException or FileNotFoundException
         or DirectoryNotFoundException or InvalidDataException or JsonException or BadInputException
-        or MultiTeacher.Checkpoints.CheckpointException or MultiTeacher.Recipes.RecipeException;
+        or MultiTeacher.Checkpoints.CheckpointException or MultiTeacher.Recipes.RecipeException or MultiTeacher.Recipes.InputsChangedException;
 }
 
 /// <summary>A problem with the user's input, reported with exit code 2.</summary>
 public sealed class BadInputException(string message) : Exception(message);
+
+/// <summary>A run ended failed or cancelled; the message says how (exit code 1).</summary>
+public sealed class RunFailedException(string message) : Exception(message);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using MultiTeacher.Data;
 using MultiTeacher.Evaluation;
+using MultiTeacher.Jobs;
 using MultiTeacher.Lineage;
 using MultiTeacher.Models;
 using MultiTeacher.Recipes;
@@ -18,9 +19,10 @@ public static class RunCommand
     {
         var file = new Argument<string>("RECIPE") { Description = "Recipe YAML" };
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in the recipe's output directory" };
+        var workers = new Option<int>("--workers") { Description = "Stages run at once (teacher caches in parallel)", DefaultValueFactory = _ => 1 };
         var command = new Command("run", "Run a recipe in the foreground: teachers, training, evaluation, student saved as a Hugging Face directory; lineage recorded.")
-            { file, resume, DatabaseOption };
-        command.SetAction((r, cancel) => Task.FromResult(Run(r.GetValue(file)!, r.GetValue(resume), r.GetValue(DatabaseOption), io, cancel)));
+            { file, resume, workers, DatabaseOption };
+        command.SetAction((r, cancel) => Task.FromResult(Run(r.GetValue(file)!, r.GetValue(resume), r.GetValue(DatabaseOption), Math.Max(1, r.GetValue(workers)), io, cancel)));
         return command;
     }
 
@@ -60,45 +62,34 @@ public static class RunCommand
         return command;
     }
 
-    private static int Run(string file, bool resume, string? database, CliIO io, CancellationToken cancel)
+    /// <summary>
+    /// Submit + in-process worker + wait: the run goes through Hangfire like any submitted one, on a
+    /// queue private to this invocation so this process executes it. Ctrl+C cancels the run.
+    /// </summary>
+    private static int Run(string file, bool resume, string? database, int workers, CliIO io, CancellationToken cancel)
     {
         var recipe = RecipeLoader.Load(file);
+        var connection = RunRecorder.ConnectionString(database);
         io.Out.WriteLine($"recipe {recipe.Name}: {recipe.Teachers.Count} teacher(s), {recipe.Train.Steps} steps → {recipe.Output}");
-        var recorder = RunRecorder.Begin(new LineageStore(RunRecorder.ConnectionString(database)), recipe);
-        io.Out.WriteLine($"run {recorder.RunId} (lineage recorded; `mt show {recorder.RunId}`)");
-        try
+        var queue = $"local-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
+        var store = new LineageStore(connection);
+        using var progress = RunProgress.For(io, recipe.Output);
+        using var worker = JobWorker.Start(connection, [queue], workers, progress.JobLog);
+        var client = new JobClient(connection, worker.Storage);
+        var runId = client.Submit(recipe, queue, resume);
+        progress.JobLog.WriteLine($"run {runId} (lineage recorded; `mt show {runId}`)");
+        using (cancel.Register(() => client.Cancel(runId)))
         {
-            var result = Train(recipe, resume, recorder, io, cancel);
-            recorder.Succeeded(result, recipe.Output);
-            return CliApp.Ok;
+            var final = progress.Follow(store, runId, recipe.Train.Steps);
+            if (final.Status != "succeeded")
+                throw final.Failure == "bad-input" ? new BadInputException($"run {runId} {final.Status}: {final.Error}")
+                    : new RunFailedException($"run {runId} {final.Status}: {final.Error}");
         }
-        catch (Exception e)
-        {
-            recorder.Failed(e);
-            throw;
-        }
-    }
-
-    private static TrainResult Train(Recipe recipe, bool resume, RunRecorder recorder, CliIO io, CancellationToken cancel)
-    {
-        using var run = DistillationRecipe.Setup(recipe, io.Out, stages: recorder);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var firstStep = -1;
-        var result = run.Train(m =>
-        {
-            recorder.OnStep(m);
-            if (firstStep < 0) firstStep = m.Step;
-            if (m.Step % recipe.Train.LogEvery != 0 && m.Step != recipe.Train.Steps) return;
-            var eta = TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / (m.Step - firstStep + 1) * (recipe.Train.Steps - m.Step));
-            var teachers = string.Join(" ", m.TeacherWeight.Select(kv => $"{kv.Key}:w={kv.Value:F2},cov={m.TeacherCoverage[kv.Key]:P0}"));
-            io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"step {m.Step,5}/{recipe.Train.Steps}  loss {m.Loss:F4}  ce {m.HardLabelCe:F4}  kd {(m.Distillation is { } kd ? kd.ToString("F4", CultureInfo.InvariantCulture) : "-")}  lr {m.LearningRate:E2}  {m.TokensPerSecond:N0} tok/s  eta {eta:mm\\:ss}  {teachers}"));
-        }, resume, cancel);
-        var table = new Table().Title("Held-out bits per byte").AddColumns("model", "bits/byte", "perplexity", "bytes");
-        foreach (var (name, e) in result.Evaluation)
-            table.AddRow(name, e.BitsPerByte.ToString("F4", CultureInfo.InvariantCulture), e.Perplexity.ToString("F2", CultureInfo.InvariantCulture), e.Bytes.ToString("N0"));
-        if (result.Evaluation.Count > 0) io.Tables().Write(table);
-        io.Out.WriteLine($"student saved to {result.StudentDirectory}");
-        return result;
+        var table = new Table().Title("Held-out bits per byte").AddColumns("model", "bits/byte");
+        foreach (var (name, last, _, _, _) in store.MetricSummary(runId).Where(m => m.Name.StartsWith("bpb:", StringComparison.Ordinal)))
+            table.AddRow(Markup.Escape(name["bpb:".Length..]), last.ToString("F4", CultureInfo.InvariantCulture));
+        if (table.Rows.Count > 0) io.Tables().Write(table);
+        io.Out.WriteLine($"student saved to {Path.Combine(recipe.Output, "student")}");
+        return CliApp.Ok;
     }
 }

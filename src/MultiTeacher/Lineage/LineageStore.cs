@@ -6,7 +6,8 @@ using NpgsqlTypes;
 namespace MultiTeacher.Lineage;
 
 /// <summary>A run as `mt runs` lists it.</summary>
-public sealed record RunSummary(long Id, string Recipe, string Status, DateTime CreatedAt, DateTime? FinishedAt, int Steps);
+public sealed record RunSummary(long Id, string Recipe, string Status, DateTime CreatedAt, DateTime? FinishedAt, int Steps,
+    string? Error = null, string? Failure = null);
 
 /// <summary>An artifact linked to a run: its role and direction, kind, hash and path.</summary>
 public sealed record RunArtifact(string Direction, string Role, string Kind, string Sha256, long SizeBytes, string Path);
@@ -41,13 +42,14 @@ public sealed class LineageStore(string connectionString)
             """, sha, name, resolvedYaml).ExecuteScalar()!;
     }
 
-    public long StartRun(long recipeId, long seed, IReadOnlyDictionary<string, string> environment)
+    /// <summary>Opens a run; a queued run has no start time until a worker begins it.</summary>
+    public long StartRun(long recipeId, long seed, IReadOnlyDictionary<string, string> environment, string status = "running")
     {
         using var c = Open();
         var cmd = Command(c, """
             INSERT INTO lineage.runs (recipe_id, status, seed, host, environment, started_at)
-            VALUES ($1, 'running', $2, $3, $4, now()) RETURNING id
-            """, recipeId, seed, System.Net.Dns.GetHostName(), JsonSerializer.Serialize(environment));
+            VALUES ($1, $5, $2, $3, $4, CASE WHEN $5 = 'running' THEN now() END) RETURNING id
+            """, recipeId, seed, System.Net.Dns.GetHostName(), JsonSerializer.Serialize(environment), status);
         cmd.Parameters[3].NpgsqlDbType = NpgsqlDbType.Jsonb;
         return (long)cmd.ExecuteScalar()!;
     }
@@ -113,13 +115,15 @@ public sealed class LineageStore(string connectionString)
     {
         using var c = Open();
         using var reader = Command(c, $"""
-            SELECT r.id, rc.name, r.status, r.created_at, r.finished_at, coalesce((SELECT max(step) FROM lineage.metrics m WHERE m.run_id = r.id), 0)
+            SELECT r.id, rc.name, r.status, r.created_at, r.finished_at, coalesce((SELECT max(step) FROM lineage.metrics m WHERE m.run_id = r.id), 0),
+                r.error, r.failure
             FROM lineage.runs r JOIN lineage.recipes rc ON rc.id = r.recipe_id {tail}
             """, value).ExecuteReader();
         var runs = new List<RunSummary>();
         while (reader.Read())
             runs.Add(new RunSummary(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetDateTime(3),
-                reader.IsDBNull(4) ? null : reader.GetDateTime(4), reader.GetInt32(5)));
+                reader.IsDBNull(4) ? null : reader.GetDateTime(4), reader.GetInt32(5),
+                reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
         return runs;
     }
 
@@ -184,13 +188,15 @@ public sealed class LineageStore(string connectionString)
         return ids;
     }
 
-    public long StartStage(long runId, string kind, string name)
+    /// <summary>Marks a stage running (creating it if new); null when it already succeeded, e.g. a teacher cache a job built earlier.</summary>
+    public long? StartStage(long runId, string kind, string name)
     {
         using var c = Open();
-        return (long)Command(c, """
+        return (long?)Command(c, """
             INSERT INTO lineage.stages (run_id, kind, name, status, started_at) VALUES ($1, $2, $3, 'running', now())
-            ON CONFLICT (run_id, kind, name) DO UPDATE SET status = 'running', started_at = now(), finished_at = NULL RETURNING id
-            """, runId, kind, name).ExecuteScalar()!;
+            ON CONFLICT (run_id, kind, name) DO UPDATE SET status = 'running', started_at = coalesce(lineage.stages.started_at, now()), finished_at = NULL
+            WHERE lineage.stages.status <> 'succeeded' RETURNING id
+            """, runId, kind, name).ExecuteScalar();
     }
 
     public void FinishStage(long stageId, string status)

@@ -7,26 +7,22 @@ namespace MultiTeacher.Lineage;
 
 /// <summary>
 /// Records one run's lineage as it happens: the resolved recipe, the environment, every input
-/// (hashed) as used, metrics in batches while training, and every output as produced.
+/// (hashed) as used, metrics in batches while training, and every output as produced. A database
+/// that goes away mid-run (restart, dropped connection) costs waiting, never rows: metric rows are
+/// held until a flush succeeds, and stage and artifact writes are retried until it is back.
 /// </summary>
 public sealed class RunRecorder : IStageObserver
 {
-    private readonly Dictionary<(string, string), long> _openStages = [];
-
-    public void Started(string kind, string name) => _openStages[(kind, name)] = _store.StartStage(RunId, kind, name);
-
-    public void Finished(string kind, string name, bool succeeded)
-    {
-        if (_openStages.Remove((kind, name), out var id)) _store.FinishStage(id, succeeded ? "succeeded" : "failed");
-    }
-
     private const int FlushEvery = 10;
+    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(5);
     private readonly LineageStore _store;
+    private readonly TextWriter? _log;
     private readonly List<(int, string, double)> _pending = [];
+    private readonly Dictionary<(string, string), long> _openStages = [];
 
     public long RunId { get; }
 
-    private RunRecorder(LineageStore store, long runId) => (_store, RunId) = (store, runId);
+    private RunRecorder(LineageStore store, long runId, TextWriter? log) => (_store, RunId, _log) = (store, runId, log);
 
     /// <summary>The lineage database: --database / MT_DATABASE, else the private server (started and migrated on demand).</summary>
     public static string ConnectionString(string? explicitConnection)
@@ -37,11 +33,12 @@ public sealed class RunRecorder : IStageObserver
         return connection;
     }
 
-    public static RunRecorder Begin(LineageStore store, Recipe recipe)
+    /// <summary>Records the resolved recipe, the environment and every input, and opens a run in the given status.</summary>
+    public static RunRecorder Begin(LineageStore store, Recipe recipe, string status = "running")
     {
         var resolved = ResolvedRecipe.Resolve(recipe);
         var recipeId = store.RecordRecipe(recipe.Name, resolved.ToYaml());
-        var recorder = new RunRecorder(store, store.StartRun(recipeId, recipe.Seed, EnvironmentFacts(recipe)));
+        var recorder = new RunRecorder(store, store.StartRun(recipeId, recipe.Seed, EnvironmentFacts(recipe), status), null);
         recorder.Used("recipe", recipe.Source, "recipe");
         recorder.Used("dataset", recipe.Data.Train, "data.train");
         if (recipe.Data.Eval is { } eval) recorder.Used("dataset", eval, "data.eval");
@@ -52,9 +49,31 @@ public sealed class RunRecorder : IStageObserver
         return recorder;
     }
 
-    private void Used(string kind, string path, string role) => _store.Link(RunId, _store.RecordArtifact(kind, path), "used", role);
+    /// <summary>A recorder for a run recorded earlier (by `mt submit`), as a job executing it uses.</summary>
+    public static RunRecorder Attach(LineageStore store, long runId, TextWriter? log) => new(store, runId, log);
 
-    public void Produced(string kind, string path, string role) => _store.Link(RunId, _store.RecordArtifact(kind, path), "produced", role);
+    private T Write<T>(Func<T> work) => Transient.Retry(work, Patience, _log);
+
+    public void Used(string kind, string path, string role) => Write(() => { _store.Link(RunId, _store.RecordArtifact(kind, path), "used", role); return 0; });
+
+    public void Produced(string kind, string path, string role) => Write(() => { _store.Link(RunId, _store.RecordArtifact(kind, path), "produced", role); return 0; });
+
+    public void Started(string kind, string name)
+    {
+        if (Write(() => _store.StartStage(RunId, kind, name)) is { } id) _openStages[(kind, name)] = id;
+    }
+
+    public void Finished(string kind, string name, string status)
+    {
+        if (_openStages.Remove((kind, name), out var id)) Write(() => { _store.FinishStage(id, status); return 0; });
+    }
+
+    public void CheckpointSaved(int step, string directory) => Produced("checkpoint", directory, $"checkpoint:{Path.GetFileName(directory)}");
+
+    /// <summary>The newest checkpoint this run produced, to continue from after its worker died.</summary>
+    public string? LatestCheckpoint() => Write(() => _store.Artifacts(RunId))
+        .Where(a => a.Direction == "produced" && a.Kind == "checkpoint" && File.Exists(Path.Combine(a.Path, "state.json")))
+        .MaxBy(a => TrainingCheckpoint.StepOf(a.Path))?.Path;
 
     public void OnStep(StepMetrics m)
     {
@@ -67,30 +86,44 @@ public sealed class RunRecorder : IStageObserver
         foreach (var (name, w) in m.TeacherWeight) _pending.Add((m.Step, $"weight:{name}", w));
         foreach (var (name, c) in m.TeacherCoverage) _pending.Add((m.Step, $"coverage:{name}", c));
         if (m.EvalBitsPerByte is { } bpb) _pending.Add((m.Step, "eval_bits_per_byte", bpb));
-        if (m.Step % FlushEvery == 0) Flush();
+        if (m.Step % FlushEvery == 0) TryFlush();
     }
 
+    /// <summary>Writes held metric rows if the database answers; otherwise keeps them for the next flush.</summary>
+    private void TryFlush()
+    {
+        try
+        {
+            _store.AppendMetrics(RunId, _pending);
+            _pending.Clear();
+        }
+        catch (Exception e) when (Transient.IsTransient(e))
+        {
+            Npgsql.NpgsqlConnection.ClearAllPools();
+            _log?.WriteLine($"lineage database unreachable ({e.Message}); holding {_pending.Count} metric rows");
+        }
+    }
+
+    /// <summary>Writes every held metric row, waiting for the database if it has to.</summary>
     public void Flush()
     {
-        _store.AppendMetrics(RunId, _pending);
+        Write(() => { _store.AppendMetrics(RunId, _pending); return 0; });
         _pending.Clear();
     }
 
-    public void Succeeded(TrainResult result, string output)
+    /// <summary>Records the student and held-out bits per byte (metrics "bpb:MODEL" at the last step), then ends the run.</summary>
+    public void Succeeded(TrainResult result)
     {
+        foreach (var (model, e) in result.Evaluation) _pending.Add((result.Steps, $"bpb:{model}", e.BitsPerByte));
         Flush();
         Produced("student", result.StudentDirectory, "student");
-        var checkpoints = Path.Combine(output, "checkpoints");
-        if (Directory.Exists(checkpoints))
-            foreach (var dir in Directory.GetDirectories(checkpoints).Order(StringComparer.Ordinal))
-                Produced("checkpoint", dir, $"checkpoint:{Path.GetFileName(dir)}");
-        _store.FinishRun(RunId, "succeeded");
+        Write(() => { _store.FinishRun(RunId, "succeeded"); return 0; });
     }
 
     public void Failed(Exception e)
     {
         Flush();
-        _store.FinishRun(RunId, e is OperationCanceledException ? "cancelled" : "failed", e.Message);
+        Write(() => { _store.FinishRun(RunId, e is OperationCanceledException ? "cancelled" : "failed", e.Message); return 0; });
     }
 
     private static Dictionary<string, string> EnvironmentFacts(Recipe recipe) => new()

@@ -14,14 +14,34 @@ public static class RecipeLoader
     {
         var file = System.IO.Path.GetFullPath(path);
         if (!File.Exists(file)) throw new RecipeException([new RecipeError(file, 0, 0, "recipe file not found")]);
+        return Parse(File.ReadAllText(file), file, out _);
+    }
+
+    /// <summary>
+    /// Reads a resolved recipe as lineage stores it (see <see cref="ResolvedRecipe.ToYaml"/>), returning
+    /// the recorded input hashes with it; jobs and audits run exactly what was submitted.
+    /// </summary>
+    public static Recipe LoadResolved(string resolvedYaml, out IReadOnlyDictionary<string, string> hashes)
+    {
+        // Its first line names the file it was resolved from: errors point there, and Source stays that file.
+        const string header = "# resolved from ";
+        var first = resolvedYaml.AsSpan(0, Math.Max(0, resolvedYaml.IndexOf('\n')));
+        var source = first.StartsWith(header) ? first[header.Length..].ToString() : "resolved recipe";
+        return Parse(resolvedYaml, System.IO.Path.GetFullPath(source), out hashes, resolved: true);
+    }
+
+    private static Recipe Parse(string text, string file, out IReadOnlyDictionary<string, string> hashes, bool resolved = false)
+    {
         var yaml = new YamlStream();
-        try { yaml.Load(new StringReader(File.ReadAllText(file))); }
+        try { yaml.Load(new StringReader(text)); }
         catch (YamlException e) { throw new RecipeException([new RecipeError(file, e.Start.Line, e.Start.Column, $"not valid YAML: {e.InnerException?.Message ?? e.Message}")]); }
         if (yaml.Documents.Count != 1 || yaml.Documents[0].RootNode is not YamlMappingNode root)
             throw new RecipeException([new RecipeError(file, 1, 1, "a recipe is one YAML mapping")]);
 
         var r = new RecipeReader(file);
-        r.RejectUnknown(root, "the recipe", "name", "seed", "device", "data", "teachers", "student", "alignment", "mixing", "loss", "train", "eval", "output");
+        string[] keys = ["name", "seed", "device", "data", "teachers", "student", "alignment", "mixing", "loss", "train", "eval", "output"];
+        r.RejectUnknown(root, "the recipe", resolved ? [.. keys, "hashes"] : keys);
+        hashes = resolved ? Hashes(r, root) : new Dictionary<string, string>();
         var name = r.String(root, "name", required: true) ?? "recipe";
         var seed = r.Integer(root, "seed", 0, min: 0);
         var device = r.String(root, "device", "auto", oneOf: ["auto", "cpu", "cuda"])!;
@@ -39,6 +59,16 @@ public static class RecipeLoader
 
         if (r.Errors.Count > 0) throw new RecipeException(r.Errors);
         return new Recipe(file, name, seed, device, data, teachers, student, alignment, mixing, loss, train, eval, output);
+    }
+
+    private static Dictionary<string, string> Hashes(RecipeReader r, YamlMappingNode root)
+    {
+        var hashes = new Dictionary<string, string>();
+        if (r.Section(root, "hashes") is not { } map) return hashes;
+        foreach (var (key, value) in map.Children)
+            if (value is YamlScalarNode { Value: { } v } && v.StartsWith("sha256:", StringComparison.Ordinal)) hashes[key.ToString()] = v["sha256:".Length..];
+            else r.Error(value, $"hash of '{key}' must read sha256:HEX");
+        return hashes;
     }
 
     private static DataSpec Data(RecipeReader r, YamlMappingNode map)

@@ -47,6 +47,14 @@ public sealed record ResolvedRecipe(Recipe Recipe, IReadOnlyDictionary<string, s
             ["output"] = r.Output,
             ["hashes"] = Hashes.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => (object?)("sha256:" + kv.Value)),
         };
-        return $"# resolved from {r.Source}\n" + new SerializerBuilder().ConfigureDefaultValuesHandling(DefaultValuesHandling.OmitNull).Build().Serialize(tree);
+        return $"# resolved from {r.Source}\n" + new SerializerBuilder().Build().Serialize(WithoutNulls(tree));
     }
+
+    /// <summary>Absent optional values are left out, so the YAML reads back as the same recipe.</summary>
+    private static object? WithoutNulls(object? node) => node switch
+    {
+        Dictionary<string, object?> map => map.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => WithoutNulls(kv.Value)),
+        IEnumerable<Dictionary<string, object?>> list => list.Select(WithoutNulls).ToList(),
+        _ => node,
+    };
 }

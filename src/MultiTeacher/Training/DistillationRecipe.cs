@@ -39,26 +39,22 @@ public sealed class DistillationRecipe : IDisposable
 
     public CausalLM Student => _student;
 
+    /// <summary>The name of the train stage in lineage (one per run).</summary>
+    public const string TrainStage = "student";
+
     private DistillationRecipe(Recipe recipe, TextWriter log, string cacheRoot, IStageObserver? stages)
     {
         _recipe = recipe;
         _log = log;
         _stages = stages;
-        _device = recipe.Device == "cuda" || recipe.Device == "auto" && cuda.is_available() ? CUDA : CPU;
+        _device = DeviceOf(recipe.Device);
         manual_seed(recipe.Seed);
         _tokenizer = HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory);
         _student = recipe.Student.Init is { } init ? PretrainedModel.Load(init) : FreshStudent(recipe);
         if (_student.Config.VocabSize < _tokenizer.VocabSize)
             throw new InvalidDataException($"student vocab_size {_student.Config.VocabSize} is smaller than its tokenizer's {_tokenizer.VocabSize}");
         _student.to(_device);
-        foreach (var t in recipe.Teachers)
-        {
-            var tokenizer = HfTokenizer.FromDirectory(t.Path);
-            var model = PretrainedModel.Load(t.Path, t.DType switch { "bfloat16" => ScalarType.BFloat16, "float16" => ScalarType.Float16, _ => ScalarType.Float32 }, _device);
-            var (projection, built) = new ProjectionCache(Path.Combine(cacheRoot, "projections")).GetOrBuild(tokenizer, _tokenizer, ProjectionMethods.Parse(recipe.Alignment.Method));
-            _log.WriteLine($"teacher {t.Name}: {model.Config.ModelType}, {model.ParameterCount:N0} parameters, projection {(built ? "built" : "cached")} ({projection.ExactCount:N0} exact tokens)");
-            _teachers.Add(new Teacher(t.Name, model, tokenizer, projection));
-        }
+        foreach (var t in recipe.Teachers) _teachers.Add(Teacher.Load(t, _tokenizer, recipe.Alignment.Method, _device, cacheRoot, log));
         if (_teachers.Count > 0) _mixing = MixingPolicy.Create(recipe.MixingSettings(), recipe.Teachers.Select(t => t.Weight).ToArray());
         _samples = new TrainingSamples(TextCorpus.Load(recipe.Data.Train, recipe.Data.Format, recipe.Data.Field), _tokenizer, recipe.Data.SequenceLength, recipe.Data.Packing);
         if (recipe.Train.TeacherMode == "cached")
@@ -80,18 +76,26 @@ public sealed class DistillationRecipe : IDisposable
     public static DistillationRecipe Setup(Recipe recipe, TextWriter log, string? cacheRoot = null, IStageObserver? stages = null) =>
         new(recipe, log, cacheRoot ?? CacheDirectories.Root(), stages);
 
+    /// <summary>auto, cpu, cuda or cuda:N (a worker's gpu-N queue picks N).</summary>
+    public static Device DeviceOf(string name) => name switch
+    {
+        "auto" => cuda.is_available() ? CUDA : CPU,
+        "cpu" => CPU,
+        _ => device(name),
+    };
+
     private T Stage<T>(string kind, string name, Func<T> work)
     {
         _stages?.Started(kind, name);
         try
         {
             var result = work();
-            _stages?.Finished(kind, name, succeeded: true);
+            _stages?.Finished(kind, name, "succeeded");
             return result;
         }
-        catch
+        catch (Exception e)
         {
-            _stages?.Finished(kind, name, succeeded: false);
+            _stages?.Finished(kind, name, e is OperationCanceledException ? "cancelled" : "failed");
             throw;
         }
     }
@@ -145,14 +149,20 @@ public sealed class DistillationRecipe : IDisposable
     private static TokenEncoding Truncate(TokenEncoding e, int length) =>
         e.Count <= length ? e : new TokenEncoding(e.Ids[..length], e.Offsets[..length], e.ByteOffsets[..length]);
 
-    /// <summary>Trains to the recipe's step count, resuming from the newest checkpoint when asked.</summary>
-    public TrainResult Train(Action<StepMetrics>? onStep = null, bool resume = false, CancellationToken cancel = default)
+    /// <summary>
+    /// Trains to the recipe's step count. <paramref name="resume"/> continues from the newest checkpoint
+    /// in the output directory, <paramref name="resumeFrom"/> from a given one. A cancelled run stops
+    /// before its next step and saves a checkpoint of the last completed one.
+    /// </summary>
+    public TrainResult Train(Action<StepMetrics>? onStep = null, bool resume = false, CancellationToken cancel = default, string? resumeFrom = null)
     {
-        var (evaluation, first, last) = Stage("train", _recipe.Name, () => TrainSteps(onStep, resume, cancel));
+        var from = resumeFrom is not null ? (resumeFrom, TrainingCheckpoint.StepOf(resumeFrom))
+            : resume ? TrainingCheckpoint.Latest(_recipe.Output) : null;
+        var (evaluation, first, last) = Stage("train", TrainStage, () => TrainSteps(onStep, from, cancel));
         return Finish(evaluation, first, last);
     }
 
-    private (Dictionary<string, BitsPerByteResult>, double, double) TrainSteps(Action<StepMetrics>? onStep, bool resume, CancellationToken cancel)
+    private (Dictionary<string, BitsPerByteResult>, double, double) TrainSteps(Action<StepMetrics>? onStep, (string Directory, int Step)? resumeFrom, CancellationToken cancel)
     {
         var r = _recipe.Train;
         Directory.CreateDirectory(_recipe.Output);
@@ -161,7 +171,7 @@ public sealed class DistillationRecipe : IDisposable
         var evaluation = new Dictionary<string, BitsPerByteResult>();
         var start = 0;
         string? lastCheckpoint = null;
-        if (resume && TrainingCheckpoint.Latest(_recipe.Output) is { } latest)
+        if (resumeFrom is { } latest)
         {
             TrainingCheckpoint.Load(latest.Directory, _student, optimizer);
             (start, lastCheckpoint) = (latest.Step, latest.Directory);
@@ -171,10 +181,15 @@ public sealed class DistillationRecipe : IDisposable
 
         using var metricsFile = new StreamWriter(Path.Combine(_recipe.Output, "metrics.jsonl"), append: start > 0);
         double first = double.NaN, last = double.NaN;
+        var checkpointStep = start;
         _student.train();
         for (var step = start + 1; step <= r.Steps; step++)
         {
-            cancel.ThrowIfCancellationRequested();
+            if (cancel.IsCancellationRequested)
+            {
+                if (step - 1 > checkpointStep) Checkpointed(TrainingCheckpoint.Save(_recipe.Output, step - 1, _student, optimizer), step - 1);
+                throw new TrainingCancelledException(step - 1);
+            }
             var watch = Stopwatch.StartNew();
             var lr = schedule.At(step);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
@@ -214,10 +229,19 @@ public sealed class DistillationRecipe : IDisposable
             metricsFile.Flush();
             onStep?.Invoke(metrics);
             if (r.CheckpointEvery > 0 && step % r.CheckpointEvery == 0)
-                lastCheckpoint = TrainingCheckpoint.Save(_recipe.Output, step, _student, optimizer);
+            {
+                lastCheckpoint = Checkpointed(TrainingCheckpoint.Save(_recipe.Output, step, _student, optimizer), step);
+                checkpointStep = step;
+            }
         }
         _student.eval();
         return (evaluation, first, last);
+    }
+
+    private string Checkpointed(string directory, int step)
+    {
+        _stages?.CheckpointSaved(step, directory);
+        return directory;
     }
 
     private TrainResult Finish(Dictionary<string, BitsPerByteResult> evaluation, double first, double last)

@@ -1,8 +1,12 @@
 namespace MultiTeacher.Training;
 
-/// <summary>Hears when a run's stages (cache-teacher, train, eval, save) start and finish.</summary>
+/// <summary>Hears when a run's stages (cache-teacher, train, eval, save) start and finish, and when checkpoints land.</summary>
 public interface IStageObserver
 {
     void Started(string kind, string name);
-    void Finished(string kind, string name, bool succeeded);
+    /// <param name="status">succeeded, failed or cancelled.</param>
+    void Finished(string kind, string name, string status);
+
+    /// <summary>A complete checkpoint was written (its state.json last), so it can be resumed from.</summary>
+    void CheckpointSaved(int step, string directory) { }
 }

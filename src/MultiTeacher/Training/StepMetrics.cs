@@ -14,3 +14,9 @@ public sealed class TrainingDivergedException(int step, IReadOnlyList<int> sampl
     public IReadOnlyList<int> Samples { get; } = samples;
     public string? LastCheckpoint { get; } = lastCheckpoint;
 }
+
+/// <summary>Training stopped on request after <see cref="Step"/> completed steps; that step is checkpointed.</summary>
+public sealed class TrainingCancelledException(int step) : OperationCanceledException($"training cancelled after step {step}")
+{
+    public int Step { get; } = step;
+}

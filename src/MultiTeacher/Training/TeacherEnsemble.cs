@@ -2,13 +2,26 @@ using MultiTeacher.Alignment;
 using MultiTeacher.Cache;
 using MultiTeacher.Mixing;
 using MultiTeacher.Models;
+using MultiTeacher.Recipes;
 using MultiTeacher.Tokenization;
 using static TorchSharp.torch;
 
 namespace MultiTeacher.Training;
 
 /// <summary>A teacher ready to run: its model, tokenizer, projection into the student vocabulary, and its cache (offline mode).</summary>
-public sealed record Teacher(string Name, CausalLM Model, HfTokenizer Tokenizer, VocabularyProjection Projection, TeacherCache? Cache = null);
+public sealed record Teacher(string Name, CausalLM Model, HfTokenizer Tokenizer, VocabularyProjection Projection, TeacherCache? Cache = null)
+{
+    /// <summary>Loads a recipe's teacher (model and tokenizer) and its projection into the student vocabulary (cached on disk).</summary>
+    public static Teacher Load(TeacherSpec spec, HfTokenizer student, string method, Device device, string cacheRoot, TextWriter log)
+    {
+        var tokenizer = HfTokenizer.FromDirectory(spec.Path);
+        var dtype = spec.DType switch { "bfloat16" => ScalarType.BFloat16, "float16" => ScalarType.Float16, _ => ScalarType.Float32 };
+        var model = PretrainedModel.Load(spec.Path, dtype, device);
+        var (projection, built) = new ProjectionCache(Path.Combine(cacheRoot, "projections")).GetOrBuild(tokenizer, student, ProjectionMethods.Parse(method));
+        log.WriteLine($"teacher {spec.Name}: {model.Config.ModelType}, {model.ParameterCount:N0} parameters, projection {(built ? "built" : "cached")} ({projection.ExactCount:N0} exact tokens)");
+        return new Teacher(spec.Name, model, tokenizer, projection);
+    }
+}
 
 /// <summary>One training sample as the teachers see it: its index (for the cache), its text, the student's encoding.</summary>
 public sealed record SampleView(int Index, string Text, TokenEncoding Encoding);

@@ -31,10 +31,18 @@ public static class TrainingCheckpoint
         if (!Directory.Exists(root)) return null;
         return Directory.GetDirectories(root, "step-*")
             .Where(d => File.Exists(Path.Combine(d, "state.json")))
-            .Select(d => (Directory: d, Step: JsonDocument.Parse(File.ReadAllText(Path.Combine(d, "state.json"))).RootElement.GetProperty("step").GetInt32()))
+            .Select(d => (Directory: d, Step: StepOf(d)))
             .OrderByDescending(c => c.Step)
             .Cast<(string, int)?>()
             .FirstOrDefault();
+    }
+
+    /// <summary>The step a complete checkpoint directory holds.</summary>
+    public static int StepOf(string directory)
+    {
+        var state = Path.Combine(directory, "state.json");
+        if (!File.Exists(state)) throw new CheckpointException(directory, null, "not a complete checkpoint (no state.json)");
+        return JsonDocument.Parse(File.ReadAllText(state)).RootElement.GetProperty("step").GetInt32();
     }
 
     public static void Load(string directory, CausalLM model, AdamW optimizer)

@@ -34,7 +34,7 @@ public sealed class DistillationRecipeTests : TempDirectoryTest
         var split = RecipeLoader.Load(HardLabelRecipe(runs, "split", init));
         using (var cancel = new CancellationTokenSource())
         using (var run = DistillationRecipe.Setup(split, TextWriter.Null))
-            Assert.Throws<OperationCanceledException>(() => run.Train(m => { if (m.Step == 3) cancel.Cancel(); }, cancel: cancel.Token));
+            Assert.Equal(3, Assert.Throws<TrainingCancelledException>(() => run.Train(m => { if (m.Step == 3) cancel.Cancel(); }, cancel: cancel.Token)).Step);
         Assert.False(File.Exists(Path.Combine(runs.Output("split"), "student", "model.safetensors")));
         using (var run = DistillationRecipe.Setup(split, TextWriter.Null)) run.Train(resume: true);
 

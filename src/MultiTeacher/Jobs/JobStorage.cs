@@ -1,0 +1,42 @@
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+
+namespace MultiTeacher.Jobs;
+
+/// <summary>How quickly jobs move: how long a fetched job stays invisible to other workers, and how often idle workers look for work.</summary>
+public sealed record JobTimings(TimeSpan InvisibilityTimeout, TimeSpan PollInterval)
+{
+    /// <summary>
+    /// A job whose worker died becomes visible again after the invisibility timeout; live workers
+    /// keep extending it (sliding), so long training jobs are never taken twice. MT_JOB_INVISIBILITY_S
+    /// shortens it (the SIGKILL test does).
+    /// </summary>
+    public static JobTimings Default()
+    {
+        var seconds = Environment.GetEnvironmentVariable("MT_JOB_INVISIBILITY_S") is { Length: > 0 } s && double.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : 300;
+        return new JobTimings(TimeSpan.FromSeconds(seconds), TimeSpan.FromSeconds(1));
+    }
+}
+
+/// <summary>Hangfire's storage: Hangfire.PostgreSql in the lineage database, in its own schema.</summary>
+public static class JobStorage
+{
+    public const string Schema = "hangfire";
+
+    public static PostgreSqlStorage Create(string connectionString, JobTimings? timings = null)
+    {
+        timings ??= JobTimings.Default();
+        var options = new PostgreSqlStorageOptions
+        {
+            SchemaName = Schema,
+            PrepareSchemaIfNecessary = true,
+            InvisibilityTimeout = timings.InvisibilityTimeout,
+            UseSlidingInvisibilityTimeout = true,
+            QueuePollInterval = timings.PollInterval,
+            // LISTEN/NOTIFY: an enqueued job wakes an idle worker at once instead of at the next poll.
+            EnableLongPolling = true,
+            DistributedLockTimeout = TimeSpan.FromMinutes(1),
+        };
+        return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
+    }
+}

@@ -1,0 +1,56 @@
+using Hangfire;
+using Hangfire.PostgreSql;
+
+namespace MultiTeacher.Jobs;
+
+/// <summary>
+/// A Hangfire server executing run stages from the given queues. With one server per GPU queue
+/// (`mt worker` on a GPU machine), each GPU trains one job at a time.
+/// </summary>
+public sealed class JobWorker : IDisposable
+{
+    private readonly List<BackgroundJobServer> _servers = [];
+
+    public PostgreSqlStorage Storage { get; }
+
+    private JobWorker(PostgreSqlStorage storage) => Storage = storage;
+
+    /// <param name="queues">Queues to take jobs from, in priority order.</param>
+    /// <param name="workers">Concurrent jobs per server.</param>
+    /// <param name="serverPerQueue">One server (with its own workers) per queue, as for one queue per GPU.</param>
+    public static JobWorker Start(string connectionString, IReadOnlyList<string> queues, int workers, TextWriter log,
+        bool serverPerQueue = false, string? cacheRoot = null, JobTimings? timings = null)
+    {
+        foreach (var q in queues) QueueNames.Check(q);
+        var storage = JobStorage.Create(connectionString, timings);
+        var worker = new JobWorker(storage);
+        var context = new JobContext(connectionString, new BackgroundJobClient(storage), log, cacheRoot);
+        foreach (var group in serverPerQueue ? queues.Select(q => new[] { q }) : [queues.ToArray()])
+            worker._servers.Add(new BackgroundJobServer(new BackgroundJobServerOptions
+            {
+                ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{string.Join(',', group)}",
+                Queues = group,
+                WorkerCount = workers,
+                Activator = new StageJobActivator(context),
+                // Retries are scheduled a few seconds out; look for due ones often.
+                SchedulePollingInterval = TimeSpan.FromSeconds(1),
+                // How soon a deleted (cancelled) running job hears about it.
+                CancellationCheckInterval = TimeSpan.FromSeconds(1),
+                ShutdownTimeout = TimeSpan.FromSeconds(30),
+            }, storage));
+        log.WriteLine($"worker {Environment.MachineName}:{Environment.ProcessId}: queues {string.Join(", ", queues)}, {workers} worker(s){(serverPerQueue ? " per queue" : "")}");
+        return worker;
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in _servers) s.SendStop();
+        foreach (var s in _servers) s.Dispose();
+    }
+
+    /// <summary>Builds the job class with what the worker shares; Hangfire would otherwise need a parameterless constructor.</summary>
+    private sealed class StageJobActivator(JobContext context) : JobActivator
+    {
+        public override object ActivateJob(Type jobType) => jobType == typeof(StageJobs) ? new StageJobs(context) : base.ActivateJob(jobType);
+    }
+}

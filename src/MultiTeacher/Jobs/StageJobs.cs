@@ -1,0 +1,147 @@
+using System.ComponentModel;
+using Hangfire;
+using Hangfire.Server;
+using MultiTeacher.Data;
+using MultiTeacher.Lineage;
+using MultiTeacher.Recipes;
+using MultiTeacher.Training;
+
+namespace MultiTeacher.Jobs;
+
+/// <summary>A job failure that another attempt cannot fix (bad recipe, changed or corrupt input, diverged loss): not retried.</summary>
+public sealed class PermanentJobFailure(Exception cause) : Exception(cause.Message, cause);
+
+/// <summary>What the jobs of one worker process share: the lineage database, the Hangfire client, the log and the cache directory.</summary>
+public sealed record JobContext(string ConnectionString, IBackgroundJobClient Client, TextWriter Log, string? CacheRoot = null);
+
+/// <summary>
+/// The Hangfire jobs of a run: one per teacher cache (parallel across workers), then training, which
+/// also saves and evaluates. Each job claims its stage row first, so a duplicate delivery does
+/// nothing; a job picked up again after its worker died reclaims its stage and resumes from the
+/// run's last checkpoint. Transient failures are retried <see cref="Retries"/> times, permanent ones never.
+/// </summary>
+public sealed class StageJobs(JobContext context)
+{
+    public const int Retries = 2;
+    private readonly JobLedger _ledger = new(context.ConnectionString);
+    private readonly LineageStore _store = new(context.ConnectionString);
+
+    [AutomaticRetry(Attempts = Retries, DelaysInSeconds = [2, 10], ExceptOn = [typeof(PermanentJobFailure)], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    [DisplayName("run {0}: cache teacher {1}")]
+    public void CacheTeacher(long runId, string teacher, PerformContext? perform, CancellationToken cancel)
+    {
+        var done = Execute(runId, JobLedger.CacheTeacher, teacher, perform, cancel, (recipe, log, _) =>
+        {
+            var k = recipe.Teachers.ToList().FindIndex(t => t.Name == teacher);
+            if (k < 0) throw new InvalidDataException($"run {runId}'s recipe has no teacher '{teacher}'");
+            var student = Tokenization.HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory);
+            var samples = new TrainingSamples(TextCorpus.Load(recipe.Data.Train, recipe.Data.Format, recipe.Data.Field), student, recipe.Data.SequenceLength, recipe.Data.Packing);
+            var loaded = Teacher.Load(recipe.Teachers[k], student, recipe.Alignment.Method, DistillationRecipe.DeviceOf(recipe.Device), CacheRoot, log);
+            try { TeacherCaches.Open(loaded, recipe.Teachers[k].Path, samples, recipe.Alignment.TopK, Path.Combine(CacheRoot, "teachers"), log); }
+            finally { loaded.Model.Dispose(); }
+        });
+        if (!done) return;
+        if (Transient.Retry(() => _ledger.CompleteCacheStage(runId, teacher), TimeSpan.FromMinutes(5), context.Log))
+            EnqueueTrain(runId);
+        else if (CancelRequested(runId)) _ledger.FinishRun(runId, "cancelled", "cancelled while teachers were being cached");
+    }
+
+    [AutomaticRetry(Attempts = Retries, DelaysInSeconds = [2, 10], ExceptOn = [typeof(PermanentJobFailure)], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    [DisplayName("run {0}: train")]
+    public void Train(long runId, PerformContext? perform, CancellationToken cancel)
+    {
+        _ = Execute(runId, JobLedger.Train, DistillationRecipe.TrainStage, perform, cancel, (recipe, log, claim) =>
+        {
+            var recorder = RunRecorder.Attach(_store, runId, log);
+            var resumeFrom = claim == StageClaim.Reclaimed ? recorder.LatestCheckpoint() : null;
+            var resume = resumeFrom is null && _ledger.Run(runId)!.Resume;
+            if (resumeFrom is not null) log.WriteLine($"run {runId}: continuing from {resumeFrom}");
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+            using var training = DistillationRecipe.Setup(recipe, log, CacheRoot, recorder);
+            try
+            {
+                var result = training.Train(m =>
+                {
+                    recorder.OnStep(m);
+                    if (m.Step % recipe.Train.LogEvery == 0 || m.Step == recipe.Train.Steps) log.WriteLine(StepLine.Format(m, recipe.Train.Steps));
+                    // One indexed lookup per step: a cancel request stops training before the next step.
+                    if (CancelRequested(runId)) stop.Cancel();
+                }, resume, stop.Token, resumeFrom);
+                recorder.Succeeded(result);
+            }
+            finally { recorder.Flush(); }
+        });
+    }
+
+    private string CacheRoot => context.CacheRoot ?? Cache.CacheDirectories.Root();
+
+    private bool CancelRequested(long runId)
+    {
+        try { return _ledger.CancelRequested(runId); }
+        catch (Exception e) when (Transient.IsTransient(e)) { return false; }
+    }
+
+    private void EnqueueTrain(long runId)
+    {
+        var queue = _ledger.Run(runId)!.Queue ?? QueueNames.Default();
+        var job = context.Client.Enqueue<StageJobs>(queue, j => j.Train(runId, null, CancellationToken.None));
+        _ledger.AttachJob(runId, JobLedger.Train, DistillationRecipe.TrainStage, job);
+    }
+
+    /// <summary>Claims the stage and runs its body; true when the stage is done (now or earlier).</summary>
+    private bool Execute(long runId, string kind, string name, PerformContext? perform, CancellationToken cancel, Action<Recipe, TextWriter, StageClaim> body)
+    {
+        var log = new PrefixedWriter(context.Log, $"[run {runId} {kind} {name}] ");
+        var run = _ledger.Run(runId) ?? throw new PermanentJobFailure(new InvalidDataException($"run {runId} does not exist"));
+        var jobId = perform?.BackgroundJob.Id ?? $"inline-{Guid.NewGuid():N}";
+        var claim = _ledger.Claim(runId, kind, name, jobId, $"{Environment.MachineName}:{Environment.ProcessId}");
+        if (claim is StageClaim.AlreadyDone or StageClaim.NotOurs or StageClaim.Cancelled)
+        {
+            log.WriteLine(claim switch
+            {
+                StageClaim.AlreadyDone => "already done",
+                StageClaim.Cancelled => "run was cancelled; not started",
+                _ => "owned by another job; skipped",
+            });
+            if (claim == StageClaim.Cancelled) _ledger.FinishRun(runId, "cancelled", "cancelled before it started");
+            return claim == StageClaim.AlreadyDone;
+        }
+        try
+        {
+            var recipe = RecipeLoader.LoadResolved(run.ResolvedYaml, out var hashes);
+            InputCheck.Verify(recipe, hashes);
+            body(recipe with { Device = QueueNames.DeviceFor(perform?.BackgroundJob.Job.Queue, recipe.Device) }, log, claim);
+            return true;
+        }
+        catch (OperationCanceledException e) when (_ledger.CancelRequested(runId))
+        {
+            log.WriteLine($"cancelled: {e.Message}");
+            _ledger.FinishRun(runId, "cancelled", e.Message);
+            return false;
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            // The worker is shutting down: the stage stays ours and Hangfire hands the job out again.
+            log.WriteLine("worker stopping; the stage goes back to the queue");
+            throw;
+        }
+        catch (Exception e)
+        {
+            var permanent = IsPermanent(e);
+            var retry = perform?.GetJobParameter<int>("RetryCount") ?? Retries;
+            log.WriteLine($"failed ({(permanent ? "not retried" : $"attempt {retry + 1} of {Retries + 1}")}): {e.Message}");
+            if (permanent || retry >= Retries)
+            {
+                Transient.Retry(() => _ledger.FinishRun(runId, "failed", $"{kind} {name}: {e.Message}", badInput: permanent && e is not TrainingDivergedException), TimeSpan.FromMinutes(5), log);
+                if (permanent) throw new PermanentJobFailure(e);
+            }
+            else _ledger.FinishStage(runId, kind, name, "queued", e.Message);
+            throw;
+        }
+    }
+
+    /// <summary>Errors a retry cannot fix: the recipe or an input is wrong, or training diverged.</summary>
+    public static bool IsPermanent(Exception e) => e is RecipeException or TrainingDivergedException or InvalidDataException
+        or FileNotFoundException or DirectoryNotFoundException or Checkpoints.CheckpointException or Tokenization.TokenizerLoadException
+        or InputsChangedException or PermanentJobFailure;
+}
