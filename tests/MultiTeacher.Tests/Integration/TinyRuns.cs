@@ -32,6 +32,16 @@ public sealed class TinyRuns(string root)
         return path;
     }
 
+    /// <summary>A teacher directory: a fresh random tiny model of the family, with the real tokenizer files.</summary>
+    public string WriteTeacher(string name, string modelType, string tokenizer, int vocab, long seed)
+    {
+        var dir = Path.Combine(Root, "teachers", name);
+        using var model = new MultiTeacher.Models.CausalLM(MultiTeacher.Models.ModelConfig.FromFile(WriteConfig(name, modelType, vocab)));
+        model.InitializeWeights(new TorchSharp.torch.Generator((ulong)seed));
+        MultiTeacher.Models.PretrainedModel.Save(model, dir, TestAssets.TokenizerDir(tokenizer));
+        return dir;
+    }
+
     public string WriteRecipe(string name, string body)
     {
         var path = Path.Combine(Root, $"{name}.yaml");
