@@ -48,8 +48,6 @@ public static class LineageBenchmark
             md.AppendLine("|---|---|---|---|");
             md.AppendLine($"| single-row INSERT loop, one connection (baseline) | {singleRows:N0} | {singlePerSecond:N0} | 1.0x |");
             md.AppendLine($"| LineageStore.AppendMetrics (binary COPY, {batchRows:N0} rows per batch) | {batches * batchRows:N0} | {copyPerSecond:N0} | **{copyPerSecond / singlePerSecond:F1}x** |");
-            md.AppendLine();
-            md.AppendLine("Hangfire job throughput is not measured yet: jobs are not implemented.");
             return new BenchmarkSection("Lineage metric ingestion", md.ToString());
         }
         finally

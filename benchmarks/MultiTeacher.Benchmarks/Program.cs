@@ -11,6 +11,7 @@ var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
     ["model"] = ModelBenchmark.Run,
     ["distillation"] = DistillationBenchmark.Run,
     ["lineage"] = LineageBenchmark.Run,
+    ["jobs"] = JobsBenchmark.Run,
 };
 var write = !args.Contains("--no-write");
 var names = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("all").ToList();

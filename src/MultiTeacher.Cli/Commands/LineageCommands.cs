@@ -51,7 +51,8 @@ public static class LineageCommands
     public static Command CreateLineage(CliIO io)
     {
         var target = new Argument<string>("RUN|ARTIFACT") { Description = "A run id, or an artifact's sha256 prefix or path" };
-        var command = new Command("lineage", "Upstream (what made it) and downstream (what came from it) of a run or artifact, as trees.") { target, RunCommand.DatabaseOption };
+        var openLineage = new Option<bool>("--openlineage") { Description = "Print the run as OpenLineage RunEvents, one JSON object per line" };
+        var command = new Command("lineage", "Upstream (what made it) and downstream (what came from it) of a run or artifact, as trees.") { target, openLineage, RunCommand.DatabaseOption };
         command.SetAction(r =>
         {
             var store = new LineageStore(RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption)));
@@ -61,6 +62,11 @@ public static class LineageCommands
             if (long.TryParse(value, out var run))
             {
                 if (store.Run(run) is null) throw new BadInputException($"no run {run}");
+                if (r.GetValue(openLineage))
+                {
+                    io.Out.Write(OpenLineageExport.ToJsonLines(OpenLineageExport.Events(store, run)));
+                    return CliApp.Ok;
+                }
                 console.Write(Tree("upstream: what went into it", graph.RunUpstream(run)));
                 console.Write(Tree("downstream: what came from it", graph.RunDownstream(run)));
                 return CliApp.Ok;

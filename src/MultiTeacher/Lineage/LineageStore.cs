@@ -9,6 +9,9 @@ namespace MultiTeacher.Lineage;
 public sealed record RunSummary(long Id, string Recipe, string Status, DateTime CreatedAt, DateTime? FinishedAt, int Steps,
     string? Error = null, string? Failure = null);
 
+/// <summary>A stage of a run with its timing.</summary>
+public sealed record StageRecord(string Kind, string Name, string Status, DateTime? StartedAt, DateTime? FinishedAt);
+
 /// <summary>An artifact linked to a run: its role and direction, kind, hash and path.</summary>
 public sealed record RunArtifact(string Direction, string Role, string Kind, string Sha256, long SizeBytes, string Path);
 
@@ -203,6 +206,17 @@ public sealed class LineageStore(string connectionString)
     {
         using var c = Open();
         Command(c, "UPDATE lineage.stages SET status = $2, finished_at = now() WHERE id = $1", stageId, status).ExecuteNonQuery();
+    }
+
+    public IReadOnlyList<StageRecord> StageRecords(long runId)
+    {
+        using var c = Open();
+        using var reader = Command(c, "SELECT kind, name, status, started_at, finished_at FROM lineage.stages WHERE run_id = $1 ORDER BY id", runId).ExecuteReader();
+        var result = new List<StageRecord>();
+        while (reader.Read())
+            result.Add(new StageRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetDateTime(3), reader.IsDBNull(4) ? null : reader.GetDateTime(4)));
+        return result;
     }
 
     public IReadOnlyList<(string Kind, string Name, string Status)> Stages(long runId)

@@ -86,5 +86,21 @@ public sealed class LineageStoreTests(PostgresFixture postgres) : TempDirectoryT
         Assert.Equal(0, showCode);
         Assert.Contains("student.tokenizer", show);
         Assert.Contains("loss", show);
+
+        var (olCode, lines, olError) = CliRunner.Run("", "lineage", run.Id.ToString(), "--openlineage", "--database", connection);
+        Assert.True(olCode == 0, olError);
+        var events = lines.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal("START", events[0].GetProperty("eventType").GetString());
+        var complete = events[^1];
+        Assert.Equal("COMPLETE", complete.GetProperty("eventType").GetString());
+        Assert.Equal(events[0].GetProperty("run").GetProperty("runId").GetString(), complete.GetProperty("run").GetProperty("runId").GetString());
+        Assert.True(Guid.TryParse(complete.GetProperty("run").GetProperty("runId").GetString(), out _));
+        var outputStudent = complete.GetProperty("outputs").EnumerateArray().Single(o => o.GetProperty("name").GetString() == student.Path);
+        Assert.Equal(student.Sha256, outputStudent.GetProperty("facets").GetProperty("version").GetProperty("datasetVersion").GetString());
+        Assert.Equal(artifacts.Count(a => a.Direction == "used"), complete.GetProperty("inputs").GetArrayLength());
+        var stageEvents = events.Where(e => e.GetProperty("run").GetProperty("facets").TryGetProperty("parent", out _)).ToList();
+        Assert.Equal(4, stageEvents.Count);   // train and save, START and COMPLETE each
+        Assert.All(stageEvents, e => Assert.Equal(complete.GetProperty("run").GetProperty("runId").GetString(),
+            e.GetProperty("run").GetProperty("facets").GetProperty("parent").GetProperty("run").GetProperty("runId").GetString()));
     }
 }
