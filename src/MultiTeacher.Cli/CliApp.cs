@@ -42,6 +42,7 @@ public static class CliApp
             JobCommands.CreateSubmit(io),
             JobCommands.CreateWorker(io),
             JobCommands.CreateCancel(io),
+            AuditCommand.Create(io),
             RunCommand.CreateCache(io),
             LineageCommands.CreateRuns(io),
             LineageCommands.CreateShow(io),

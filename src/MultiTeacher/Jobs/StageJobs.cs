@@ -37,7 +37,7 @@ public sealed class StageJobs(JobContext context)
             var student = Tokenization.HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory);
             var samples = new TrainingSamples(TextCorpus.Load(recipe.Data.Train, recipe.Data.Format, recipe.Data.Field), student, recipe.Data.SequenceLength, recipe.Data.Packing);
             var loaded = Teacher.Load(recipe.Teachers[k], student, recipe.Alignment.Method, DistillationRecipe.DeviceOf(recipe.Device), CacheRoot, log);
-            try { TeacherCaches.Open(loaded, recipe.Teachers[k].Path, samples, recipe.Alignment.TopK, Path.Combine(CacheRoot, "teachers"), log); }
+            try { TeacherCaches.Open(loaded, recipe.Teachers[k].Path, samples, recipe.Alignment.TopK, Path.Combine(CacheRoot, "teachers"), log, out string _); }
             finally { loaded.Model.Dispose(); }
         });
         if (!done) return;
@@ -58,6 +58,8 @@ public sealed class StageJobs(JobContext context)
             if (resumeFrom is not null) log.WriteLine($"run {runId}: continuing from {resumeFrom}");
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             using var training = DistillationRecipe.Setup(recipe, log, CacheRoot, recorder);
+            // The worker's facts (threads, device, commit) are what the results depend on, not the submitter's.
+            Transient.Retry(() => _store.SetEnvironment(runId, RunEnvironment.Current(recipe)), TimeSpan.FromMinutes(5), log);
             try
             {
                 var result = training.Train(m =>

@@ -21,6 +21,8 @@ public sealed record RunArtifact(string Direction, string Role, string Kind, str
 /// </summary>
 public sealed class LineageStore(string connectionString)
 {
+    public string ConnectionString => connectionString;
+
     private NpgsqlConnection Open()
     {
         var c = new NpgsqlConnection(connectionString);
@@ -57,17 +59,63 @@ public sealed class LineageStore(string connectionString)
         return (long)cmd.ExecuteScalar()!;
     }
 
-    /// <summary>Hashes the file or directory and records it (once per kind, hash and path); returns its id.</summary>
+    /// <summary>Hashes the file or directory and records it (once per kind, hash and path; directories with their file manifest); returns its id.</summary>
     public long RecordArtifact(string kind, string path)
     {
         var full = System.IO.Path.GetFullPath(path);
-        var size = File.Exists(full) ? new FileInfo(full).Length
-            : Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
+        var manifest = Directory.Exists(full) ? ContentHash.Manifest(full) : null;
+        var sha = manifest is null ? ContentHash.OfFile(full) : ContentHash.OfManifest(manifest);
+        var size = manifest is null ? new FileInfo(full).Length : manifest.Keys.Sum(f => new FileInfo(System.IO.Path.Combine(full, f)).Length);
         using var c = Open();
-        return (long)Command(c, """
-            INSERT INTO lineage.artifacts (kind, sha256, size_bytes, path) VALUES ($1, $2, $3, $4)
-            ON CONFLICT (kind, sha256, path) DO UPDATE SET size_bytes = EXCLUDED.size_bytes RETURNING id
-            """, kind, ContentHash.Of(full), size, full).ExecuteScalar()!;
+        var command = Command(c, """
+            INSERT INTO lineage.artifacts (kind, sha256, size_bytes, path, files) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (kind, sha256, path) DO UPDATE SET size_bytes = EXCLUDED.size_bytes, files = EXCLUDED.files RETURNING id
+            """, kind, sha, size, full, manifest is null ? null : JsonSerializer.Serialize(manifest));
+        command.Parameters[4].NpgsqlDbType = NpgsqlDbType.Jsonb;
+        return (long)command.ExecuteScalar()!;
+    }
+
+    /// <summary>The recorded file manifest of a directory artifact (null for a file).</summary>
+    public IReadOnlyDictionary<string, string>? ArtifactFiles(string kind, string sha256, string path)
+    {
+        using var c = Open();
+        return Command(c, "SELECT files::text FROM lineage.artifacts WHERE kind = $1 AND sha256 = $2 AND path = $3", kind, sha256, path).ExecuteScalar() is string json
+            ? JsonSerializer.Deserialize<Dictionary<string, string>>(json) : null;
+    }
+
+    /// <summary>Replaces the run's environment with the one of the machine executing it, and its host.</summary>
+    public void SetEnvironment(long runId, IReadOnlyDictionary<string, string> environment)
+    {
+        using var c = Open();
+        var command = Command(c, "UPDATE lineage.runs SET environment = $2, host = $3 WHERE id = $1", runId, JsonSerializer.Serialize(environment), System.Net.Dns.GetHostName());
+        command.Parameters[1].NpgsqlDbType = NpgsqlDbType.Jsonb;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>The environment recorded for the run (the executing worker's, once training began).</summary>
+    public IReadOnlyDictionary<string, string> Environment(long runId)
+    {
+        using var c = Open();
+        var json = (string?)Command(c, "SELECT environment::text FROM lineage.runs WHERE id = $1", runId).ExecuteScalar() ?? "{}";
+        return JsonSerializer.Deserialize<Dictionary<string, string>>(json)!;
+    }
+
+    /// <summary>Every metric row of a run.</summary>
+    public IReadOnlyDictionary<(int Step, string Name), double> Metrics(long runId)
+    {
+        using var c = Open();
+        using var reader = Command(c, "SELECT step, name, value FROM lineage.metrics WHERE run_id = $1", runId).ExecuteReader();
+        var rows = new Dictionary<(int, string), double>();
+        while (reader.Read()) rows[(reader.GetInt32(0), reader.GetString(1))] = reader.GetDouble(2);
+        return rows;
+    }
+
+    public long RecordAudit(long runId, string verdict, string reportJson)
+    {
+        using var c = Open();
+        var command = Command(c, "INSERT INTO lineage.audits (run_id, verdict, report) VALUES ($1, $2, $3) RETURNING id", runId, verdict, reportJson);
+        command.Parameters[2].NpgsqlDbType = NpgsqlDbType.Jsonb;
+        return (long)command.ExecuteScalar()!;
     }
 
     public void Link(long runId, long artifactId, string direction, string role)

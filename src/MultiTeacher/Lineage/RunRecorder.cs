@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
 using MultiTeacher.Recipes;
 using MultiTeacher.Training;
 
@@ -38,7 +36,7 @@ public sealed class RunRecorder : IStageObserver
     {
         var resolved = ResolvedRecipe.Resolve(recipe);
         var recipeId = store.RecordRecipe(recipe.Name, resolved.ToYaml());
-        var recorder = new RunRecorder(store, store.StartRun(recipeId, recipe.Seed, EnvironmentFacts(recipe), status), null);
+        var recorder = new RunRecorder(store, store.StartRun(recipeId, recipe.Seed, RunEnvironment.Current(recipe), status), null);
         recorder.Used("recipe", recipe.Source, "recipe");
         recorder.Used("dataset", recipe.Data.Train, "data.train");
         if (recipe.Data.Eval is { } eval) recorder.Used("dataset", eval, "data.eval");
@@ -68,6 +66,8 @@ public sealed class RunRecorder : IStageObserver
         if (_openStages.Remove((kind, name), out var id)) Write(() => { _store.FinishStage(id, status); return 0; });
     }
 
+    public void InputUsed(string kind, string path, string role) => Used(kind, path, role);
+
     public void CheckpointSaved(int step, string directory) => Produced("checkpoint", directory, $"checkpoint:{Path.GetFileName(directory)}");
 
     /// <summary>The newest checkpoint this run produced, to continue from after its worker died.</summary>
@@ -77,15 +77,7 @@ public sealed class RunRecorder : IStageObserver
 
     public void OnStep(StepMetrics m)
     {
-        _pending.Add((m.Step, "loss", m.Loss));
-        _pending.Add((m.Step, "ce", m.HardLabelCe));
-        if (m.Distillation is { } kd) _pending.Add((m.Step, "kd", kd));
-        _pending.Add((m.Step, "lr", m.LearningRate));
-        _pending.Add((m.Step, "grad_norm", m.GradNorm));
-        _pending.Add((m.Step, "tokens_per_s", m.TokensPerSecond));
-        foreach (var (name, w) in m.TeacherWeight) _pending.Add((m.Step, $"weight:{name}", w));
-        foreach (var (name, c) in m.TeacherCoverage) _pending.Add((m.Step, $"coverage:{name}", c));
-        if (m.EvalBitsPerByte is { } bpb) _pending.Add((m.Step, "eval_bits_per_byte", bpb));
+        _pending.AddRange(m.Rows());
         if (m.Step % FlushEvery == 0) TryFlush();
     }
 
@@ -126,25 +118,4 @@ public sealed class RunRecorder : IStageObserver
         Write(() => { _store.FinishRun(RunId, e is OperationCanceledException ? "cancelled" : "failed", e.Message); return 0; });
     }
 
-    private static Dictionary<string, string> EnvironmentFacts(Recipe recipe) => new()
-    {
-        ["dotnet"] = System.Environment.Version.ToString(),
-        ["torchsharp"] = typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "?",
-        ["os"] = RuntimeInformation.OSDescription,
-        ["cpu_threads"] = TorchSharp.torch.get_num_threads().ToString(),
-        ["device"] = recipe.Device,
-        ["git_commit"] = GitCommit(),
-    };
-
-    private static string GitCommit()
-    {
-        try
-        {
-            using var git = Process.Start(new ProcessStartInfo("git", ["rev-parse", "HEAD"]) { RedirectStandardOutput = true, RedirectStandardError = true });
-            var commit = git!.StandardOutput.ReadToEnd().Trim();
-            git.WaitForExit();
-            return git.ExitCode == 0 ? commit : "unknown";
-        }
-        catch (System.ComponentModel.Win32Exception) { return "unknown"; }
-    }
 }

@@ -9,12 +9,27 @@ public static class ContentHash
     public static string Of(string path)
     {
         if (File.Exists(path)) return OfFile(path);
-        if (!Directory.Exists(path)) throw new FileNotFoundException($"{path} does not exist", path);
+        return OfManifest(Manifest(path));
+    }
+
+    /// <summary>Every file of a directory by relative path (with '/'), with its sha256, in ordinal order.</summary>
+    public static SortedDictionary<string, string> Manifest(string directory)
+    {
+        if (!Directory.Exists(directory)) throw new FileNotFoundException($"{directory} does not exist", directory);
+        var manifest = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
+            manifest[Path.GetRelativePath(directory, file).Replace('\\', '/')] = OfFile(file);
+        return manifest;
+    }
+
+    /// <summary>The directory hash from its manifest: sha256 over each relative path and its file's hash.</summary>
+    public static string OfManifest(IEnumerable<KeyValuePair<string, string>> manifest)
+    {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        foreach (var (relative, hash) in manifest.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            sha.AppendData(Encoding.UTF8.GetBytes(Path.GetRelativePath(path, file).Replace('\\', '/') + "\n"));
-            sha.AppendData(Convert.FromHexString(OfFile(file)));
+            sha.AppendData(Encoding.UTF8.GetBytes(relative + "\n"));
+            sha.AppendData(Convert.FromHexString(hash));
         }
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }

@@ -20,5 +20,8 @@ public sealed record TrainSpec(int Steps, int BatchSize, int GradAccum, double L
 public sealed record EvalSpec(int Every, long MaxBytes);
 
 /// <summary>A validated recipe: every path absolute, every default filled in.</summary>
+/// <param name="Threads">CPU threads for torch (0: torch's default). Fixed for runs that must replay bit-identically.</param>
+/// <param name="Deterministic">Marks a run that must be auditable: requires a fixed thread count; recorded in the environment.</param>
 public sealed record Recipe(string Source, string Name, long Seed, string Device, DataSpec Data, IReadOnlyList<TeacherSpec> Teachers,
-    StudentSpec Student, AlignmentSpec Alignment, MixingSpec Mixing, LossSpec Loss, TrainSpec Train, EvalSpec Eval, string Output);
+    StudentSpec Student, AlignmentSpec Alignment, MixingSpec Mixing, LossSpec Loss, TrainSpec Train, EvalSpec Eval, string Output,
+    int Threads = 0, bool Deterministic = false);

@@ -39,12 +39,16 @@ public static class RecipeLoader
             throw new RecipeException([new RecipeError(file, 1, 1, "a recipe is one YAML mapping")]);
 
         var r = new RecipeReader(file);
-        string[] keys = ["name", "seed", "device", "data", "teachers", "student", "alignment", "mixing", "loss", "train", "eval", "output"];
+        string[] keys = ["name", "seed", "device", "threads", "deterministic", "data", "teachers", "student", "alignment", "mixing", "loss", "train", "eval", "output"];
         r.RejectUnknown(root, "the recipe", resolved ? [.. keys, "hashes"] : keys);
         hashes = resolved ? Hashes(r, root) : new Dictionary<string, string>();
         var name = r.String(root, "name", required: true) ?? "recipe";
         var seed = r.Integer(root, "seed", 0, min: 0);
         var device = r.String(root, "device", "auto", oneOf: ["auto", "cpu", "cuda"])!;
+        var threads = (int)r.Integer(root, "threads", 0, min: 0, max: 1024);
+        var deterministic = r.Boolean(root, "deterministic", false);
+        // On CPU, TorchSharp's kernels give identical results for a fixed thread count, which is what a replay needs.
+        if (deterministic && threads == 0) r.Error(r.Node(root, "deterministic")!, "a deterministic run needs a fixed thread count: add 'threads: N'");
         var data = Data(r, r.Section(root, "data", required: true) ?? new YamlMappingNode());
         var teachers = Teachers(r, root);
         var student = Student(r, r.Section(root, "student", required: true) ?? new YamlMappingNode());
@@ -58,7 +62,7 @@ public static class RecipeLoader
         var output = r.Path(root, "output", required: false, mustExist: false) ?? System.IO.Path.GetFullPath(System.IO.Path.Combine("runs", name));
 
         if (r.Errors.Count > 0) throw new RecipeException(r.Errors);
-        return new Recipe(file, name, seed, device, data, teachers, student, alignment, mixing, loss, train, eval, output);
+        return new Recipe(file, name, seed, device, data, teachers, student, alignment, mixing, loss, train, eval, output, threads, deterministic);
     }
 
     private static Dictionary<string, string> Hashes(RecipeReader r, YamlMappingNode root)

@@ -31,6 +31,8 @@ public sealed record ResolvedRecipe(Recipe Recipe, IReadOnlyDictionary<string, s
             ["name"] = r.Name,
             ["seed"] = r.Seed,
             ["device"] = r.Device,
+            ["threads"] = r.Threads,
+            ["deterministic"] = r.Deterministic,
             ["data"] = new Dictionary<string, object?> { ["train"] = r.Data.Train, ["eval"] = r.Data.Eval, ["format"] = r.Data.Format, ["field"] = r.Data.Field, ["seq_len"] = r.Data.SequenceLength, ["packing"] = r.Data.Packing },
             ["teachers"] = r.Teachers.Select(t => new Dictionary<string, object?> { ["name"] = t.Name, ["path"] = t.Path, ["weight"] = t.Weight, ["dtype"] = t.DType }).ToList(),
             ["student"] = new Dictionary<string, object?> { ["init"] = r.Student.Init, ["config"] = r.Student.Config, ["tokenizer"] = r.Student.Tokenizer },

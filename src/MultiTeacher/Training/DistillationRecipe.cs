@@ -48,6 +48,7 @@ public sealed class DistillationRecipe : IDisposable
         _log = log;
         _stages = stages;
         _device = DeviceOf(recipe.Device);
+        if (recipe.Threads > 0) set_num_threads(recipe.Threads);
         manual_seed(recipe.Seed);
         _tokenizer = HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory);
         _student = recipe.Student.Init is { } init ? PretrainedModel.Load(init) : FreshStudent(recipe);
@@ -62,9 +63,11 @@ public sealed class DistillationRecipe : IDisposable
             {
                 var teacher = _teachers[k];
                 var path = recipe.Teachers[k].Path;
-                _teachers[k] = Stage("cache-teacher", teacher.Name, () => teacher with
+                _teachers[k] = Stage("cache-teacher", teacher.Name, () =>
                 {
-                    Cache = TeacherCaches.Open(teacher, path, _samples, recipe.Alignment.TopK, Path.Combine(cacheRoot, "teachers"), log),
+                    var cache = TeacherCaches.Open(teacher, path, _samples, recipe.Alignment.TopK, Path.Combine(cacheRoot, "teachers"), log, out var file);
+                    _stages?.InputUsed("cache", file, $"cache:{teacher.Name}");
+                    return teacher with { Cache = cache };
                 });
             }
         _evalDocuments = recipe.Data.Eval is { } eval ? TextCorpus.Load(eval, recipe.Data.Format, recipe.Data.Field) : [];

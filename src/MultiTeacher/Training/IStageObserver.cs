@@ -9,4 +9,7 @@ public interface IStageObserver
 
     /// <summary>A complete checkpoint was written (its state.json last), so it can be resumed from.</summary>
     void CheckpointSaved(int step, string directory) { }
+
+    /// <summary>A derived input was opened (e.g. a teacher cache file), to be recorded with the run's inputs.</summary>
+    void InputUsed(string kind, string path, string role) { }
 }

@@ -3,7 +3,22 @@ namespace MultiTeacher.Training;
 /// <summary>What one optimiser step measured; one JSON line of metrics.jsonl per step.</summary>
 public sealed record StepMetrics(
     int Step, double Loss, double HardLabelCe, double? Distillation, double LearningRate, double GradNorm, double TokensPerSecond,
-    IReadOnlyDictionary<string, double> TeacherWeight, IReadOnlyDictionary<string, double> TeacherCoverage, double? EvalBitsPerByte = null);
+    IReadOnlyDictionary<string, double> TeacherWeight, IReadOnlyDictionary<string, double> TeacherCoverage, double? EvalBitsPerByte = null)
+{
+    /// <summary>The step as (step, name, value) rows, the form lineage stores and audits compare.</summary>
+    public IEnumerable<(int Step, string Name, double Value)> Rows()
+    {
+        yield return (Step, "loss", Loss);
+        yield return (Step, "ce", HardLabelCe);
+        if (Distillation is { } kd) yield return (Step, "kd", kd);
+        yield return (Step, "lr", LearningRate);
+        yield return (Step, "grad_norm", GradNorm);
+        yield return (Step, "tokens_per_s", TokensPerSecond);
+        foreach (var (name, w) in TeacherWeight) yield return (Step, $"weight:{name}", w);
+        foreach (var (name, c) in TeacherCoverage) yield return (Step, $"coverage:{name}", c);
+        if (EvalBitsPerByte is { } bpb) yield return (Step, "eval_bits_per_byte", bpb);
+    }
+}
 
 /// <summary>The loss became NaN or infinite: the run stops, naming the step and the batch; earlier checkpoints stay.</summary>
 public sealed class TrainingDivergedException(int step, IReadOnlyList<int> samples, string? lastCheckpoint)

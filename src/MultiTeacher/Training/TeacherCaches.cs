@@ -7,11 +7,12 @@ namespace MultiTeacher.Training;
 /// <summary>Finds, verifies or builds the cache of one teacher over a recipe's training samples.</summary>
 public static class TeacherCaches
 {
-    public static TeacherCache Open(Teacher teacher, string teacherDirectory, TrainingSamples samples, int topK, string directory, TextWriter log)
+    /// <param name="path">The cache file (recorded in lineage as an input the run used).</param>
+    public static TeacherCache Open(Teacher teacher, string teacherDirectory, TrainingSamples samples, int topK, string directory, TextWriter log, out string path)
     {
         var texts = samples.Samples.Select(s => s.Text).ToList();
         var key = TeacherCache.KeyFor(ContentHash.Of(teacherDirectory), teacher.Tokenizer.ContentHash, texts, topK);
-        var path = Path.Combine(directory, $"{key[..32]}.mtcache");
+        path = Path.Combine(directory, $"{key[..32]}.mtcache");
         var cache = TeacherCache.TryOpen(path, key, out var problem);
         if (cache is not null)
         {
