@@ -107,6 +107,11 @@ public sealed class RunRecorder : IStageObserver
     public void Succeeded(TrainResult result)
     {
         foreach (var (model, e) in result.Evaluation) _pending.Add((result.Steps, $"bpb:{model}", e.BitsPerByte));
+        if (result.Agreement is { } a)
+        {
+            _pending.Add((result.Steps, "blend:top1_agreement", a.Top1));
+            _pending.Add((result.Steps, "blend:kl", a.Kl));
+        }
         Flush();
         Produced("student", result.StudentDirectory, "student");
         Write(() => { _store.FinishRun(RunId, "succeeded"); return 0; });

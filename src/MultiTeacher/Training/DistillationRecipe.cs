@@ -16,7 +16,10 @@ namespace MultiTeacher.Training;
 
 /// <summary>What a finished run produced.</summary>
 public sealed record TrainResult(string StudentDirectory, int Steps, double FirstLoss, double LastLoss,
-    IReadOnlyDictionary<string, BitsPerByteResult> Evaluation);
+    IReadOnlyDictionary<string, BitsPerByteResult> Evaluation, BlendAgreement? Agreement = null);
+
+/// <summary>On held-out text at teacher-aligned positions: top-1 agreement of student and blend, and KL(blend ‖ student) in nats.</summary>
+public sealed record BlendAgreement(double Top1, double Kl, long Positions);
 
 /// <summary>
 /// Single-device multi-teacher distillation, one recipe from start to end: setup (student,
@@ -110,11 +113,12 @@ public sealed class DistillationRecipe : IDisposable
         return model;
     }
 
-    /// <summary>Loss of one micro-batch (to backpropagate) and what it measured.</summary>
-    private (Tensor Loss, double Ce, double? Kd, double[] Weights, double[] Coverage, long Tokens) LossStep(int[] batch)
+    /// <summary>A batch through the student, with its gold targets and, where teachers align, their blend.</summary>
+    private sealed record BatchForward(Tensor FlatLogits, Tensor Targets, TeacherBatch? Teachers, MixingResult? Mixed, Tensor? StudentRows);
+
+    private BatchForward Forward(IReadOnlyList<TextSample> samples, IReadOnlyList<Teacher> teachers)
     {
         var t = _recipe.Data.SequenceLength;
-        var samples = batch.Select(i => _samples.Samples[i]).ToList();
         var ids = zeros(samples.Count, t + 1, dtype: ScalarType.Int64);                     // (B, T+1)
         var targets = full(samples.Count, t, -100L, dtype: ScalarType.Int64);              // (B, T), -100 = no target
         for (var b = 0; b < samples.Count; b++)
@@ -125,26 +129,52 @@ public sealed class DistillationRecipe : IDisposable
         }
         var logits = _student.forward(ids[.., ..t].to(_device)).to(float32);               // (B, T, V)
         var flatLogits = logits.view(-1, logits.shape[^1]);                                // (B*T, V)
-        var ce = nn.functional.cross_entropy(flatLogits, targets.view(-1).to(_device), ignore_index: -100);
-        Tensor? kd = null;
-        var weights = new double[_teachers.Count];
-        var coverage = new double[_teachers.Count];
-        if (_teachers.Count > 0)
-        {
-            var encodings = samples.Select(s => new SampleView(s.Index, s.Text, Truncate(_tokenizer.Encode(s.Text), s.StudentIds.Length))).ToList();
-            var teacherBatch = TeacherEnsemble.Run(_teachers, _tokenizer, encodings, t, _recipe.Alignment.TopK,
-                _recipe.Alignment.Tail == "renormalize" ? TailTreatment.Renormalize : TailTreatment.Bucket, targets);
-            coverage = teacherBatch.Coverage;
-            if (teacherBatch.Positions.Length > 0)
-            {
-                var mixed = _mixing!.Mix(teacherBatch.Input);
-                var studentRows = flatLogits.index_select(0, tensor(teacherBatch.Positions, device: _device));   // (N, V)
-                kd = DistillationLoss.Divergence(studentRows, mixed.Target.to(_device), LossSettings());
-                weights = mixed.Weights.mean([1]).data<float>().Select(w => (double)w).ToArray();
-            }
-        }
+        if (teachers.Count == 0) return new BatchForward(flatLogits, targets, null, null, null);
+        var encodings = samples.Select(s => new SampleView(s.Index, s.Text, Truncate(_tokenizer.Encode(s.Text), s.StudentIds.Length))).ToList();
+        var teacherBatch = TeacherEnsemble.Run(teachers, _tokenizer, encodings, t, _recipe.Alignment.TopK,
+            _recipe.Alignment.Tail == "renormalize" ? TailTreatment.Renormalize : TailTreatment.Bucket, targets);
+        if (teacherBatch.Positions.Length == 0) return new BatchForward(flatLogits, targets, teacherBatch, null, null);
+        var studentRows = flatLogits.index_select(0, tensor(teacherBatch.Positions, device: _device));      // (N, V)
+        return new BatchForward(flatLogits, targets, teacherBatch, _mixing!.Mix(teacherBatch.Input), studentRows);
+    }
+
+    /// <summary>Loss of one micro-batch (to backpropagate) and what it measured.</summary>
+    private (Tensor Loss, double Ce, double? Kd, double[] Weights, double[] Coverage, long Tokens) LossStep(int[] batch)
+    {
+        var f = Forward(batch.Select(i => _samples.Samples[i]).ToList(), _teachers);
+        var ce = nn.functional.cross_entropy(f.FlatLogits, f.Targets.view(-1).to(_device), ignore_index: -100);
+        var kd = f.Mixed is { } mixed ? DistillationLoss.Divergence(f.StudentRows!, mixed.Target.to(_device), LossSettings()) : null;
+        var weights = f.Mixed?.Weights.mean([1]).data<float>().Select(w => (double)w).ToArray() ?? new double[_teachers.Count];
+        var coverage = f.Teachers?.Coverage ?? new double[_teachers.Count];
         var loss = DistillationLoss.Combine(ce, kd, _recipe.Loss.HardLabelWeight);
-        return (loss, ce.item<float>(), kd?.item<float>(), weights, coverage, targets.ne(-100).sum().item<long>());
+        return (loss, ce.item<float>(), kd?.item<float>(), weights, coverage, f.Targets.ne(-100).sum().item<long>());
+    }
+
+    /// <summary>
+    /// On held-out text, at positions some teacher aligns to: how often the student's most likely
+    /// token is the blend's, and KL(blend ‖ student). Teachers run online (caches cover training text only).
+    /// </summary>
+    private BlendAgreement? AgreementWithBlend()
+    {
+        if (_teachers.Count == 0 || _evalDocuments.Count == 0) return null;
+        var eval = new TrainingSamples(_evalDocuments, _tokenizer, _recipe.Data.SequenceLength, _recipe.Data.Packing);
+        var online = _teachers.Select(t => t with { Cache = null }).ToList();
+        long agree = 0, positions = 0, bytes = 0;
+        double kl = 0;
+        using var noGrad = no_grad();
+        for (var start = 0; start < eval.Samples.Count && bytes < _recipe.Eval.MaxBytes; start += _recipe.Train.BatchSize)
+        {
+            using var scope = NewDisposeScope();
+            var chunk = eval.Samples.Skip(start).Take(_recipe.Train.BatchSize).ToList();
+            bytes += chunk.Sum(s => System.Text.Encoding.UTF8.GetByteCount(s.Text));
+            if (Forward(chunk, online) is not { Mixed: { } mixed, StudentRows: { } rows }) continue;
+            var target = mixed.Target.to(_device);                                                            // (N, V)
+            var n = rows.shape[0];
+            agree += rows.argmax(-1).eq(target.argmax(-1)).sum().item<long>();
+            kl += DistillationLoss.Divergence(rows, target, new LossSettings("forward_kl", 1, 0.5, 0)).item<float>() * n;
+            positions += n;
+        }
+        return positions == 0 ? null : new BlendAgreement((double)agree / positions, kl / positions, positions);
     }
 
     private LossSettings LossSettings() => new(_recipe.Loss.Kind, _recipe.Loss.Temperature, _recipe.Loss.Beta, _recipe.Loss.HardLabelWeight);
@@ -250,6 +280,7 @@ public sealed class DistillationRecipe : IDisposable
     private TrainResult Finish(Dictionary<string, BitsPerByteResult> evaluation, double first, double last)
     {
         var studentDir = Path.Combine(_recipe.Output, "student");
+        BlendAgreement? agreement = null;
         Stage("save", "student", () =>
         {
             PretrainedModel.Save(_student, studentDir, _recipe.Student.TokenizerDirectory);
@@ -261,10 +292,12 @@ public sealed class DistillationRecipe : IDisposable
             {
                 evaluation["student"] = Evaluate(_student, _tokenizer);
                 foreach (var t in _teachers) evaluation[$"teacher {t.Name}"] = Evaluate(t.Model, t.Tokenizer);
+                agreement = AgreementWithBlend();
                 File.WriteAllText(Path.Combine(_recipe.Output, "eval.json"), JsonSerializer.Serialize(evaluation, new JsonSerializerOptions { WriteIndented = true }));
+                if (agreement is not null) File.WriteAllText(Path.Combine(_recipe.Output, "agreement.json"), JsonSerializer.Serialize(agreement, new JsonSerializerOptions { WriteIndented = true }));
                 return true;
             });
-        return new TrainResult(studentDir, _recipe.Train.Steps, first, last, evaluation);
+        return new TrainResult(studentDir, _recipe.Train.Steps, first, last, evaluation, agreement);
     }
 
     private BitsPerByteResult Evaluate(CausalLM model, HfTokenizer tokenizer)

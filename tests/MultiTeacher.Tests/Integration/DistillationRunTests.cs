@@ -63,6 +63,10 @@ public sealed class DistillationRunTests : TempDirectoryTest
         var final = eval.RootElement.GetProperty("student").GetProperty("BitsPerByte").GetDouble();
         Assert.True(final < initial, $"student {final:F4} bits/byte did not beat its initialisation {initial:F4}");
         Assert.True(eval.RootElement.TryGetProperty("teacher qwen", out _));
+        using var agreement = JsonDocument.Parse(File.ReadAllText(Path.Combine(runs.Output("distill"), "agreement.json")));
+        Assert.InRange(agreement.RootElement.GetProperty("Top1").GetDouble(), 0.0, 1.0);
+        Assert.True(agreement.RootElement.GetProperty("Kl").GetDouble() >= 0);
+        Assert.True(agreement.RootElement.GetProperty("Positions").GetInt64() > 100);
 
         var studentDir = Path.Combine(runs.Output("distill"), "student");
         using (var student = PretrainedModel.Load(studentDir)) Assert.Equal("mistral", student.Config.ModelType);
