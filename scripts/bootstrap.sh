@@ -59,6 +59,12 @@ if ! command -v npm >/dev/null 2>&1; then
   apt_install nodejs npm
 fi
 
+# Debian's Chromium: the dashboard's browser tests drive it with Playwright (scripts/test.sh asks for it).
+if [ "${1:-}" = "--with-browser" ] && ! command -v chromium >/dev/null 2>&1; then
+  say "installing Chromium for the dashboard's browser tests"
+  apt_install chromium
+fi
+
 if [ "${#need[@]}" -gt 0 ]; then
   say "not running as root; run these as root, then run this script again:"
   for c in "${need[@]}"; do printf '    %s\n' "$c"; done

@@ -3,7 +3,7 @@
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
-bash scripts/bootstrap.sh
+bash scripts/bootstrap.sh --with-browser
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -43,6 +43,7 @@ public static class CliApp
             JobCommands.CreateWorker(io),
             JobCommands.CreateCancel(io),
             AuditCommand.Create(io),
+            DashboardCommand.Create(io),
             RunCommand.CreateCache(io),
             LineageCommands.CreateRuns(io),
             LineageCommands.CreateShow(io),

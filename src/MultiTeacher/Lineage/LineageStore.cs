@@ -110,6 +110,16 @@ public sealed class LineageStore(string connectionString)
         return rows;
     }
 
+    /// <summary>A run's audits, newest first: verdict, when, and the report's reason.</summary>
+    public IReadOnlyList<(long Id, string Verdict, DateTime At, string Reason)> Audits(long runId)
+    {
+        using var c = Open();
+        using var reader = Command(c, "SELECT id, verdict, created_at, coalesce(report->>'Reason', '') FROM lineage.audits WHERE run_id = $1 ORDER BY id DESC", runId).ExecuteReader();
+        var audits = new List<(long, string, DateTime, string)>();
+        while (reader.Read()) audits.Add((reader.GetInt64(0), reader.GetString(1), reader.GetDateTime(2), reader.GetString(3)));
+        return audits;
+    }
+
     public long RecordAudit(long runId, string verdict, string reportJson)
     {
         using var c = Open();

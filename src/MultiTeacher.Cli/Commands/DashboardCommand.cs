@@ -1,0 +1,34 @@
+using System.CommandLine;
+using MultiTeacher.Dashboard;
+using MultiTeacher.Lineage;
+
+namespace MultiTeacher.Cli.Commands;
+
+/// <summary>`mt dashboard`: runs, live curves, lineage graph and the Hangfire dashboard in one local site.</summary>
+public static class DashboardCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var urls = new Option<string>("--urls") { Description = "Addresses to listen on, ';'-separated", DefaultValueFactory = _ => "http://127.0.0.1:5080" };
+        var token = new Option<string?>("--auth-token") { Description = "Token every request must carry (required for a non-loopback address; default $MT_DASHBOARD_TOKEN)" };
+        var readOnly = new Option<bool>("--read-only") { Description = "No cancel or retry buttons, here or in Hangfire" };
+        var command = new Command("dashboard", "Serve the job dashboard: runs, live training curves, lineage graph, teacher contribution, audits, Hangfire at /hangfire.")
+            { urls, token, readOnly, RunCommand.DatabaseOption };
+        command.SetAction(async (r, cancel) =>
+        {
+            var settings = new DashboardSettings(RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption)),
+                r.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                r.GetValue(token) ?? Environment.GetEnvironmentVariable("MT_DASHBOARD_TOKEN"), r.GetValue(readOnly), Cache.CacheDirectories.Root());
+            Microsoft.AspNetCore.Builder.WebApplication app;
+            try { app = DashboardApp.Build(settings); }
+            catch (ArgumentException e) { throw new BadInputException(e.Message); }
+            await app.StartAsync(cancel);
+            io.Out.WriteLine($"dashboard on {string.Join(", ", settings.Urls)} (Hangfire at /hangfire){(settings.ReadOnly ? ", read-only" : "")}; Ctrl+C stops it");
+            try { await Task.Delay(Timeout.Infinite, cancel); }
+            catch (OperationCanceledException) { }
+            await app.StopAsync();
+            return CliApp.Ok;
+        });
+        return command;
+    }
+}

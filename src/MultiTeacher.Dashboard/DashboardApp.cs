@@ -1,0 +1,131 @@
+using System.Net;
+using Hangfire;
+using Hangfire.Dashboard;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using MultiTeacher.Dashboard.Pages;
+using MultiTeacher.Dashboard.Svg;
+using MultiTeacher.Jobs;
+using MultiTeacher.Lineage;
+
+namespace MultiTeacher.Dashboard;
+
+/// <summary>How the dashboard is served: addresses, the access token (required off loopback), read-only mode.</summary>
+public sealed record DashboardSettings(string ConnectionString, IReadOnlyList<string> Urls, string? AuthToken, bool ReadOnly, string CacheRoot)
+{
+    /// <summary>Refuses a non-loopback address without a token: the dashboard shows recipes, paths and can cancel runs.</summary>
+    public void Validate()
+    {
+        foreach (var url in Urls)
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                throw new ArgumentException($"'{url}' is not an http(s) address");
+            if (!IsLoopback(uri.Host) && string.IsNullOrEmpty(AuthToken))
+                throw new ArgumentException($"{url} is not a loopback address: start with --auth-token TOKEN (or MT_DASHBOARD_TOKEN)");
+        }
+    }
+
+    private static bool IsLoopback(string host) => host == "localhost" || IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip);
+
+    /// <summary>Cancel needs anti-forgery always, and the token too when one is set; read-only mode has no mutations at all.</summary>
+    public bool AllowsMutations => !ReadOnly;
+}
+
+/// <summary>The dashboard site: MultiTeacher's pages and the Hangfire dashboard at /hangfire, over the lineage database.</summary>
+public static class DashboardApp
+{
+    public const string Cookie = "mt_token";
+
+    public static WebApplication Build(DashboardSettings settings)
+    {
+        settings.Validate();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls([.. settings.Urls]);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddAntiforgery();
+        // Keys live only as long as the process: a restarted dashboard just issues new anti-forgery tokens.
+        builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        var storage = MultiTeacher.Jobs.JobStorage.Create(settings.ConnectionString);
+        // AddHangfire points Hangfire's process-wide log provider at this app's logger factory, which dies
+        // with the app; workers in the same process (mt run, tests) would then fail on it.
+        builder.Services.AddHangfire(c => c.UseStorage(storage).UseLogProvider(new SilentLogProvider()));
+        var app = builder.Build();
+        var store = new LineageStore(settings.ConnectionString);
+        app.Use(async (context, next) =>
+        {
+            if (!Authorized(context, settings)) { context.Response.StatusCode = StatusCodes.Status401Unauthorized; await context.Response.WriteAsync("a valid token is required (?token=, Authorization: Bearer, or the mt_token cookie)"); return; }
+            await next();
+        });
+        app.UseHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            Authorization = [new TokenFilter(settings)],
+            IsReadOnlyFunc = _ => !settings.AllowsMutations,
+            AppPath = "/",
+            DashboardTitle = "MultiTeacher jobs",
+        }, storage);
+
+        app.MapGet("/", (string? status, string? q) => HtmlResult(RunsPage.Render(store, status, q)));
+        app.MapGet("/runs/{id:long}", (long id, HttpContext context, IAntiforgery antiforgery) =>
+        {
+            if (store.Run(id) is null) return Results.NotFound($"no run {id}");
+            string? field = null;
+            if (settings.AllowsMutations)
+            {
+                var tokens = antiforgery.GetAndStoreTokens(context);
+                field = $"<input type=\"hidden\" name=\"{tokens.FormFieldName}\" value=\"{tokens.RequestToken}\">";
+            }
+            return HtmlResult(RunPage.Render(store, id, field));
+        });
+        app.MapGet("/runs/{id:long}/plots", (long id) => store.Run(id) is null ? Results.NotFound() : HtmlResult(RunPage.Plots(store, id)));
+        app.MapGet("/runs/{id:long}/lineage", (long id) => store.Run(id) is null ? Results.NotFound()
+            : HtmlResult(Html.Page($"Run {id}: lineage", "<p>Inputs on the left, outputs on the right; click a run to open it.</p>" + LineageSvg.Render(store, id))));
+        app.MapGet("/runs/{id:long}/contribution", (long id, string? text) => store.Run(id) is null ? Results.NotFound()
+            : HtmlResult(ContributionPage.Render(store, id, text, settings.CacheRoot)));
+        app.MapPost("/runs/{id:long}/cancel", async (long id, HttpContext context, IAntiforgery antiforgery) =>
+        {
+            if (!settings.AllowsMutations) return Results.StatusCode(StatusCodes.Status403Forbidden);
+            try { await antiforgery.ValidateRequestAsync(context); }
+            catch (AntiforgeryValidationException) { return Results.BadRequest("anti-forgery token missing or invalid"); }
+            if (store.Run(id) is null) return Results.NotFound();
+            new JobClient(settings.ConnectionString, storage).Cancel(id);
+            return Results.Redirect($"/runs/{id}");
+        });
+        return app;
+    }
+
+    private static IResult HtmlResult(string html) => Results.Content(html, "text/html; charset=utf-8");
+
+    /// <summary>With a token set, every request (pages, plots, Hangfire) must carry it; ?token= also sets the cookie.</summary>
+    public static bool Authorized(HttpContext context, DashboardSettings settings)
+    {
+        if (string.IsNullOrEmpty(settings.AuthToken)) return true;
+        var presented = context.Request.Query["token"].FirstOrDefault()
+            ?? (context.Request.Headers.Authorization.FirstOrDefault() is { } h && h.StartsWith("Bearer ", StringComparison.Ordinal) ? h["Bearer ".Length..] : null)
+            ?? context.Request.Cookies[Cookie];
+        if (presented is null || !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                System.Text.Encoding.UTF8.GetBytes(presented), System.Text.Encoding.UTF8.GetBytes(settings.AuthToken))) return false;
+        if (context.Request.Query.ContainsKey("token"))
+            context.Response.Cookies.Append(Cookie, presented, new CookieOptions { HttpOnly = true, SameSite = SameSiteMode.Strict });
+        return true;
+    }
+
+    private sealed class SilentLogProvider : Hangfire.Logging.ILogProvider
+    {
+        public Hangfire.Logging.ILog GetLogger(string name) => new Silent();
+
+        private sealed class Silent : Hangfire.Logging.ILog
+        {
+            public bool Log(Hangfire.Logging.LogLevel logLevel, Func<string>? messageFunc, Exception? exception = null) => false;
+        }
+    }
+
+    private sealed class TokenFilter(DashboardSettings settings) : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context) => Authorized(context.GetHttpContext(), settings);
+    }
+}

@@ -1,0 +1,62 @@
+using System.Globalization;
+using MultiTeacher.Dashboard.Svg;
+using MultiTeacher.Jobs;
+using MultiTeacher.Lineage;
+using static MultiTeacher.Dashboard.Html;
+
+namespace MultiTeacher.Dashboard.Pages;
+
+/// <summary>One run: recipe, stage timeline, live plots, evaluation, inputs and outputs, audits, cancel.</summary>
+public static class RunPage
+{
+    public static string Render(LineageStore store, long runId, string? antiforgeryField)
+    {
+        var run = store.Run(runId)!;
+        var live = !RunFollower.Terminal.Contains(run.Status);
+        var stages = store.StageRecords(runId);
+        var body = $"<p>status <b class=\"status-{E(run.Status)}\">{E(run.Status)}</b> · recipe <b>{E(run.Recipe)}</b> · {run.Steps} steps"
+            + (run.Error is { } error ? $" · <span class=\"status-failed\">{E(error)}</span>" : "") + "</p>";
+        if (live && antiforgeryField is not null)
+            body += $"<form method=\"post\" action=\"/runs/{runId}/cancel\">{antiforgeryField}<button id=\"cancel\">Cancel run</button></form>";
+        body += $"<p><a href=\"/runs/{runId}/lineage\">lineage graph</a> · <a href=\"/runs/{runId}/contribution\">teacher contribution</a></p>";
+        body += "<h2>Stages</h2>" + Table(["stage", "name", "status", "started", "finished", "seconds"], stages.Select(s => new[]
+        {
+            E(s.Kind), E(s.Name), $"<span class=\"status-{E(s.Status)}\">{E(s.Status)}</span>", E(s.StartedAt?.ToString("HH:mm:ss")), E(s.FinishedAt?.ToString("HH:mm:ss")),
+            s.StartedAt is { } a && s.FinishedAt is { } b ? (b - a).TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) : "",
+        }), "stages");
+        body += $"<h2>Training</h2><div id=\"plots\" class=\"charts\">{Plots(store, runId)}</div>";
+        var metrics = store.MetricSummary(runId);
+        var evaluation = metrics.Where(m => m.Name.StartsWith("bpb:", StringComparison.Ordinal)).ToList();
+        if (evaluation.Count > 0)
+            body += "<h2>Held-out bits per byte</h2>" + Table(["model", "bits/byte"],
+                evaluation.Select(m => new[] { E(m.Name["bpb:".Length..]), m.Last.ToString("F4", CultureInfo.InvariantCulture) }), "evaluation");
+        if (metrics.FirstOrDefault(m => m.Name == "blend:top1_agreement") is { Name: not null } top1)
+            body += $"<p>student vs blended teachers on held-out text: top-1 agreement {top1.Last:P1}, KL {metrics.First(m => m.Name == "blend:kl").Last:F4} nats</p>";
+        body += "<h2>Inputs and outputs</h2>" + Table(["", "role", "kind", "sha256", "bytes", "path"], store.Artifacts(runId).Select(a => new[]
+        {
+            E(a.Direction), E(a.Role), E(a.Kind), $"<code>{E(a.Sha256[..16])}</code>", a.SizeBytes.ToString("N0", CultureInfo.InvariantCulture), E(a.Path),
+        }), "artifacts");
+        var audits = store.Audits(runId);
+        body += "<h2>Audits</h2>" + (audits.Count == 0 ? $"<p>none yet: <code>mt audit {runId}</code></p>"
+            : Table(["audit", "verdict", "when", "reason"], audits.Select(a => new[] { a.Id.ToString(CultureInfo.InvariantCulture), E(a.Verdict), E($"{a.At:yyyy-MM-dd HH:mm:ss}"), E(a.Reason) }), "audits"));
+        body += $"<h2>Resolved recipe</h2><pre id=\"recipe\">{E(new JobLedger(store.ConnectionString).Run(runId)?.ResolvedYaml)}</pre>";
+        // While the run is live the plots refresh from the lineage tables every few seconds.
+        var script = live ? $"setInterval(async () => {{ const r = await fetch('/runs/{runId}/plots'); if (r.ok) document.getElementById('plots').innerHTML = await r.text(); }}, 3000);" : null;
+        return Page($"Run {runId}", body, script);
+    }
+
+    /// <summary>The training charts: losses, per-teacher mixing weight and coverage, throughput.</summary>
+    public static string Plots(LineageStore store, long runId)
+    {
+        var rows = store.Metrics(runId);
+        Series S(string metric, string? label = null) => new(label ?? metric, rows.Where(kv => kv.Key.Name == metric).OrderBy(kv => kv.Key.Step).Select(kv => ((double)kv.Key.Step, kv.Value)).ToList());
+        var names = rows.Keys.Select(k => k.Name).Distinct().Order(StringComparer.Ordinal).ToList();
+        var losses = new[] { "loss", "ce", "kd" }.Where(names.Contains).Select(n => S(n)).ToList();
+        var weights = names.Where(n => n.StartsWith("weight:", StringComparison.Ordinal)).Select(n => S(n, n["weight:".Length..])).ToList();
+        var coverage = names.Where(n => n.StartsWith("coverage:", StringComparison.Ordinal)).Select(n => S(n, n["coverage:".Length..])).ToList();
+        return LineChart.Render("Loss", "step", "nats per token", losses)
+            + LineChart.Render("Mixing weight per teacher", "step", "mean weight", weights)
+            + LineChart.Render("Alignment coverage per teacher", "step", "aligned / all positions", coverage)
+            + LineChart.Render("Throughput", "step", "tokens per second", [S("tokens_per_s", "tokens/s")]);
+    }
+}

@@ -1,0 +1,159 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Playwright;
+using MultiTeacher.Dashboard;
+using MultiTeacher.Jobs;
+using MultiTeacher.Lineage;
+using MultiTeacher.Tests.Cli;
+using MultiTeacher.Tests.Integration;
+using MultiTeacher.Tests.Lineage;
+using static MultiTeacher.Tests.Jobs.JobHarness;
+
+namespace MultiTeacher.Tests.Dashboard;
+
+/// <summary>The dashboard in Debian's Chromium driven by Playwright, over a real finished run and a real running one.</summary>
+[Collection("postgres")]
+public sealed class DashboardTests(PostgresFixture postgres) : TempDirectoryTest
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private static readonly string Screenshots = Path.Combine(AppContext.BaseDirectory, "screenshots");
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private (string Db, long Run, TinyRuns Runs) FinishedRun(string name)
+    {
+        var db = postgres.NewDatabase();
+        var runs = new TinyRuns(TempDir);
+        runs.WriteData(trainDocuments: 1, trainChars: 2000);
+        var teacher = runs.WriteTeacher("llama", "llama", "llama3", 128256, seed: 201);
+        var config = runs.WriteConfig("student", "qwen2", 32000);
+        var recipe = runs.WriteRecipe("dash", $"""
+            seed: 3
+            data: {"{"} train: train.txt, eval: eval.txt, seq_len: 32 {"}"}
+            teachers:
+              - {"{"} name: llama, path: {teacher} {"}"}
+            student: {"{"} config: {config}, tokenizer: {TestAssets.TokenizerDir("mistral-7b-v0.1")} {"}"}
+            alignment: {"{"} top_k: 8 {"}"}
+            train: {"{"} steps: 6, batch_size: 2 {"}"}
+            eval: {"{"} max_bytes: 1500 {"}"}
+            """);
+        // The recipe name is the hostile part: quoted in YAML, it must reach every page as text.
+        File.WriteAllText(recipe, File.ReadAllText(recipe).Replace("name: dash", $"name: '{name}'"));
+        var (code, _, error) = CliRunner.Run("", "run", recipe, "--database", db);
+        Assert.True(code == 0, error);
+        return (db, new LineageStore(db).Runs().Single().Id, runs);
+    }
+
+    private static async Task<(IPlaywright, IBrowser)> Browser()
+    {
+        Assert.True(File.Exists(Chromium), "Debian's chromium is not installed (scripts/bootstrap.sh installs it)");
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
+        return (playwright, browser);
+    }
+
+    [Fact]
+    public async Task Pages_RenderRunsDetailPlotsLineageContributionAndHangfire_InARealBrowser()
+    {
+        var (db, runId, runs) = FinishedRun("dash <b>bold</b>");
+        var url = $"http://127.0.0.1:{FreePort()}";
+        await using var app = DashboardApp.Build(new DashboardSettings(db, [url], null, false, Path.Combine(TempDir, "cache")));
+        await app.StartAsync();
+        var (playwright, browser) = await Browser();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await browser.NewPageAsync();
+        Directory.CreateDirectory(Screenshots);
+
+        await page.GotoAsync(url + "/");
+        Assert.Contains("dash <b>bold</b>", await page.InnerTextAsync("#runs"));   // shown as text, not markup
+        Assert.Equal(0, await page.Locator("#runs b").CountAsync());
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "runs.png"), FullPage = true });
+
+        await page.ClickAsync($"#runs a[href='/runs/{runId}']");
+        await page.WaitForSelectorAsync("#plots svg.chart");
+        var charts = page.Locator("#plots svg.chart");
+        Assert.Equal(4, await charts.CountAsync());
+        Assert.True(int.Parse((await charts.First.GetAttributeAsync("data-points"))!) >= 6 * 3, "the loss chart has no data points");
+        Assert.True((await charts.First.Locator("polyline.series").First.GetAttributeAsync("points"))!.Split(' ').Length >= 6);
+        Assert.Contains("student", await page.InnerTextAsync("#evaluation"));
+        Assert.Contains("teacher:llama", await page.InnerTextAsync("#artifacts"));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "run.png"), FullPage = true });
+
+        await page.ClickAsync("text=lineage graph");
+        var graph = await page.InnerHTMLAsync("#lineage");
+        Assert.Contains("teacher:llama", graph);
+        Assert.Contains("data.train", graph);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "lineage.png"), FullPage = true });
+
+        await page.GotoAsync($"{url}/runs/{runId}/contribution");
+        Assert.True(await page.Locator("#contribution span[data-teacher='llama']").CountAsync() > 5);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "contribution.png"), FullPage = true });
+
+        var hangfire = await page.GotoAsync(url + "/hangfire");
+        Assert.Equal(200, hangfire!.Status);
+        Assert.Contains("MultiTeacher jobs", await page.TitleAsync());
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "hangfire.png"), FullPage = true });
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task CancelButton_StopsARunningJob()
+    {
+        var db = postgres.NewDatabase();
+        var runs = new TinyRuns(TempDir);
+        runs.WriteData(trainDocuments: 1, trainChars: 2000);
+        var recipe = StudentRecipe(runs, "to-cancel", steps: 100_000);
+        Migrator.Apply(db);
+        using var worker = JobWorker.Start(db, ["dash"], 1, TextWriter.Null, cacheRoot: Path.Combine(TempDir, "cache"));
+        var runId = new JobClient(db, worker.Storage).Submit(MultiTeacher.Recipes.RecipeLoader.Load(recipe), "dash");
+        WaitUntil(() => new LineageStore(db).Run(runId)!.Status == "running", what: "the run to start");
+
+        var url = $"http://127.0.0.1:{FreePort()}";
+        await using var app = DashboardApp.Build(new DashboardSettings(db, [url], null, false, Path.Combine(TempDir, "cache")));
+        await app.StartAsync();
+        var (playwright, browser) = await Browser();
+        using var _ = playwright;
+        await using var __ = browser;
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync($"{url}/runs/{runId}");
+        await page.ClickAsync("#cancel");
+        Assert.Equal("cancelled", WaitForEnd(db, runId, seconds: 60).Status);
+        await page.GotoAsync($"{url}/runs/{runId}");
+        Assert.Equal(0, await page.Locator("#cancel").CountAsync());
+        Directory.CreateDirectory(Screenshots);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "cancelled.png"), FullPage = true });
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task NonLoopbackBinding_NeedsAToken_AndRefusesRequestsWithoutIt()
+    {
+        var db = postgres.NewDatabase();
+        Migrator.Apply(db);
+        var port = FreePort();
+        Assert.Throws<ArgumentException>(() => DashboardApp.Build(new DashboardSettings(db, [$"http://0.0.0.0:{port}"], null, false, TempDir)));
+        Assert.Equal(2, CliRunner.Run("", "dashboard", "--urls", $"http://0.0.0.0:{port}", "--database", db).ExitCode);
+
+        await using var app = DashboardApp.Build(new DashboardSettings(db, [$"http://0.0.0.0:{port}"], "s3cret", false, TempDir));
+        await app.StartAsync();
+        using var http = new HttpClient();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync($"http://127.0.0.1:{port}/")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync($"http://127.0.0.1:{port}/hangfire")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync($"http://127.0.0.1:{port}/?token=wrong")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync($"http://127.0.0.1:{port}/?token=s3cret")).StatusCode);
+        using var bearer = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/hangfire");
+        bearer.Headers.Authorization = new("Bearer", "s3cret");
+        Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(bearer)).StatusCode);
+        using var forged = new HttpRequestMessage(HttpMethod.Post, $"http://127.0.0.1:{port}/runs/1/cancel");
+        forged.Headers.Authorization = new("Bearer", "s3cret");
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.SendAsync(forged)).StatusCode);   // token but no anti-forgery token
+        await app.StopAsync();
+    }
+}
