@@ -50,31 +50,52 @@ public sealed class DashboardTests(PostgresFixture postgres) : TempDirectoryTest
         return (db, new LineageStore(db).Runs().Single().Id, runs);
     }
 
-    private static async Task<(IPlaywright, IBrowser)> Browser()
+    /// <summary>A started dashboard on a free loopback port and a headless Chromium page, both closed on dispose.</summary>
+    private sealed class Session : IAsyncDisposable
     {
-        Assert.True(File.Exists(Chromium), "Debian's chromium is not installed (scripts/bootstrap.sh installs it)");
-        var playwright = await Playwright.CreateAsync();
-        var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
-        return (playwright, browser);
+        public required WebApplication App { get; init; }
+        public required IPlaywright Playwright { get; init; }
+        public required IBrowser Browser { get; init; }
+        public required IPage Page { get; init; }
+        public required string Url { get; init; }
+
+        public static async Task<Session> Start(string db, string cacheRoot)
+        {
+            Assert.True(File.Exists(Chromium), "Debian's chromium is not installed (scripts/bootstrap.sh installs it)");
+            var url = $"http://127.0.0.1:{FreePort()}";
+            var app = DashboardApp.Build(new DashboardSettings(db, [url], null, false, cacheRoot));
+            await app.StartAsync();
+            var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+            var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });
+            return new Session { App = app, Playwright = playwright, Browser = browser, Page = await browser.NewPageAsync(), Url = url };
+        }
+
+        public async Task Screenshot(string name)
+        {
+            Directory.CreateDirectory(Screenshots);
+            await Page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, name), FullPage = true });
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Browser.DisposeAsync();
+            Playwright.Dispose();
+            await App.StopAsync();
+            await App.DisposeAsync();
+        }
     }
 
     [Fact]
     public async Task Pages_RenderRunsDetailPlotsLineageContributionAndHangfire_InARealBrowser()
     {
-        var (db, runId, runs) = FinishedRun("dash <b>bold</b>");
-        var url = $"http://127.0.0.1:{FreePort()}";
-        await using var app = DashboardApp.Build(new DashboardSettings(db, [url], null, false, Path.Combine(TempDir, "cache")));
-        await app.StartAsync();
-        var (playwright, browser) = await Browser();
-        using var _ = playwright;
-        await using var __ = browser;
-        var page = await browser.NewPageAsync();
-        Directory.CreateDirectory(Screenshots);
+        var (db, runId, _) = FinishedRun("dash <b>bold</b>");
+        await using var session = await Session.Start(db, Path.Combine(TempDir, "cache"));
+        var (page, url) = (session.Page, session.Url);
 
         await page.GotoAsync(url + "/");
         Assert.Contains("dash <b>bold</b>", await page.InnerTextAsync("#runs"));   // shown as text, not markup
         Assert.Equal(0, await page.Locator("#runs b").CountAsync());
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "runs.png"), FullPage = true });
+        await session.Screenshot("runs.png");
 
         await page.ClickAsync($"#runs a[href='/runs/{runId}']");
         await page.WaitForSelectorAsync("#plots svg.chart");
@@ -84,23 +105,22 @@ public sealed class DashboardTests(PostgresFixture postgres) : TempDirectoryTest
         Assert.True((await charts.First.Locator("polyline.series").First.GetAttributeAsync("points"))!.Split(' ').Length >= 6);
         Assert.Contains("student", await page.InnerTextAsync("#evaluation"));
         Assert.Contains("teacher:llama", await page.InnerTextAsync("#artifacts"));
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "run.png"), FullPage = true });
+        await session.Screenshot("run.png");
 
         await page.ClickAsync("text=lineage graph");
         var graph = await page.InnerHTMLAsync("#lineage");
         Assert.Contains("teacher:llama", graph);
         Assert.Contains("data.train", graph);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "lineage.png"), FullPage = true });
+        await session.Screenshot("lineage.png");
 
         await page.GotoAsync($"{url}/runs/{runId}/contribution");
         Assert.True(await page.Locator("#contribution span[data-teacher='llama']").CountAsync() > 5);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "contribution.png"), FullPage = true });
+        await session.Screenshot("contribution.png");
 
         var hangfire = await page.GotoAsync(url + "/hangfire");
         Assert.Equal(200, hangfire!.Status);
         Assert.Contains("MultiTeacher jobs", await page.TitleAsync());
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "hangfire.png"), FullPage = true });
-        await app.StopAsync();
+        await session.Screenshot("hangfire.png");
     }
 
     [Fact]
@@ -115,21 +135,14 @@ public sealed class DashboardTests(PostgresFixture postgres) : TempDirectoryTest
         var runId = new JobClient(db, worker.Storage).Submit(MultiTeacher.Recipes.RecipeLoader.Load(recipe), "dash");
         WaitUntil(() => new LineageStore(db).Run(runId)!.Status == "running", what: "the run to start");
 
-        var url = $"http://127.0.0.1:{FreePort()}";
-        await using var app = DashboardApp.Build(new DashboardSettings(db, [url], null, false, Path.Combine(TempDir, "cache")));
-        await app.StartAsync();
-        var (playwright, browser) = await Browser();
-        using var _ = playwright;
-        await using var __ = browser;
-        var page = await browser.NewPageAsync();
+        await using var session = await Session.Start(db, Path.Combine(TempDir, "cache"));
+        var (page, url) = (session.Page, session.Url);
         await page.GotoAsync($"{url}/runs/{runId}");
         await page.ClickAsync("#cancel");
         Assert.Equal("cancelled", WaitForEnd(db, runId, seconds: 60).Status);
         await page.GotoAsync($"{url}/runs/{runId}");
         Assert.Equal(0, await page.Locator("#cancel").CountAsync());
-        Directory.CreateDirectory(Screenshots);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "cancelled.png"), FullPage = true });
-        await app.StopAsync();
+        await session.Screenshot("cancelled.png");
     }
 
     [Fact]
