@@ -9,7 +9,8 @@ using MultiTeacher.Evaluation;
 using MultiTeacher.Models;
 using MultiTeacher.Recipes;
 using MultiTeacher.Tokenization;
-using MultiTeacher.Training;
+using MultiTeacher.Jobs;
+using MultiTeacher.Lineage;
 using Spectre.Console;
 
 namespace MultiTeacher.Cli.Commands;
@@ -55,15 +56,27 @@ public static class DemoCommand
         DemoData.Write(store.Require("corpora/brown"), root);
         io.Out.WriteLine($"\nTraining (data and runs under {root}):");
         var students = new Dictionary<string, (string Directory, HfTokenizer Tokenizer)>();
+        // Every step is a real run: submitted as Hangfire jobs, executed by an in-process worker, recorded in lineage.
+        var connection = RunRecorder.ConnectionString(null);
+        var lineage = new LineageStore(connection);
+        var queue = $"demo-{Environment.ProcessId}";
+        using var worker = JobWorker.Start(connection, [queue], 1, TextWriter.Null);
+        var client = new JobClient(connection, worker.Storage);
+        var runIds = new Dictionary<string, long>();
         foreach (var name in Recipes)
         {
             var recipe = RecipeLoader.Load(Path.Combine(recipeDir, $"{name}.yaml"));
             var watch = Stopwatch.StartNew();
-            using var run = DistillationRecipe.Setup(recipe, TextWriter.Null);
-            var result = run.Train(cancel: cancel);
+            var runId = client.Submit(recipe, queue);
+            RunSummary final;
+            using (cancel.Register(() => client.Cancel(runId))) final = RunFollower.Wait(lineage, runId);
+            if (final.Status != "succeeded") throw new RunFailedException($"{name}: run {runId} {final.Status}: {final.Error}");
+            var loss = lineage.Metrics(runId).Where(m => m.Key.Name == "loss").OrderBy(m => m.Key.Step).Select(m => m.Value).ToList();
             var teachers = recipe.Teachers.Count == 0 ? "hard labels only" : $"{recipe.Teachers.Count} teachers, {recipe.Mixing.Policy} mixing";
-            io.Out.WriteLine($"  {name,-17} {recipe.Train.Steps} steps, {teachers}: loss {result.FirstLoss:F3} → {result.LastLoss:F3} in {watch.Elapsed.TotalSeconds:F0} s");
-            students[name] = (result.StudentDirectory, HfTokenizer.FromDirectory(result.StudentDirectory));
+            io.Out.WriteLine($"  {name,-17} run {runId,-4} {recipe.Train.Steps} steps, {teachers}: loss {loss[0]:F3} → {loss[^1]:F3} in {watch.Elapsed.TotalSeconds:F0} s");
+            var student = Path.Combine(recipe.Output, "student");
+            students[name] = (student, HfTokenizer.FromDirectory(student));
+            runIds[name] = runId;
         }
 
         var table = new Table().Title("Held-out bits per byte (lower is better), same bytes for every model")
@@ -84,8 +97,11 @@ public static class DemoCommand
             table.AddRow([.. cells]);
         }
         io.Tables().Write(table);
-        io.Out.WriteLine($"\nStudent: {students["student-fused"].Directory}");
-        io.Out.WriteLine("Next: `mt recipe show recipes/demo/student-fused.yaml` for the resolved recipe; `mt generate --model DIR --prompt TEXT`.");
+        var fused = runIds["student-fused"];
+        io.Out.WriteLine($"\nStudent: {students["student-fused"].Directory} (run {fused})");
+        io.Out.WriteLine($"Next: `mt dashboard` (runs, curves, lineage graph, teacher contribution at http://127.0.0.1:5080/runs/{fused}),");
+        io.Out.WriteLine($"      `mt lineage {fused}` (which teachers and data made the student), `mt audit {fused}` (replay and verdict),");
+        io.Out.WriteLine("      `mt generate --model DIR --prompt TEXT`.");
         return CliApp.Ok;
     }
 

@@ -26,6 +26,7 @@ public static partial class GlibcAllocator
         try
         {
             // No mmap for large blocks (they come from the heap and are reused), and no trimming of the heap top.
+            // Threads other than main need MALLOC_ARENA_MAX=1 as well (SingleArenaLauncher).
             return Mallopt(MMmapMax, 0) == 1 && Mallopt(MTrimThreshold, int.MaxValue) == 1;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
