@@ -13,16 +13,17 @@ public static class RunPage
     {
         var run = store.Run(runId)!;
         var live = !RunFollower.Terminal.Contains(run.Status);
-        var stages = store.StageRecords(runId);
+        var stages = store.Stages(runId);
         var body = $"<p>status <b class=\"status-{E(run.Status)}\">{E(run.Status)}</b> · recipe <b>{E(run.Recipe)}</b> · {run.Steps} steps"
             + (run.Error is { } error ? $" · <span class=\"status-failed\">{E(error)}</span>" : "") + "</p>";
         if (live && antiforgeryField is not null)
             body += $"<form method=\"post\" action=\"/runs/{runId}/cancel\">{antiforgeryField}<button id=\"cancel\">Cancel run</button></form>";
         body += $"<p><a href=\"/runs/{runId}/lineage\">lineage graph</a> · <a href=\"/runs/{runId}/contribution\">teacher contribution</a></p>";
-        body += "<h2>Stages</h2>" + Table(["stage", "name", "status", "started", "finished", "seconds"], stages.Select(s => new[]
+        body += "<h2>Stages</h2>" + Table(["stage", "name", "status", "started", "finished", "seconds", "executions", "worker"], stages.Select(s => new[]
         {
             E(s.Kind), E(s.Name), $"<span class=\"status-{E(s.Status)}\">{E(s.Status)}</span>", E(s.StartedAt?.ToString("HH:mm:ss")), E(s.FinishedAt?.ToString("HH:mm:ss")),
             s.StartedAt is { } a && s.FinishedAt is { } b ? (b - a).TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) : "",
+            s.Attempts.ToString(CultureInfo.InvariantCulture), E(s.Worker),
         }), "stages");
         body += $"<h2>Training</h2><div id=\"plots\" class=\"charts\">{Plots(store, runId)}</div>";
         var metrics = store.MetricSummary(runId);

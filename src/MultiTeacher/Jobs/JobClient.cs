@@ -10,6 +10,7 @@ namespace MultiTeacher.Jobs;
 public sealed class JobClient(string connectionString, PostgreSqlStorage storage)
 {
     private readonly JobLedger _ledger = new(connectionString);
+    private readonly LineageStore _store = new(connectionString);
     private readonly BackgroundJobClient _client = new(storage);
 
     /// <summary>
@@ -19,7 +20,7 @@ public sealed class JobClient(string connectionString, PostgreSqlStorage storage
     public long Submit(Recipe recipe, string queue, bool resume = false)
     {
         QueueNames.Check(queue);
-        var runId = RunRecorder.Begin(new LineageStore(connectionString), recipe, "queued").RunId;
+        var runId = RunRecorder.Begin(_store, recipe, "queued").RunId;
         var caching = recipe.Train.TeacherMode == "cached" && recipe.Teachers.Count > 0;
         var stages = recipe.Teachers.Where(_ => caching).Select(t => (JobLedger.CacheTeacher, t.Name, "queued"))
             .Append((JobLedger.Train, DistillationRecipe.TrainStage, caching ? "pending" : "queued")).ToList();
@@ -34,7 +35,7 @@ public sealed class JobClient(string connectionString, PostgreSqlStorage storage
         }
         catch (Exception e)
         {
-            _ledger.FinishRun(runId, "failed", $"could not enqueue: {e.Message}");
+            _store.FinishRun(runId, "failed", $"could not enqueue: {e.Message}");
             throw;
         }
         return runId;
@@ -47,7 +48,7 @@ public sealed class JobClient(string connectionString, PostgreSqlStorage storage
     public void Cancel(long runId)
     {
         foreach (var job in _ledger.RequestCancel(runId)) _client.Delete(job);
-        if (!_ledger.Stages(runId).Any(s => s.Status == "running"))
-            _ledger.FinishRun(runId, "cancelled", "cancelled before any stage ran");
+        if (!_store.Stages(runId).Any(s => s.Status == "running"))
+            _store.FinishRun(runId, "cancelled", "cancelled before any stage ran");
     }
 }

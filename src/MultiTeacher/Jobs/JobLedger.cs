@@ -48,7 +48,7 @@ public sealed class JobLedger(string connectionString)
     {
         using var c = Open();
         using var tx = c.BeginTransaction();
-        Command(c, tx, "UPDATE lineage.runs SET status = 'queued', queue = $2, resume = $3, started_at = NULL WHERE id = $1", runId, queue, resume).ExecuteNonQuery();
+        Command(c, tx, "UPDATE lineage.runs SET status = 'queued', queue = $2, resume = $3 WHERE id = $1", runId, queue, resume).ExecuteNonQuery();
         foreach (var (kind, name, status) in stages)
             Command(c, tx, "INSERT INTO lineage.stages (run_id, kind, name, status) VALUES ($1, $2, $3, $4)", runId, kind, name, status).ExecuteNonQuery();
         tx.Commit();
@@ -138,17 +138,6 @@ public sealed class JobLedger(string connectionString)
             runId, kind, name, status, error).ExecuteNonQuery();
     }
 
-    /// <summary>Ends the run and every stage not yet finished with the given status; a failure says whether the input was at fault.</summary>
-    public void FinishRun(long runId, string status, string? error, bool badInput = false)
-    {
-        using var c = Open();
-        using var tx = c.BeginTransaction();
-        Command(c, tx, "UPDATE lineage.runs SET status = $2, finished_at = now(), error = $3, failure = $4 WHERE id = $1 AND finished_at IS NULL",
-            runId, status, error, status == "failed" ? badInput ? "bad-input" : "error" : null).ExecuteNonQuery();
-        Command(c, tx, "UPDATE lineage.stages SET status = $2, finished_at = now() WHERE run_id = $1 AND status IN ('pending', 'queued', 'running')", runId, status).ExecuteNonQuery();
-        tx.Commit();
-    }
-
     /// <summary>Flags the run for cancellation and returns the Hangfire jobs of its unfinished stages.</summary>
     public IReadOnlyList<string> RequestCancel(long runId)
     {
@@ -165,15 +154,5 @@ public sealed class JobLedger(string connectionString)
     {
         using var c = Open();
         return (bool?)Command(c, null, "SELECT cancel_requested FROM lineage.runs WHERE id = $1", runId).ExecuteScalar() ?? false;
-    }
-
-    /// <summary>How many times each stage of a run was executed, by whom.</summary>
-    public IReadOnlyList<(string Kind, string Name, string Status, int Attempts, string? Worker)> Stages(long runId)
-    {
-        using var c = Open();
-        using var reader = Command(c, null, "SELECT kind, name, status, attempts, worker FROM lineage.stages WHERE run_id = $1 ORDER BY id", runId).ExecuteReader();
-        var stages = new List<(string, string, string, int, string?)>();
-        while (reader.Read()) stages.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
-        return stages;
     }
 }

@@ -35,7 +35,7 @@ public sealed class StageJobs(JobContext context)
             var k = recipe.Teachers.ToList().FindIndex(t => t.Name == teacher);
             if (k < 0) throw new InvalidDataException($"run {runId}'s recipe has no teacher '{teacher}'");
             var student = Tokenization.HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory);
-            var samples = new TrainingSamples(TextCorpus.Load(recipe.Data.Train, recipe.Data.Format, recipe.Data.Field), student, recipe.Data.SequenceLength, recipe.Data.Packing);
+            var samples = TrainingSamples.ForRecipe(recipe, student);
             var loaded = Teacher.Load(recipe.Teachers[k], student, recipe.Alignment.Method, DistillationRecipe.DeviceOf(recipe.Device), CacheRoot, log);
             try { TeacherCaches.Open(loaded, recipe.Teachers[k].Path, samples, recipe.Alignment.TopK, Path.Combine(CacheRoot, "teachers"), log, out string _); }
             finally { loaded.Model.Dispose(); }
@@ -43,7 +43,7 @@ public sealed class StageJobs(JobContext context)
         if (!done) return;
         if (Transient.Retry(() => _ledger.CompleteCacheStage(runId, teacher), TimeSpan.FromMinutes(5), context.Log))
             EnqueueTrain(runId);
-        else if (CancelRequested(runId)) _ledger.FinishRun(runId, "cancelled", "cancelled while teachers were being cached");
+        else if (CancelRequested(runId)) _store.FinishRun(runId, "cancelled", "cancelled while teachers were being cached");
     }
 
     [AutomaticRetry(Attempts = Retries, DelaysInSeconds = [2, 10], ExceptOn = [typeof(PermanentJobFailure)], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
@@ -105,20 +105,21 @@ public sealed class StageJobs(JobContext context)
                 StageClaim.Cancelled => "run was cancelled; not started",
                 _ => "owned by another job; skipped",
             });
-            if (claim == StageClaim.Cancelled) _ledger.FinishRun(runId, "cancelled", "cancelled before it started");
+            if (claim == StageClaim.Cancelled) _store.FinishRun(runId, "cancelled", "cancelled before it started");
             return claim == StageClaim.AlreadyDone;
         }
         try
         {
             var recipe = RecipeLoader.LoadResolved(run.ResolvedYaml, out var hashes);
-            InputCheck.Verify(recipe, hashes);
+            // A teacher cache reads the data, the student's tokenizer (its own or its init's) and its one teacher; training reads everything.
+            InputCheck.Verify(recipe, hashes, kind == JobLedger.CacheTeacher ? key => key is "data.train" or "student.tokenizer" or "student.init" || key == $"teachers.{name}" : null);
             body(recipe with { Device = QueueNames.DeviceFor(perform?.BackgroundJob.Job.Queue, recipe.Device) }, log, claim);
             return true;
         }
         catch (OperationCanceledException e) when (_ledger.CancelRequested(runId))
         {
             log.WriteLine($"cancelled: {e.Message}");
-            _ledger.FinishRun(runId, "cancelled", e.Message);
+            _store.FinishRun(runId, "cancelled", e.Message);
             return false;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
@@ -134,7 +135,7 @@ public sealed class StageJobs(JobContext context)
             log.WriteLine($"failed ({(permanent ? "not retried" : $"attempt {retry + 1} of {Retries + 1}")}): {e.Message}");
             if (permanent || retry >= Retries)
             {
-                Transient.Retry(() => _ledger.FinishRun(runId, "failed", $"{kind} {name}: {e.Message}", badInput: permanent && e is not TrainingDivergedException), TimeSpan.FromMinutes(5), log);
+                Transient.Retry(() => _store.FinishRun(runId, "failed", $"{kind} {name}: {e.Message}", badInput: permanent && e is not TrainingDivergedException), TimeSpan.FromMinutes(5), log);
                 if (permanent) throw new PermanentJobFailure(e);
             }
             else _ledger.FinishStage(runId, kind, name, "queued", e.Message);

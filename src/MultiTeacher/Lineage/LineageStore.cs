@@ -10,7 +10,7 @@ public sealed record RunSummary(long Id, string Recipe, string Status, DateTime 
     string? Error = null, string? Failure = null);
 
 /// <summary>A stage of a run with its timing.</summary>
-public sealed record StageRecord(string Kind, string Name, string Status, DateTime? StartedAt, DateTime? FinishedAt);
+public sealed record StageRecord(string Kind, string Name, string Status, DateTime? StartedAt, DateTime? FinishedAt, int Attempts = 0, string? Worker = null);
 
 /// <summary>An artifact linked to a run: its role and direction, kind, hash and path.</summary>
 public sealed record RunArtifact(string Direction, string Role, string Kind, string Sha256, long SizeBytes, string Path);
@@ -162,10 +162,22 @@ public sealed class LineageStore(string connectionString)
         tx.Commit();
     }
 
-    public void FinishRun(long runId, string status, string? error = null)
+    /// <summary>
+    /// Ends the run (once) and every stage not yet finished with the given status; a failure says
+    /// whether the input was at fault (bad-input) or not (error).
+    /// </summary>
+    public void FinishRun(long runId, string status, string? error = null, bool badInput = false)
     {
         using var c = Open();
-        Command(c, "UPDATE lineage.runs SET status = $2, finished_at = now(), error = $3 WHERE id = $1", runId, status, error).ExecuteNonQuery();
+        using var tx = c.BeginTransaction();
+        var run = Command(c, "UPDATE lineage.runs SET status = $2, finished_at = now(), error = $3, failure = $4 WHERE id = $1 AND finished_at IS NULL",
+            runId, status, error, status == "failed" ? badInput ? "bad-input" : "error" : null);
+        run.Transaction = tx;
+        run.ExecuteNonQuery();
+        var stages = Command(c, "UPDATE lineage.stages SET status = $2, finished_at = now() WHERE run_id = $1 AND status IN ('pending', 'queued', 'running')", runId, status);
+        stages.Transaction = tx;
+        stages.ExecuteNonQuery();
+        tx.Commit();
     }
 
     public IReadOnlyList<RunSummary> Runs(int limit = 50) => RunQuery("ORDER BY r.id DESC LIMIT $1", limit);
@@ -266,23 +278,16 @@ public sealed class LineageStore(string connectionString)
         Command(c, "UPDATE lineage.stages SET status = $2, finished_at = now() WHERE id = $1", stageId, status).ExecuteNonQuery();
     }
 
-    public IReadOnlyList<StageRecord> StageRecords(long runId)
+    /// <summary>A run's stages in creation order, with timing, how often each was executed and by which worker.</summary>
+    public IReadOnlyList<StageRecord> Stages(long runId)
     {
         using var c = Open();
-        using var reader = Command(c, "SELECT kind, name, status, started_at, finished_at FROM lineage.stages WHERE run_id = $1 ORDER BY id", runId).ExecuteReader();
+        using var reader = Command(c, "SELECT kind, name, status, started_at, finished_at, attempts, worker FROM lineage.stages WHERE run_id = $1 ORDER BY id", runId).ExecuteReader();
         var result = new List<StageRecord>();
         while (reader.Read())
             result.Add(new StageRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetDateTime(3), reader.IsDBNull(4) ? null : reader.GetDateTime(4)));
-        return result;
-    }
-
-    public IReadOnlyList<(string Kind, string Name, string Status)> Stages(long runId)
-    {
-        using var c = Open();
-        using var reader = Command(c, "SELECT kind, name, status FROM lineage.stages WHERE run_id = $1 ORDER BY id", runId).ExecuteReader();
-        var result = new List<(string, string, string)>();
-        while (reader.Read()) result.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+                reader.IsDBNull(3) ? null : reader.GetDateTime(3), reader.IsDBNull(4) ? null : reader.GetDateTime(4),
+                reader.GetInt32(5), reader.IsDBNull(6) ? null : reader.GetString(6)));
         return result;
     }
 }

@@ -25,7 +25,7 @@ public static class OpenLineageExport
         var outputs = artifacts.Where(a => a.Direction == "produced").Select(Dataset).ToArray();
         var runUuid = RunUuid(runId, run.CreatedAt);
         var events = new List<JsonObject> { Event("START", run.CreatedAt, runUuid, run.Recipe, null, inputs, []) };
-        foreach (var stage in store.StageRecords(runId).Where(s => s.StartedAt is not null))
+        foreach (var stage in store.Stages(runId).Where(s => s.StartedAt is not null))
         {
             var stageUuid = RunUuid(runId, run.CreatedAt, $"{stage.Kind}/{stage.Name}");
             var job = $"{run.Recipe}.{stage.Kind}.{stage.Name}";

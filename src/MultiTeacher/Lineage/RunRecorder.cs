@@ -117,10 +117,4 @@ public sealed class RunRecorder : IStageObserver
         Write(() => { _store.FinishRun(RunId, "succeeded"); return 0; });
     }
 
-    public void Failed(Exception e)
-    {
-        Flush();
-        Write(() => { _store.FinishRun(RunId, e is OperationCanceledException ? "cancelled" : "failed", e.Message); return 0; });
-    }
-
 }

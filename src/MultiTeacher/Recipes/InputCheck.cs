@@ -10,11 +10,12 @@ public sealed class InputsChangedException(IReadOnlyList<string> inputs)
 /// <summary>Checks that every input of a resolved recipe still hashes to what was recorded.</summary>
 public static class InputCheck
 {
-    public static void Verify(Recipe recipe, IReadOnlyDictionary<string, string> recorded)
+    /// <param name="only">The inputs to check (default: all); a stage hashes only what it reads, since teachers can be many GB.</param>
+    public static void Verify(Recipe recipe, IReadOnlyDictionary<string, string> recorded, Func<string, bool>? only = null)
     {
-        var now = ResolvedRecipe.Resolve(recipe).Hashes;
-        var changed = recorded.Where(kv => !now.TryGetValue(kv.Key, out var h) || h != kv.Value).Select(kv => kv.Key)
-            .Concat(now.Keys.Where(k => !recorded.ContainsKey(k))).Order(StringComparer.Ordinal).ToList();
+        var inputs = ResolvedRecipe.Inputs(recipe).Where(kv => only?.Invoke(kv.Key) ?? true).ToList();
+        var changed = inputs.Where(kv => !recorded.TryGetValue(kv.Key, out var h) || h != ContentHash.Of(kv.Value)).Select(kv => kv.Key)
+            .Concat(recorded.Keys.Where(k => (only?.Invoke(k) ?? true) && inputs.All(i => i.Key != k))).Order(StringComparer.Ordinal).ToList();
         if (changed.Count > 0) throw new InputsChangedException(changed);
     }
 }

@@ -8,7 +8,11 @@ namespace MultiTeacher.Recipes;
 /// </summary>
 public sealed record ResolvedRecipe(Recipe Recipe, IReadOnlyDictionary<string, string> Hashes)
 {
-    public static ResolvedRecipe Resolve(Recipe r)
+    public static ResolvedRecipe Resolve(Recipe r) =>
+        new(r, Inputs(r).ToDictionary(kv => kv.Key, kv => ContentHash.Of(kv.Value)));
+
+    /// <summary>Every input file or directory of the recipe by key (data.train, teachers.NAME, ...).</summary>
+    public static Dictionary<string, string> Inputs(Recipe r)
     {
         var inputs = new Dictionary<string, string?>
         {
@@ -19,8 +23,7 @@ public sealed record ResolvedRecipe(Recipe Recipe, IReadOnlyDictionary<string, s
             ["student.tokenizer"] = r.Student.Tokenizer,
         };
         foreach (var t in r.Teachers) inputs[$"teachers.{t.Name}"] = t.Path;
-        var hashes = inputs.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => ContentHash.Of(kv.Value!));
-        return new ResolvedRecipe(r, hashes);
+        return inputs.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!);
     }
 
     public string ToYaml()

@@ -60,7 +60,7 @@ public sealed class DistillationRecipe : IDisposable
         _student.to(_device);
         foreach (var t in recipe.Teachers) _teachers.Add(Teacher.Load(t, _tokenizer, recipe.Alignment.Method, _device, cacheRoot, log));
         if (_teachers.Count > 0) _mixing = MixingPolicy.Create(recipe.MixingSettings(), recipe.Teachers.Select(t => t.Weight).ToArray());
-        _samples = new TrainingSamples(TextCorpus.Load(recipe.Data.Train, recipe.Data.Format, recipe.Data.Field), _tokenizer, recipe.Data.SequenceLength, recipe.Data.Packing);
+        _samples = TrainingSamples.ForRecipe(recipe, _tokenizer);
         if (recipe.Train.TeacherMode == "cached")
             for (var k = 0; k < _teachers.Count; k++)
             {

@@ -51,8 +51,8 @@ public sealed class JobTests(PostgresFixture postgres) : TempDirectoryTest
             Assert.True(end.Status == "succeeded", $"run {id} {end.Status}: {end.Error}\n{a.Output}\n{b.Output}");
         }
 
-        var ledger = new JobLedger(db);
-        var stages = runIds.SelectMany(ledger.Stages).ToList();
+        var store = new LineageStore(db);
+        var stages = runIds.SelectMany(store.Stages).ToList();
         Assert.Equal(2 * 3, stages.Count(s => s.Kind == "cache-teacher" && s.Status == "succeeded"));
         Assert.Equal(2, stages.Count(s => s.Kind == "train" && s.Status == "succeeded"));
         Assert.All(stages.Where(s => s.Kind is "cache-teacher" or "train"), s => Assert.Equal(1, s.Attempts));
@@ -88,7 +88,7 @@ public sealed class JobTests(PostgresFixture postgres) : TempDirectoryTest
         Assert.True(end.Status == "succeeded", $"{end.Status}: {end.Error}\n{rescuer.Output}");
         Assert.Contains("continuing from", rescuer.Output);
 
-        Assert.Equal(2, new JobLedger(db).Stages(runId).Single(s => s.Kind == "train").Attempts);
+        Assert.Equal(2, new LineageStore(db).Stages(runId).Single(s => s.Kind == "train").Attempts);
         Assert.Equal(File.ReadAllBytes(Path.Combine(runs.Output("reference"), "student", "model.safetensors")),
                      File.ReadAllBytes(Path.Combine(runs.Output("killed"), "student", "model.safetensors")));
         Assert.Equal(steps, Scalar(db, "SELECT count(DISTINCT step) FROM lineage.metrics WHERE run_id = $1 AND name = 'loss'", runId));
@@ -113,7 +113,7 @@ public sealed class JobTests(PostgresFixture postgres) : TempDirectoryTest
         var lastStep = runs.Metrics("cancelled").Count;
         Assert.Contains($"training cancelled after step {lastStep}", run.Error);
         Assert.True(File.Exists(Path.Combine(runs.Output("cancelled"), "checkpoints", $"step-{lastStep:D6}", "state.json")));
-        Assert.Equal("cancelled", new JobLedger(db).Stages(runId).Single(s => s.Kind == "train").Status);
+        Assert.Equal("cancelled", new LineageStore(db).Stages(runId).Single(s => s.Kind == "train").Status);
         Assert.Equal(2, CliRunner.Run("", "cancel", runId.ToString(), "--database", db).ExitCode);
     }
 
@@ -131,7 +131,7 @@ public sealed class JobTests(PostgresFixture postgres) : TempDirectoryTest
         Assert.Equal("bad-input", end.Failure);
         Assert.Contains("data.train", end.Error);
         Thread.Sleep(3000);   // longer than the first retry delay: a retry would have claimed the stage again
-        Assert.Equal(1, new JobLedger(db).Stages(runId).Single(s => s.Kind == "train").Attempts);
+        Assert.Equal(1, new LineageStore(db).Stages(runId).Single(s => s.Kind == "train").Attempts);
     }
 
     [Fact]
