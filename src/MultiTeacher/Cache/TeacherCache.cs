@@ -10,17 +10,20 @@ namespace MultiTeacher.Cache;
 /// <summary>
 /// A teacher's top-k next-token distributions over a list of texts, on disk (offline
 /// distillation). Stored in teacher ids, so the projection can change without recomputing.
-/// Layout: magic, version, JSON header (key, k, vocabulary, count), one record per text
-/// (position count + <see cref="TopKCodec"/> positions), the record index, and a sha256 of all
-/// of it. A truncated or altered file fails verification and is rebuilt, never used.
+/// Layout: magic, version, JSON header (key, k, vocabulary, count), the file's <see cref="RankTable"/>,
+/// one record per text (position count + its <see cref="TopKRecordCoder"/> block), the record
+/// index, and a sha256 of all of it. A truncated or altered file fails verification and is
+/// rebuilt, never used.
 /// </summary>
 public sealed class TeacherCache
 {
     private static readonly byte[] Magic = "MTTCACHE"u8.ToArray();
-    private const int Version = 1;
+    private const int Version = 2;
 
     private readonly byte[] _bytes;
     private readonly long[] _offsets;
+    private readonly long _indexAt;
+    private readonly RankTable _ranks;
 
     public string Key { get; }
     public int TopK { get; }
@@ -29,14 +32,14 @@ public sealed class TeacherCache
     public long Positions { get; }
     public long SizeBytes => _bytes.Length;
 
-    private TeacherCache(byte[] bytes, long[] offsets, string key, int topK, int vocabulary, long positions)
-        => (_bytes, _offsets, Key, TopK, Vocabulary, Positions) = (bytes, offsets, key, topK, vocabulary, positions);
+    private TeacherCache(byte[] bytes, long[] offsets, long indexAt, RankTable ranks, string key, int topK, int vocabulary, long positions)
+        => (_bytes, _offsets, _indexAt, _ranks, Key, TopK, Vocabulary, Positions) = (bytes, offsets, indexAt, ranks, key, topK, vocabulary, positions);
 
     /// <summary>Identifies teacher, tokenizer, texts and k, so any change gives another cache.</summary>
     public static string KeyFor(string teacherHash, string tokenizerHash, IEnumerable<string> texts, int topK)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(Encoding.UTF8.GetBytes($"{teacherHash}\n{tokenizerHash}\n{topK}\ncodec {Version} {TopKCodec.Step} {TopKCodec.DropMass}\n"));
+        sha.AppendData(Encoding.UTF8.GetBytes($"{teacherHash}\n{tokenizerHash}\n{topK}\ncodec {Version} {TopKCodec.Levels} {TopKCodec.TailLevels} {TopKCodec.KlBudget}\n"));
         foreach (var t in texts) { sha.AppendData(Encoding.UTF8.GetBytes(t)); sha.AppendData([0]); }
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
@@ -44,25 +47,17 @@ public sealed class TeacherCache
     /// <summary>The positions of text number <paramref name="index"/>, in teacher token order.</summary>
     public IReadOnlyList<CachedPosition> Read(int index)
     {
-        ReadOnlySpan<byte> span = _bytes.AsSpan((int)_offsets[index]);
-        var count = BitConverter.ToInt32(span);
-        span = span[4..];
-        var result = new CachedPosition[count];
-        for (var i = 0; i < count; i++) result[i] = TopKCodec.Decode(ref span);
-        return result;
+        var start = _offsets[index];
+        var end = index + 1 < _offsets.Length ? _offsets[index + 1] : _indexAt;
+        var count = BitConverter.ToInt32(_bytes, (int)start);
+        return TopKRecordCoder.Decode(_bytes.AsSpan((int)start + 4, (int)(end - start - 4)), count, _ranks);
     }
 
     /// <summary>Runs the teacher over every text and writes the cache to <paramref name="path"/>.</summary>
     public static TeacherCache Build(CausalLM teacher, HfTokenizer tokenizer, IReadOnlyList<string> texts, int topK, string key, string path, int batchSize = 8)
     {
-        using var body = new MemoryStream();
-        var offsets = new long[texts.Count];
-        long positions = 0;
-        var header = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { key, topK, vocabulary = teacher.Config.VocabSize, count = texts.Count }));
-        body.Write(Magic);
-        body.Write(BitConverter.GetBytes(Version));
-        body.Write(BitConverter.GetBytes(header.Length));
-        body.Write(header);
+        var vocabulary = teacher.Config.VocabSize;
+        var records = new QuantizedPosition[texts.Count][];
         var device = teacher.parameters().First().device;
         for (var start = 0; start < texts.Count; start += batchSize)
         {
@@ -77,19 +72,40 @@ public sealed class TeacherCache
             var (values, indices) = logProbs.topk(k, dim: -1);                                                         // (B, T, k)
             var v = values.contiguous().data<float>().ToArray();
             var x = indices.to(ScalarType.Int32).contiguous().data<int>().ToArray();
-            for (var b = 0; b < batch.Count; b++)
+            Parallel.For(0, batch.Count, b =>
             {
-                offsets[start + b] = body.Position;
-                body.Write(BitConverter.GetBytes(batch[b].Length));
-                for (var t = 0; t < batch[b].Length; t++)
+                var record = records[start + b] = new QuantizedPosition[batch[b].Length];
+                for (var t = 0; t < record.Length; t++)
                 {
                     var at = (b * length + t) * k;
                     var kept = 0.0;
                     for (var c = 0; c < k; c++) kept += Math.Exp(v[at + c]);
-                    TopKCodec.Encode(x.AsSpan(at, k), v.AsSpan(at, k), (float)Math.Max(0, 1 - kept), body);
+                    record[t] = TopKCodec.Quantize(x.AsSpan(at, k), v.AsSpan(at, k), (float)Math.Max(0, 1 - kept), vocabulary);
                 }
-                positions += batch[b].Length;
-            }
+            });
+        }
+        return Write(records, key, topK, vocabulary, path);
+    }
+
+    /// <summary>Entropy-codes quantised records with a rank table learned from all of them, and writes the file atomically.</summary>
+    public static TeacherCache Write(IReadOnlyList<QuantizedPosition[]> records, string key, int topK, int vocabulary, string path)
+    {
+        var ranks = RankTable.Build(records.SelectMany(r => r));
+        var blocks = new byte[records.Count][];
+        Parallel.For(0, records.Count, i => blocks[i] = TopKRecordCoder.Encode(records[i], ranks));
+        using var body = new MemoryStream();
+        var header = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { key, topK, vocabulary, count = records.Count }));
+        body.Write(Magic);
+        body.Write(BitConverter.GetBytes(Version));
+        body.Write(BitConverter.GetBytes(header.Length));
+        body.Write(header);
+        ranks.Write(body);
+        var offsets = new long[records.Count];
+        for (var i = 0; i < records.Count; i++)
+        {
+            offsets[i] = body.Position;
+            body.Write(BitConverter.GetBytes(records[i].Length));
+            body.Write(blocks[i]);
         }
         var indexAt = body.Position;
         foreach (var o in offsets) body.Write(BitConverter.GetBytes(o));
@@ -99,7 +115,7 @@ public sealed class TeacherCache
         var temp = path + $".{Guid.NewGuid():N}.tmp";
         using (var file = File.Create(temp)) { file.Write(bytes); file.Write(SHA256.HashData(bytes)); }
         File.Move(temp, path, overwrite: true);
-        return new TeacherCache(bytes, offsets, key, topK, teacher.Config.VocabSize, positions);
+        return new TeacherCache(bytes, offsets, indexAt, ranks, key, topK, vocabulary, records.Sum(r => (long)r.Length));
     }
 
     /// <summary>Opens and fully verifies a cache; null with the reason when it is missing, damaged or for another key.</summary>
@@ -117,10 +133,13 @@ public sealed class TeacherCache
         var key = header.RootElement.GetProperty("key").GetString();
         if (key != expectedKey) { problem = "built for other inputs"; return null; }
         var count = header.RootElement.GetProperty("count").GetInt32();
+        var vocabulary = header.RootElement.GetProperty("vocabulary").GetInt32();
+        ReadOnlySpan<byte> tableSpan = bytes.AsSpan(Magic.Length + 8 + headerLength);
+        var ranks = RankTable.Read(ref tableSpan, vocabulary);
         var indexAt = BitConverter.ToInt64(bytes, bytes.Length - 8);
         var offsets = new long[count];
         for (var i = 0; i < count; i++) offsets[i] = BitConverter.ToInt64(bytes, (int)indexAt + 8 * i);
         var positions = offsets.Sum(o => (long)BitConverter.ToInt32(bytes, (int)o));
-        return new TeacherCache(bytes, offsets, key!, header.RootElement.GetProperty("topK").GetInt32(), header.RootElement.GetProperty("vocabulary").GetInt32(), positions);
+        return new TeacherCache(bytes, offsets, indexAt, ranks, key!, header.RootElement.GetProperty("topK").GetInt32(), vocabulary, positions);
     }
 }
