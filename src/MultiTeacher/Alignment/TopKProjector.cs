@@ -32,16 +32,9 @@ public sealed record ProjectedRows(int Rows, int K, int StudentVocabSize, int[] 
     public torch.Tensor Dense()
     {
         using var scope = torch.NewDisposeScope();
-        var ids = torch.tensor(Ids, [Rows, K], dtype: torch.int64);                                   // (R, k)
-        var probs = torch.tensor(Probs, [Rows, K]);                                                    // (R, k)
-        var dense = torch.zeros(Rows, StudentVocabSize).scatter_add_(1, ids, probs);                  // (R, V)
-        var tail = torch.tensor(Tail).unsqueeze(1);                                                    // (R, 1)
-        var outside = dense.eq(0);
-        var share = tail / outside.sum(1, keepdim: true).clamp_min(1);
-        // A row whose support is the whole vocabulary has nowhere to spread its tail: rescale it instead.
-        var full = outside.any(1, keepdim: true).logical_not();
-        dense = torch.where(full, dense / (1 - tail).clamp_min(1e-12), dense + outside * share);
-        return dense.MoveToOuterDisposeScope();
+        var positions = Enumerable.Range(0, Rows).Select(r => (long)r).ToArray();
+        var input = Mixing.SupportAssembler.Assemble([new Mixing.TeacherRows(positions, this)], positions, new long[Rows], new long[Rows], StudentVocabSize);
+        return input.Dense()[0].MoveToOuterDisposeScope();
     }
 }
 

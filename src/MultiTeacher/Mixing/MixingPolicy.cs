@@ -3,14 +3,24 @@ using static TorchSharp.torch;
 namespace MultiTeacher.Mixing;
 
 /// <summary>
-/// Teacher distributions at N aligned positions, over the student vocabulary.
-/// Distributions (K, N, V); Present (K, N) bool; GoldLogProb (K, N) = log q_k(gold next token),
-/// needed by the cross-entropy policies; Sequence (N) long = which sequence each position is in.
+/// Teacher distributions at N aligned positions over the student vocabulary, on the union of their
+/// supports: Values (K, N, M) at the support's slots, Rest (K, N) at each token outside it;
+/// Present (K, N) bool; GoldLogProb (K, N) = log q_k(gold next token), needed by the
+/// cross-entropy policies; Sequence (N) long = which sequence each position is in.
 /// </summary>
-public sealed record MixingInput(Tensor Distributions, Tensor Present, Tensor? GoldLogProb = null, Tensor? Sequence = null);
+public sealed record MixingInput(Support Support, Tensor Values, Tensor Rest, Tensor Present, Tensor? GoldLogProb = null, Tensor? Sequence = null)
+{
+    /// <summary>Dense teacher distributions (K, N, V), every token its own slot.</summary>
+    public static MixingInput FromDense(Tensor distributions, Tensor present, Tensor? goldLogProb = null, Tensor? sequence = null) =>
+        new(Support.Full(distributions.shape[1], (int)distributions.shape[2], distributions.device), distributions,
+            zeros(distributions.shape[0], distributions.shape[1], device: distributions.device), present, goldLogProb, sequence);
 
-/// <summary>The blended target (N, V) and each teacher's weight at each position (K, N), zero where absent.</summary>
-public sealed record MixingResult(Tensor Target, Tensor Weights);
+    /// <summary>The teachers' distributions as dense (K, N, V).</summary>
+    public Tensor Dense() => Support.Dense(Values, Rest);
+}
+
+/// <summary>The blended target on the teachers' support and each teacher's weight at each position (K, N), zero where absent.</summary>
+public sealed record MixingResult(SupportDistribution Target, Tensor Weights);
 
 /// <summary>Blends the teachers present at each aligned position into one target distribution.</summary>
 public abstract class MixingPolicy
@@ -23,20 +33,25 @@ public abstract class MixingPolicy
         var present = input.Present.to(float32);                                   // (K, N)
         var raw = RawWeights(input) * present;                                     // (K, N)
         var weights = raw / raw.sum(0, keepdim: true).clamp_min(1e-30);           // (K, N), columns sum to 1
-        var target = Combine(input.Distributions, weights);                         // (N, V)
-        return new MixingResult(target.MoveToOuterDisposeScope(), weights.MoveToOuterDisposeScope());
+        var (values, rest) = Combine(input, weights);                               // (N, M), (N)
+        return new MixingResult(new SupportDistribution(input.Support, values.MoveToOuterDisposeScope(), rest.MoveToOuterDisposeScope()),
+            weights.MoveToOuterDisposeScope());
     }
 
     /// <summary>Unnormalised weights (K, N); absent teachers are masked out afterwards.</summary>
     protected abstract Tensor RawWeights(MixingInput input);
 
-    /// <summary>Linear pooling by default: Σ_k w_k q_k.</summary>
-    protected virtual Tensor Combine(Tensor distributions, Tensor weights) =>
-        (distributions * weights.unsqueeze(-1)).sum(dim: 0);                             // (N, V)
+    /// <summary>Linear pooling by default: Σ_k w_k q_k, slot by slot and for the tokens outside the support alike.</summary>
+    protected virtual (Tensor Values, Tensor Others) Combine(MixingInput input, Tensor weights) =>
+        ((input.Values * weights.unsqueeze(-1)).sum(dim: 0), (input.Rest * weights).sum(dim: 0));   // (N, M), (N)
 
-    /// <summary>Per-position entropy (K, N) of each teacher's distribution, in nats.</summary>
-    protected static Tensor Entropy(Tensor distributions) =>
-        -(distributions * distributions.clamp_min(1e-30).log()).sum(-1);
+    /// <summary>Per-position entropy (K, N) of each teacher's distribution, in nats: the support's slots plus Outside tokens at the rest value.</summary>
+    protected static Tensor Entropy(MixingInput input)
+    {
+        static Tensor PLogP(Tensor p) => p * p.clamp_min(1e-30).log();
+        var valid = input.Support.Valid.to(input.Values.dtype);
+        return -((PLogP(input.Values) * valid).sum(-1) + input.Support.Outside * PLogP(input.Rest));
+    }
 
     public static MixingPolicy Create(MixingSettings s, IReadOnlyList<double> teacherWeights) => s.Policy switch
     {
@@ -69,7 +84,7 @@ public sealed class ConfidenceMixing(double temperature) : MixingPolicy
 
     protected override Tensor RawWeights(MixingInput input)
     {
-        var h = Entropy(input.Distributions);                                      // (K, N)
+        var h = Entropy(input);                                                    // (K, N)
         // Subtracting the column minimum keeps exp() in range without changing the normalised weights.
         var shifted = h - h.masked_fill(input.Present.logical_not(), double.PositiveInfinity).min(0, keepdim: true).values;
         return (-shifted / temperature).exp().nan_to_num(0, 0, 0);
@@ -111,8 +126,9 @@ public sealed class CrossEntropyMixing(bool minimum, double temperature, bool pe
 }
 
 /// <summary>
-/// Log-linear pooling: target ∝ Π_k q_k^{w_k}, the normalised weighted geometric mean. Tokens
-/// outside a teacher's support keep a floor of 1e-10 there, so the union of supports survives.
+/// Log-linear pooling: target ∝ Π_k q_k^{w_k}, the normalised weighted geometric mean. Zero
+/// probabilities keep a floor of 1e-10, so the union of supports survives. Normalised over the
+/// support's slots plus Outside copies of the rest value.
 /// </summary>
 public sealed class ProductMixing(IReadOnlyList<double> weights) : MixingPolicy
 {
@@ -121,9 +137,13 @@ public sealed class ProductMixing(IReadOnlyList<double> weights) : MixingPolicy
     protected override Tensor RawWeights(MixingInput input) =>
         tensor(weights.Select(w => (float)w).ToArray(), device: input.Present.device).unsqueeze(1).expand(input.Present.shape);
 
-    protected override Tensor Combine(Tensor distributions, Tensor weights)
+    protected override (Tensor Values, Tensor Others) Combine(MixingInput input, Tensor weights)
     {
-        var logPooled = (distributions.clamp_min(1e-10).log() * weights.unsqueeze(-1)).sum(dim: 0);   // (N, V)
-        return softmax(logPooled, -1);
+        var logValues = (input.Values.clamp_min(1e-10).log() * weights.unsqueeze(-1)).sum(dim: 0);        // (N, M)
+        var logRest = (input.Rest.clamp_min(1e-10).log() * weights).sum(dim: 0);                            // (N)
+        var slots = logValues.masked_fill(input.Support.Valid.logical_not(), double.NegativeInfinity);
+        var outside = logRest + input.Support.Outside.log();                                                  // -inf when nothing is outside
+        var logZ = cat([slots, outside.unsqueeze(1)], 1).logsumexp(1);                                        // (N)
+        return ((slots - logZ.unsqueeze(1)).exp(), (logRest - logZ).exp());
     }
 }

@@ -1,3 +1,4 @@
+using MultiTeacher.Mixing;
 using static TorchSharp.torch;
 
 namespace MultiTeacher.Training;
@@ -16,24 +17,50 @@ public static class DistillationLoss
     public static readonly string[] Kinds = ["forward_kl", "reverse_kl", "jsd", "tv"];
     private const double Floor = 1e-10;
 
-    /// <summary>Mean divergence over positions; studentLogits (N, V), target (N, V).</summary>
-    public static Tensor Divergence(Tensor studentLogits, Tensor target, LossSettings s)
+    /// <summary>Mean divergence over positions; studentLogits (N, V), target (N, V) dense.</summary>
+    public static Tensor Divergence(Tensor studentLogits, Tensor target, LossSettings s) =>
+        Divergence(studentLogits, SupportDistribution.FromDense(target), s);
+
+    /// <summary>
+    /// Mean divergence over positions; studentLogits (N, V), target on a support (N, M) plus its
+    /// rest value. Forward and reverse KL are computed from the support's slots and one row sum of
+    /// log q, so their cost does not grow with the number of teachers; JSD and TV materialise the
+    /// target once.
+    /// </summary>
+    public static Tensor Divergence(Tensor studentLogits, SupportDistribution target, LossSettings s)
     {
         using var scope = NewDisposeScope();
         var t = s.Temperature;
         var logQ = nn.functional.log_softmax(studentLogits / t, -1);                          // (N, V)
-        var p = t == 1 ? target : Temper(target, t);                                // (N, V)
-        var logP = p.clamp_min(Floor).log();
-        var q = logQ.exp();
+        var p = t == 1 ? target : Temper(target, t);
+        var support = p.Support;
+        var valid = support.Valid.to(logQ.dtype);                                             // (N, M)
+        var (pu, pr) = (p.Values.to(logQ.dtype), p.Rest.to(logQ.dtype));                     // (N, M), (N)
+        var outside = support.Outside.to(logQ.dtype);                                        // (N)
+        var logQu = logQ.gather(1, support.Ids);                                              // (N, M)
         var perPosition = s.Kind switch
         {
-            "forward_kl" => (p * (logP - logQ)).sum(-1),
-            "reverse_kl" => (q * (logQ - logP)).sum(-1),
-            "jsd" => Jsd(p, logP, q, logQ, s.Beta),
-            "tv" => 0.5 * (p - q).abs().sum(-1),
+            "forward_kl" => (valid * pu * (pu.clamp_min(Floor).log() - logQu)).sum(-1)
+                + pr * (outside * pr.clamp_min(Floor).log() - (logQ.sum(-1) - (valid * logQu).sum(-1))),
+            "reverse_kl" => ReverseKl(logQ, logQu, valid, pu, pr, outside),
+            "jsd" or "tv" => Dense(logQ, p.Dense().to(logQ.dtype), s),
             _ => throw new ArgumentException($"unknown loss kind '{s.Kind}' (expected {string.Join(", ", Kinds)})"),
         };
         return (perPosition.mean() * (t * t)).MoveToOuterDisposeScope();
+    }
+
+    // Σ q log q − Σ_U q log p − (student mass outside U) · log p_rest.
+    private static Tensor ReverseKl(Tensor logQ, Tensor logQu, Tensor valid, Tensor pu, Tensor pr, Tensor outside)
+    {
+        var qu = logQu.exp() * valid;
+        var massOutside = (1 - qu.sum(-1)).clamp_min(0) * outside.gt(0);
+        return (logQ.exp() * logQ).sum(-1) - (qu * pu.clamp_min(Floor).log()).sum(-1) - massOutside * pr.clamp_min(Floor).log();
+    }
+
+    private static Tensor Dense(Tensor logQ, Tensor p, LossSettings s)
+    {
+        var q = logQ.exp();
+        return s.Kind == "jsd" ? Jsd(p, p.clamp_min(Floor).log(), q, logQ, s.Beta) : 0.5 * (p - q).abs().sum(-1);
     }
 
     /// <summary>α·CE(gold) + (1-α)·divergence: the hard label keeps every position, the teachers the aligned ones.</summary>
@@ -47,9 +74,16 @@ public static class DistillationLoss
         return beta * (p * (logP - logM)).sum(-1) + (1 - beta) * (q * (logQ - logM)).sum(-1);
     }
 
-    private static Tensor Temper(Tensor p, double t)
+    /// <summary>p^{1/T} renormalised over the support's slots and its Outside tokens; zeros stay zero, an empty row stays empty.</summary>
+    private static SupportDistribution Temper(SupportDistribution p, double t)
     {
-        var logits = p.clamp_min(Floor).log() / t;
-        return softmax(logits, -1) * (p.sum(-1, keepdim: true) > 0);
+        var support = p.Support;
+        var slots = p.Values.clamp_min(Floor).log().div(t).masked_fill(support.Valid.logical_not().logical_or(p.Values.le(0)), double.NegativeInfinity);   // (N, M)
+        var rest = p.Rest.clamp_min(Floor).log().div(t).masked_fill(p.Rest.le(0), double.NegativeInfinity);                                                // (N)
+        var logZ = cat([slots, (rest + support.Outside.to(rest.dtype).log()).unsqueeze(1)], 1).logsumexp(1);                                             // (N)
+        var empty = logZ.isinf().unsqueeze(1);
+        return new SupportDistribution(support,
+            (slots - logZ.unsqueeze(1)).exp().masked_fill(empty, 0),
+            (rest - logZ).exp().masked_fill(empty.squeeze(1), 0));
     }
 }

@@ -143,7 +143,7 @@ public sealed class DistillationRecipe : IDisposable
     {
         var f = Forward(batch.Select(i => _samples.Samples[i]).ToList(), _teachers);
         var ce = nn.functional.cross_entropy(f.FlatLogits, f.Targets.view(-1).to(_device), ignore_index: -100);
-        var kd = f.Mixed is { } mixed ? DistillationLoss.Divergence(f.StudentRows!, mixed.Target.to(_device), LossSettings()) : null;
+        var kd = f.Mixed is { } mixed ? DistillationLoss.Divergence(f.StudentRows!, mixed.Target.To(_device), LossSettings()) : null;
         var weights = f.Mixed?.Weights.mean([1]).data<float>().Select(w => (double)w).ToArray() ?? new double[_teachers.Count];
         var coverage = f.Teachers?.Coverage ?? new double[_teachers.Count];
         var loss = DistillationLoss.Combine(ce, kd, _recipe.Loss.HardLabelWeight);
@@ -168,7 +168,7 @@ public sealed class DistillationRecipe : IDisposable
             var chunk = eval.Samples.Skip(start).Take(_recipe.Train.BatchSize).ToList();
             bytes += chunk.Sum(s => System.Text.Encoding.UTF8.GetByteCount(s.Text));
             if (Forward(chunk, online) is not { Mixed: { } mixed, StudentRows: { } rows }) continue;
-            var target = mixed.Target.to(_device);                                                            // (N, V)
+            var target = mixed.Target.Dense().to(_device);                                                    // (N, V)
             var n = rows.shape[0];
             agree += rows.argmax(-1).eq(target.argmax(-1)).sum().item<long>();
             kl += DistillationLoss.Divergence(rows, target, new LossSettings("forward_kl", 1, 0.5, 0)).item<float>() * n;

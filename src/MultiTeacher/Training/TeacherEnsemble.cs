@@ -43,40 +43,27 @@ public static class TeacherEnsemble
         int sequenceLength, int topK, TailTreatment tail, Tensor gold)
     {
         var studentVocab = teachers[0].Projection.StudentVocabSize;
-        var rowsByTeacher = new (long[] Positions, Tensor Dense)[teachers.Count];
+        var rowsByTeacher = new TeacherRows[teachers.Count];
         var coverage = new double[teachers.Count];
         var positions = new SortedSet<long>();
         for (var k = 0; k < teachers.Count; k++)
         {
-            var (rows, aligned, total) = TeacherRows(teachers[k], student, samples, sequenceLength, topK, tail, studentVocab);
+            var (rows, aligned, total) = ProjectRows(teachers[k], student, samples, sequenceLength, topK, tail);
             rowsByTeacher[k] = rows;
             coverage[k] = total == 0 ? 0 : (double)aligned / total;
             positions.UnionWith(rows.Positions);
         }
 
         var order = positions.ToArray();   // flat student positions b * T + j
-        var n = order.Length;
-        var slot = new Dictionary<long, long>(n);
-        for (var p = 0; p < n; p++) slot[order[p]] = p;
-        var distributions = zeros(teachers.Count, n, studentVocab);                      // (K, N, V)
-        var present = zeros(teachers.Count, n, dtype: ScalarType.Bool);                  // (K, N)
-        for (var k = 0; k < teachers.Count; k++)
-        {
-            var (own, dense) = rowsByTeacher[k];
-            if (own.Length == 0) continue;
-            var at = tensor(own.Select(p => slot[p]).ToArray());
-            distributions[k].index_copy_(0, at, dense);
-            present[k].index_fill_(0, at, true);
-        }
-        var index = tensor(order);                                                        // (N)
-        var goldAt = gold.flatten().index_select(0, index).clamp_min(0);                  // (N)
-        var goldLogProb = distributions.gather(2, goldAt.view(1, n, 1).expand(teachers.Count, n, 1)).squeeze(2).clamp_min(1e-10).log();
-        var sequence = index.div(sequenceLength, rounding_mode: RoundingMode.floor);
-        return new TeacherBatch(new MixingInput(distributions, present, goldLogProb, sequence), order, coverage);
+        var goldIds = gold.flatten().data<long>();
+        var goldAt = order.Select(p => Math.Max(0, goldIds[p])).ToArray();
+        var sequence = order.Select(p => p / sequenceLength).ToArray();
+        var input = SupportAssembler.Assemble(rowsByTeacher, order, goldAt, sequence, studentVocab);
+        return new TeacherBatch(input, order, coverage);
     }
 
-    private static ((long[] Positions, Tensor Dense) Rows, long Aligned, long Total) TeacherRows(Teacher teacher, HfTokenizer student,
-        IReadOnlyList<SampleView> samples, int sequenceLength, int topK, TailTreatment tail, int studentVocab)
+    private static (TeacherRows Rows, long Aligned, long Total) ProjectRows(Teacher teacher, HfTokenizer student,
+        IReadOnlyList<SampleView> samples, int sequenceLength, int topK, TailTreatment tail)
     {
         var encodings = samples.Select(s => teacher.Tokenizer.Encode(s.Text)).ToList();
         var picks = new List<(long Flat, int Sample, int Position)>();
@@ -95,8 +82,7 @@ public static class TeacherEnsemble
         if (teacher.Cache is { } cache) FillFromCache(cache, samples, encodings, picks, rows);
         else FillFromModel(teacher.Model, encodings, picks, rows);
 
-        var dense = TopKProjector.Project(rows, teacher.Projection, tail).Dense();          // (N_k, V)
-        return ((picks.Select(p => p.Flat).ToArray(), dense), picks.Count, total);
+        return (new TeacherRows(picks.Select(p => p.Flat).ToArray(), TopKProjector.Project(rows, teacher.Projection, tail)), picks.Count, total);
     }
 
     private static void FillFromCache(TeacherCache cache, IReadOnlyList<SampleView> samples, List<TokenEncoding> encodings,

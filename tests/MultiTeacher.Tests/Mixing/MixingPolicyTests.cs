@@ -1,3 +1,4 @@
+using MultiTeacher.Alignment;
 using MultiTeacher.Mixing;
 using static TorchSharp.torch;
 
@@ -24,7 +25,7 @@ public class MixingPolicyTests
         var gold = randint(0, V, [N], generator: g);
         var goldLogProb = q.gather(2, gold.view(1, N, 1).expand(teachers, N, 1)).squeeze(2).clamp_min(1e-10).log();
         var sequence = tensor(Enumerable.Range(0, N).Select(i => (long)(i / 4)).ToArray());
-        return new MixingInput(q, present, goldLogProb, sequence);
+        return MixingInput.FromDense(q, present, goldLogProb, sequence);
     }
 
     [Theory, MemberData(nameof(Policies))]
@@ -37,8 +38,8 @@ public class MixingPolicyTests
             var r = Create(policy, perSequence: perSequence).Mix(input);
             Assert.True(allclose(r.Weights.sum(dim: 0), ones(N), atol: 1e-5));
             Assert.True(r.Weights.masked_select(input.Present.logical_not()).eq(0).all().item<bool>(), "absent teachers got weight");
-            Assert.True(allclose(r.Target.sum(-1), ones(N), atol: 1e-4));
-            Assert.True((r.Target >= 0).all().item<bool>());
+            Assert.True(allclose(r.Target.Dense().sum(-1), ones(N), atol: 1e-4));
+            Assert.True((r.Target.Dense() >= 0).all().item<bool>());
         }
     }
 
@@ -49,7 +50,7 @@ public class MixingPolicyTests
         var input = RandomInput(5, teachers: 1);
         input = input with { Present = ones([1, N], dtype: ScalarType.Bool) };
         var r = Create(policy, weights: [0.3]).Mix(input);
-        Assert.True(allclose(r.Target, input.Distributions[0], atol: 1e-5), $"max diff {(r.Target - input.Distributions[0]).abs().max().item<float>()}");
+        Assert.True(allclose(r.Target.Dense(), input.Values[0], atol: 1e-5), $"max diff {(r.Target.Dense() - input.Values[0]).abs().max().item<float>()}");
     }
 
     [Theory]
@@ -60,10 +61,10 @@ public class MixingPolicyTests
         using var scope = NewDisposeScope();
         var input = RandomInput(7);
         input = input with { Present = ones([K, N], dtype: ScalarType.Bool) };
-        var a = Create(policy, weights: [1.0, 2.0, 0.0]).Mix(input).Target;
-        var changed = input.Distributions.clone();
+        var a = Create(policy, weights: [1.0, 2.0, 0.0]).Mix(input).Target.Dense();
+        var changed = input.Values.clone();
         changed[2] = softmax(randn([N, V]), -1);
-        var b = Create(policy, weights: [1.0, 2.0, 0.0]).Mix(input with { Distributions = changed }).Target;
+        var b = Create(policy, weights: [1.0, 2.0, 0.0]).Mix(input with { Values = changed }).Target.Dense();
         Assert.True(allclose(a, b, atol: 1e-6));
     }
 
@@ -73,7 +74,7 @@ public class MixingPolicyTests
         using var scope = NewDisposeScope();
         var sharp = softmax(tensor(new float[] { 10, 0, 0, 0 }), 0);
         var flat = full(4, 0.25f);
-        var input = new MixingInput(stack([sharp, flat]).unsqueeze(1), ones([2, 1], dtype: ScalarType.Bool));
+        var input = MixingInput.FromDense(stack([sharp, flat]).unsqueeze(1), ones([2, 1], dtype: ScalarType.Bool));
         var w = Create("confidence").Mix(input).Weights;
         Assert.True(w[0, 0].item<float>() > w[1, 0].item<float>());
     }
@@ -85,9 +86,66 @@ public class MixingPolicyTests
         // Two sequences of two positions; teacher 1 is better on sequence 0, teacher 0 on sequence 1.
         var goldLogProb = tensor(new float[,] { { -3, -3, -0.1f, -0.2f }, { -0.5f, -0.5f, -2, -2 } });
         var q = softmax(randn([2, 4, 5]), -1);
-        var input = new MixingInput(q, ones([2, 4], dtype: ScalarType.Bool), goldLogProb, tensor(new long[] { 0, 0, 1, 1 }));
+        var input = MixingInput.FromDense(q, ones([2, 4], dtype: ScalarType.Bool), goldLogProb, tensor(new long[] { 0, 0, 1, 1 }));
         var w = Create("min_ce", perSequence: true).Mix(input).Weights;
         Assert.Equal(new float[] { 0, 0, 1, 1 }, w[0].data<float>().ToArray());
         Assert.Equal(new float[] { 1, 1, 0, 0 }, w[1].data<float>().ToArray());
+    }
+
+    /// <summary>Random projected top-k rows of K teachers: duplicate student ids, zero entries, random tails, each teacher on a random subset of positions.</summary>
+    internal static (TeacherRows[] Teachers, long[] Order, long[] Gold) RandomRows(int seed, int vocab, int k, TailTreatment treatment)
+    {
+        var rng = new Random(seed);
+        var order = Enumerable.Range(0, N).Select(i => (long)(i * 3)).ToArray();
+        var teachers = new TeacherRows[K];
+        for (var t = 0; t < K; t++)
+        {
+            var positions = order.Where((_, i) => i % K == t || rng.NextDouble() < 0.6).ToArray();
+            var rows = positions.Length;
+            var ids = Enumerable.Range(0, rows * k).Select(_ => rng.Next(vocab)).ToArray();
+            var probs = Enumerable.Range(0, rows * k).Select(_ => rng.NextDouble() < 0.15 ? 0f : (float)rng.NextDouble()).ToArray();
+            var tail = new float[rows];
+            for (var r = 0; r < rows; r++)
+            {
+                tail[r] = treatment == TailTreatment.Bucket ? (float)rng.NextDouble() * 0.5f : 0f;
+                var sum = probs.AsSpan(r * k, k).ToArray().Sum();
+                for (var i = r * k; i < (r + 1) * k; i++) probs[i] = sum > 0 ? probs[i] / sum * (1 - tail[r]) : 0;
+            }
+            teachers[t] = new TeacherRows(positions, new ProjectedRows(rows, k, vocab, ids, probs, tail));
+        }
+        return (teachers, order, order.Select(_ => (long)rng.Next(vocab)).ToArray());
+    }
+
+    [Theory, MemberData(nameof(Policies))]
+    public void MixingOnTheUnionOfSupports_EqualsMixingTheDenseDistributions(string policy)
+    {
+        using var scope = NewDisposeScope();
+        const int vocab = 50;
+        foreach (var treatment in new[] { TailTreatment.Bucket, TailTreatment.Renormalize })
+        {
+            var (teachers, order, gold) = RandomRows(11, vocab, k: 6, treatment);
+            var sequence = order.Select(p => p / 12).ToArray();
+            var sparse = SupportAssembler.Assemble(teachers, order, gold, sequence, vocab);
+            Assert.True(sparse.Support.Ids.shape[1] < vocab, "the support should be smaller than the vocabulary");
+
+            var dense = zeros(K, N, vocab);
+            var present = zeros(K, N, dtype: ScalarType.Bool);
+            for (var t = 0; t < K; t++)
+            {
+                var at = tensor(teachers[t].Positions.Select(p => (long)Array.IndexOf(order, p)).ToArray());
+                dense[t].index_copy_(0, at, teachers[t].Rows.Dense());
+                present[t].index_fill_(0, at, true);
+            }
+            var goldLogProb = dense.gather(2, tensor(gold).view(1, N, 1).expand(K, N, 1)).squeeze(2).clamp_min(1e-10).log();
+            var reference = MixingInput.FromDense(dense, present, goldLogProb, tensor(sequence));
+
+            foreach (var perSequence in new[] { false, true })
+            {
+                var a = Create(policy, perSequence: perSequence).Mix(sparse);
+                var b = Create(policy, perSequence: perSequence).Mix(reference);
+                Assert.True(allclose(a.Weights, b.Weights, atol: 1e-5), $"{treatment}: weights differ by {(a.Weights - b.Weights).abs().max().item<float>()}");
+                Assert.True(allclose(a.Target.Dense(), b.Target.Dense(), atol: 1e-5), $"{treatment}: targets differ by {(a.Target.Dense() - b.Target.Dense()).abs().max().item<float>()}");
+            }
+        }
     }
 }

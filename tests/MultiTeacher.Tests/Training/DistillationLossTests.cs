@@ -1,3 +1,6 @@
+using MultiTeacher.Alignment;
+using MultiTeacher.Mixing;
+using MultiTeacher.Tests.Mixing;
 using MultiTeacher.Training;
 using static TorchSharp.torch;
 
@@ -65,5 +68,26 @@ public class DistillationLossTests
         var total = DistillationLoss.Combine(tensor(2.0), tensor(4.0), alpha: 0.25);
         Assert.Equal(0.25 * 2 + 0.75 * 4, total.item<double>(), 9);
         Assert.Equal(2.0, DistillationLoss.Combine(tensor(2.0), null, 0.25).item<double>(), 9);
+    }
+
+    [Theory, MemberData(nameof(KindsAndTemperatures))]
+    public void DivergenceOnASupport_EqualsTheDenseDivergence_AndItsGradient(string kind, double temperature)
+    {
+        using var scope = NewDisposeScope();
+        const int vocab = 50;
+        foreach (var treatment in new[] { TailTreatment.Bucket, TailTreatment.Renormalize })
+        {
+            var (teachers, order, gold) = MixingPolicyTests.RandomRows(5, vocab, k: 6, treatment);
+            var input = SupportAssembler.Assemble(teachers, order, gold, new long[order.Length], vocab);
+            var target = MixingPolicy.Create(new MixingSettings("confidence"), [1.0, 1.0, 1.0]).Mix(input).Target;
+            var settings = new LossSettings(kind, temperature, Beta: 0.3);
+            var logits = (randn([order.Length, vocab], generator: new Generator(3)) * 2).requires_grad_();
+            var sparse = DistillationLoss.Divergence(logits, target, settings);
+            var sparseGrad = autograd.grad([sparse], [logits])[0];
+            var dense = DistillationLoss.Divergence(logits, target.Dense(), settings);
+            var denseGrad = autograd.grad([dense], [logits])[0];
+            Assert.True(Math.Abs(sparse.item<float>() - dense.item<float>()) < 1e-4 * Math.Max(1, Math.Abs(dense.item<float>())), $"{treatment}: {sparse.item<float>()} vs {dense.item<float>()}");
+            Assert.True(allclose(sparseGrad, denseGrad, atol: 1e-5), $"{treatment}: gradients differ by {(sparseGrad - denseGrad).abs().max().item<float>()}");
+        }
     }
 }
