@@ -53,6 +53,7 @@ public static class CliApp
             ModelCommand.CreateGenerate(io),
             DbCommand.Create(io),
             DemoCommand.Create(io),
+            ExperimentCommand.Create(io),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -9,8 +9,6 @@ using MultiTeacher.Evaluation;
 using MultiTeacher.Models;
 using MultiTeacher.Recipes;
 using MultiTeacher.Tokenization;
-using MultiTeacher.Jobs;
-using MultiTeacher.Lineage;
 using Spectre.Console;
 
 namespace MultiTeacher.Cli.Commands;
@@ -43,12 +41,13 @@ public static class DemoCommand
         return command;
     }
 
-    private static string FindRecipes()
+    /// <summary>recipes/NAME of this repository, searched upwards from the working directory and from the program.</summary>
+    public static string FindRecipes(string name = "demo")
     {
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                if (Directory.Exists(Path.Combine(dir.FullName, "recipes", "demo"))) return Path.Combine(dir.FullName, "recipes", "demo");
-        throw new BadInputException("cannot find recipes/demo; run from the repository or pass --recipes DIR");
+                if (Directory.Exists(Path.Combine(dir.FullName, "recipes", name))) return Path.Combine(dir.FullName, "recipes", name);
+        throw new BadInputException($"cannot find recipes/{name}; run from the repository or pass --recipes DIR");
     }
 
     private static int Train(AssetStore store, string root, string recipeDir, CliIO io, CancellationToken cancel)
@@ -57,23 +56,15 @@ public static class DemoCommand
         io.Out.WriteLine($"\nTraining (data and runs under {root}):");
         var students = new Dictionary<string, (string Directory, HfTokenizer Tokenizer)>();
         // Every step is a real run: submitted as Hangfire jobs, executed by an in-process worker, recorded in lineage.
-        var connection = RunRecorder.ConnectionString(null);
-        var lineage = new LineageStore(connection);
-        var queue = $"demo-{Environment.ProcessId}";
-        using var worker = JobWorker.Start(connection, [queue], 1, TextWriter.Null);
-        var client = new JobClient(connection, worker.Storage);
+        using var jobs = new LocalJobs("demo");
         var runIds = new Dictionary<string, long>();
         foreach (var name in Recipes)
         {
             var recipe = RecipeLoader.Load(Path.Combine(recipeDir, $"{name}.yaml"));
             var watch = Stopwatch.StartNew();
-            var runId = client.Submit(recipe, queue);
-            RunSummary final;
-            using (cancel.Register(() => client.Cancel(runId))) final = RunFollower.Wait(lineage, runId);
-            if (final.Status != "succeeded") throw new RunFailedException($"{name}: run {runId} {final.Status}: {final.Error}");
-            var loss = lineage.Metrics(runId).Where(m => m.Key.Name == "loss").OrderBy(m => m.Key.Step).Select(m => m.Value).ToList();
+            var (runId, loss) = jobs.Run(name, recipe, cancel);
             var teachers = recipe.Teachers.Count == 0 ? "hard labels only" : $"{recipe.Teachers.Count} teachers, {recipe.Mixing.Policy} mixing";
-            io.Out.WriteLine($"  {name,-17} run {runId,-4} {recipe.Train.Steps} steps, {teachers}: loss {loss[0]:F3} → {loss[^1]:F3} in {watch.Elapsed.TotalSeconds:F0} s");
+            io.Out.WriteLine($"  {name,-17} run {runId,-4} {recipe.Train.Steps} steps, {teachers}: loss {loss[0].Loss:F3} → {loss[^1].Loss:F3} in {watch.Elapsed.TotalSeconds:F0} s");
             var student = Path.Combine(recipe.Output, "student");
             students[name] = (student, HfTokenizer.FromDirectory(student));
             runIds[name] = runId;

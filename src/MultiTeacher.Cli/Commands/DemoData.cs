@@ -6,8 +6,12 @@ namespace MultiTeacher.Cli.Commands;
 public static class DemoData
 {
     public static readonly (string Name, char Genre)[] Genres = [("press", 'a'), ("learned", 'j'), ("fiction", 'k')];
-    private const int HeldOutDocuments = 3;
+    private const int HeldOutDocuments = 8;
     private const int TrainCharacters = 200_000;
+
+    /// <summary>The held-out documents of each genre, whole: the same ones heldout-{genre}.txt holds.</summary>
+    public static IReadOnlyList<(string Genre, IReadOnlyList<BrownDocument> Documents)> HeldOut(string brownDirectory) =>
+        Genres.Select(g => (g.Name, (IReadOnlyList<BrownDocument>)BrownCorpus.Read(brownDirectory, g.Genre.ToString()).TakeLast(HeldOutDocuments).ToList())).ToList();
 
     /// <summary>Writes data/{genre}.txt, mixed.txt, heldout-{genre}.txt and heldout-all.txt under <paramref name="root"/>.</summary>
     public static void Write(string brownDirectory, string root)

@@ -16,27 +16,65 @@ public static class BitsPerByte
 {
     public static BitsPerByteResult Evaluate(CausalLM model, HfTokenizer tokenizer, IEnumerable<string> documents, int window, long maxBytes)
     {
-        var device = model.parameters().First().device;
         double nats = 0;
         long bytes = 0, tokens = 0;
-        using var noGrad = no_grad();
         foreach (var doc in documents)
         {
-            var e = tokenizer.Encode(doc);
-            for (var start = 0; start + 1 < e.Count && bytes < maxBytes; start += window)
-            {
-                var end = Math.Min(e.Count, start + window + 1);
-                using var scope = NewDisposeScope();
-                var ids = tensor(e.Ids[start..end].Select(i => (long)i).ToArray(), device: device).unsqueeze(0);   // (1, n)
-                var logProbs = nn.functional.log_softmax(model.forward(ids[.., ..^1]).to(float32), -1);           // (1, n-1, V)
-                var nll = -logProbs.gather(2, ids[.., 1..].unsqueeze(-1)).squeeze(-1);                          // (1, n-1)
-                nats += nll.sum().item<float>();
-                tokens += end - start - 1;
-                for (var i = start + 1; i < end; i++) bytes += e.ByteOffsets[i].End - e.ByteOffsets[i].Start;
-            }
+            var s = Score(model, tokenizer, doc, window, maxBytes - bytes);
+            (nats, bytes, tokens) = (nats + s.Nats, bytes + s.Bytes, tokens + s.Tokens);
             if (bytes >= maxBytes) break;
         }
         if (bytes == 0) throw new InvalidDataException("no evaluation text: nothing to score");
         return new BitsPerByteResult(nats / Math.Log(2) / bytes, bytes, tokens, Math.Exp(nats / tokens));
+    }
+
+    /// <summary>Each document scored on its own (all of it): the per-document figures that confidence intervals need.</summary>
+    public static IReadOnlyList<BitsPerByteResult> PerDocument(CausalLM model, HfTokenizer tokenizer, IEnumerable<string> documents, int window) =>
+        documents.Select(doc =>
+        {
+            var s = Score(model, tokenizer, doc, window, long.MaxValue);
+            if (s.Bytes == 0) throw new InvalidDataException("a document too short to score");
+            return new BitsPerByteResult(s.Nats / Math.Log(2) / s.Bytes, s.Bytes, s.Tokens, Math.Exp(s.Nats / s.Tokens));
+        }).ToList();
+
+    /// <summary>
+    /// Negative log-likelihood in nats of one document's tokens, window by window, until
+    /// <paramref name="maxBytes"/> are scored. Windows run in batches; the last one is padded at its
+    /// end, which a causal model never sees from the positions before.
+    /// </summary>
+    private static (double Nats, long Bytes, long Tokens) Score(CausalLM model, HfTokenizer tokenizer, string doc, int window, long maxBytes)
+    {
+        const int batch = 16;
+        var device = model.parameters().First().device;
+        var e = tokenizer.Encode(doc);
+        var windows = new List<(int Start, int End)>();
+        long bytes = 0, tokens = 0;
+        for (var start = 0; start + 1 < e.Count && bytes < maxBytes; start += window)
+        {
+            var end = Math.Min(e.Count, start + window + 1);
+            windows.Add((start, end));
+            tokens += end - start - 1;
+            for (var i = start + 1; i < end; i++) bytes += e.ByteOffsets[i].End - e.ByteOffsets[i].Start;
+        }
+        double nats = 0;
+        using var noGrad = no_grad();
+        for (var first = 0; first < windows.Count; first += batch)
+        {
+            using var scope = NewDisposeScope();
+            var group = windows.Skip(first).Take(batch).ToList();
+            var ids = zeros(group.Count, window + 1, dtype: ScalarType.Int64);                              // (B, W+1), padded with id 0
+            var mask = zeros(group.Count, window);                                                          // (B, W): 1 where a token is predicted
+            for (var b = 0; b < group.Count; b++)
+            {
+                var (start, end) = group[b];
+                ids[b, ..(end - start)] = tensor(e.Ids[start..end].Select(i => (long)i).ToArray());
+                mask[b, ..(end - start - 1)] = 1;
+            }
+            ids = ids.to(device);
+            var logProbs = nn.functional.log_softmax(model.forward(ids[.., ..^1]).to(float32), -1);           // (B, W, V)
+            var nll = -logProbs.gather(2, ids[.., 1..].unsqueeze(-1)).squeeze(-1);                          // (B, W)
+            nats += (nll * mask.to(device)).to(float64).sum().item<double>();
+        }
+        return (nats, bytes, tokens);
     }
 }

@@ -56,26 +56,19 @@ public sealed class TeacherCacheTests : TempDirectoryTest
         return (new FileInfo(path).Length / (double)exact.Count, worst);
     }
 
-    [Fact]
-    public void Codec_KeepsEveryPositionWithinItsKlBudget_AndCodesZipfianIdsBelowTheirRawSize()
+    // Independent Zipf(1) ids carry about 10.6 bits each and the noise on these probabilities about
+    // 4 bits per level: measured 127 bytes per position, 19 of them the file's rank table. Uniform ids
+    // carry log2(32000) bits: measured 159 bytes, under a plain 2-byte id plus 1 byte of probability.
+    // Real teachers' top-k lists are far more regular (docs/benchmarks.md: about 50 bytes).
+    [Theory]
+    [InlineData(true, 2.25)]
+    [InlineData(false, 3.0)]
+    public void Codec_KeepsEveryPositionWithinItsKlBudget_AndCodesIdsBelowTheirRawSize(bool sharedFrequentTokens, double bytesPerEntry)
     {
         const int vocab = 32000, k = 64;
-        var (bytes, worstKl) = Store(Distributions(vocab, k, 3000, seed: 4, sharedFrequentTokens: true), vocab, k);
+        var (bytes, worstKl) = Store(Distributions(vocab, k, 3000, seed: 4, sharedFrequentTokens), vocab, k);
         Assert.True(worstKl <= TopKCodec.KlBudget * 1.001, $"worst KL {worstKl}");
-        // Independent Zipf(1) draws carry about 10.6 bits per id and the noise on these probabilities
-        // about 4 bits per level: measured 127 bytes per position, 19 of them the file's rank table.
-        // Real teachers' top-k lists are far more regular (docs/benchmarks.md: about 50 bytes).
-        Assert.True(bytes <= 2.25 * k, $"{bytes:F1} bytes per position");
-    }
-
-    [Fact]
-    public void Codec_StaysWithinItsKlBudget_WhenTopTokensAreUniformlyRandom()
-    {
-        const int vocab = 32000, k = 64;
-        var (bytes, worstKl) = Store(Distributions(vocab, k, 3000, seed: 5, sharedFrequentTokens: false), vocab, k);
-        Assert.True(worstKl <= TopKCodec.KlBudget * 1.001, $"worst KL {worstKl}");
-        // Uniform ids cost about log2(32000) bits each before any modelling: the bound is the plain 2-byte id plus 1 byte of probability.
-        Assert.True(bytes <= 3 * k, $"{bytes:F1} bytes per position");
+        Assert.True(bytes <= bytesPerEntry * k, $"{bytes:F1} bytes per position");
     }
 
     [Fact]

@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using MultiTeacher.Corpora;
+using MultiTeacher.Dashboard.Svg;
+using MultiTeacher.Evaluation;
+using MultiTeacher.Lineage;
+using Spectre.Console;
+
+namespace MultiTeacher.Cli.Commands;
+
+/// <summary>
+/// The experiment's figures: per model and genre the mean held-out bits per byte over documents
+/// with its 95% interval, paired comparisons on the same documents, the three claims with their
+/// verdicts, and two SVG plots. Every claim is fixed in advance (the fused student is the
+/// confidence policy with first_token projection, as in the demo); the best single teacher is
+/// picked on the held-out text itself, which favours the opponent.
+/// </summary>
+public sealed class ExperimentReport(IReadOnlyList<ExperimentRun> runs, IReadOnlyList<(string Genre, IReadOnlyList<BrownDocument> Documents)> heldOut,
+    IReadOnlyDictionary<string, Dictionary<string, double[]>> scores, TimeSpan elapsed)
+{
+    private const string Baseline = "hard-label", Fused = "fused-confidence", Uniform = "fused-uniform";
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    private IEnumerable<string> Genres => heldOut.Select(g => g.Genre);
+
+    /// <summary>Every held-out document of every genre, in one order shared by all models (the mixed-genre set).</summary>
+    private double[] All(string model) => Genres.SelectMany(g => scores[model][g]).ToArray();
+
+    private double[] Scores(string model, string? genre) => genre is null ? All(model) : scores[model][genre];
+
+    private string BestSingle => runs.Select(r => r.Name).Where(n => n.StartsWith("single-", StringComparison.Ordinal)).MinBy(n => All(n).Average())!;
+
+    public static IReadOnlyList<(int Step, double Loss)> LossCurve(string metricsFile) =>
+        File.ReadLines(metricsFile).Where(l => l.Length > 0).Select(l =>
+        {
+            using var json = JsonDocument.Parse(l);
+            return (json.RootElement.GetProperty("Step").GetInt32(), json.RootElement.GetProperty("Loss").GetDouble());
+        }).ToList();
+
+    /// <summary>The claims, each with its paired difference on the documents that decide it (negative: the first model is better).</summary>
+    public IEnumerable<(string Claim, string A, string B, string? Genre, PairedDifference Difference)> Claims()
+    {
+        yield return ("the fused student beats the hard-label baseline overall", Fused, Baseline, null, Confidence.Paired(All(Fused), All(Baseline)));
+        yield return ($"the fused student beats the best single-teacher student ({BestSingle}) overall", Fused, BestSingle, null, Confidence.Paired(All(Fused), All(BestSingle)));
+        yield return ("confidence mixing beats uniform mixing on the mixed-genre set", Fused, Uniform, null, Confidence.Paired(All(Fused), All(Uniform)));
+    }
+
+    public IEnumerable<string> Verdicts() => Claims().Select(c =>
+        $"{(c.Difference.High < 0 ? "MET" : "NOT MET")}: {c.Claim}: {Describe(c.Difference)}");
+
+    private static string Describe(PairedDifference d) => string.Create(Inv,
+        $"Δ {d.Mean:+0.0000;-0.0000} bits/byte [{d.Low:+0.0000;-0.0000}, {d.High:+0.0000;-0.0000}], p = {d.PValue:0.0000}, lower on {d.Lower} of {d.Count} documents");
+
+    private static string Machine()
+    {
+        var env = RunEnvironment.Current("cpu", deterministic: false);
+        return $"{env["cpu"]}, commit {env["git_commit"][..Math.Min(12, env["git_commit"].Length)]}";
+    }
+
+    private static string Cell(Interval i) => string.Create(Inv, $"{i.Mean:F4} [{i.Low:F4}, {i.High:F4}]");
+
+    public Table ConsoleTable()
+    {
+        var table = new Table().Title(Markup.Escape("Held-out bits per byte, mean over documents [95% interval]")).AddColumns(["model", .. Genres, "all"]);
+        foreach (var model in scores.Keys)
+            table.AddRow([.. new[] { model }.Concat(Genres.Select(g => Cell(Confidence.Mean(scores[model][g])))).Append(Cell(Confidence.Mean(All(model)))).Select(Markup.Escape)]);
+        return table;
+    }
+
+    public void Write(string path)
+    {
+        var plots = Path.Combine(Path.GetDirectoryName(path)!, Path.GetFileNameWithoutExtension(path));
+        Directory.CreateDirectory(plots);
+        File.WriteAllText(Path.Combine(plots, "bits-per-byte.svg"), BitsPerBytePlot());
+        File.WriteAllText(Path.Combine(plots, "training-loss.svg"), LossPlot());
+        File.WriteAllText(path, Markdown(Path.GetFileName(plots)));
+    }
+
+    private string BitsPerBytePlot()
+    {
+        var baseline = Genres.Select(g => (string?)g).Append(null).ToDictionary(g => g ?? "all", g => Scores(Baseline, g).Average());
+        var panels = Genres.Select(g => (string?)g).Append(null).Select(g => new IntervalPanel(g ?? "all genres",
+            scores.Keys.Select(m => Confidence.Mean(Scores(m, g)) is var i ? new IntervalRow(m, i.Mean, i.Low, i.High) : null!).ToList(),
+            baseline[g ?? "all"])).ToList();
+        return IntervalChart.Render("Held-out bits per byte (mean over documents, 95% interval; dashed: hard-label baseline)", "bits per byte", panels);
+    }
+
+    private string LossPlot() => LineChart.Render("Training loss (hard-label runs: CE; distilled: 0.5 CE + 0.5 KL)", "step", "loss (nats)",
+        runs.Select(r => new Series(r.Name, r.Loss.Select(p => ((double)p.Step, p.Loss)).ToList())).ToList());
+
+    private string Markdown(string plots)
+    {
+        var md = new StringBuilder();
+        void Line(FormattableString s = default!) => md.AppendLine(s is null ? "" : string.Format(Inv, s.Format, s.GetArguments()));
+        Line($"# Experiment: is fusing three teachers worth it?");
+        Line();
+        Line($"Generated by `mt experiment` ({elapsed.TotalMinutes:F0} min) on {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Machine()}.");
+        Line($"Recipes: `recipes/experiments/`. Teachers: the demo's three, as `recipes/demo/teacher-*.yaml` trains them (Llama 3 tokenizer on Brown press, Mistral tokenizer on learned prose, Qwen3 tokenizer on fiction; each 2 layers, hidden 64).");
+        Line($"Every student: Mistral tokenizer, 2 layers, hidden 64, 80 steps of 8 x 64 tokens on the three genres mixed, seed 21; distilled ones use forward KL at T = 1 with hard-label weight 0.5 and top-64 cached teachers.");
+        Line($"Held out: the last {heldOut[0].Documents.Count} Brown documents of each genre ({heldOut.Sum(g => g.Documents.Count)} in all, none seen by any model in training), each scored whole in windows of 64 tokens.");
+        Line($"Intervals: Student-t 95% over documents (MathNet.Numerics). Comparisons are paired on the same documents; p is the two-sided paired t-test.");
+        Line();
+        Line($"## Claims");
+        Line();
+        Line($"| claim | verdict | paired difference (bits/byte) |");
+        Line($"|---|---|---|");
+        foreach (var c in Claims()) Line($"| {c.Claim} | **{(c.Difference.High < 0 ? "met" : "not met")}** | {Describe(c.Difference)} |");
+        Line();
+        Line($"## Held-out bits per byte (lower is better)");
+        Line();
+        Line($"![bits per byte per genre and model]({plots}/bits-per-byte.svg)");
+        Line();
+        md.AppendLine("| model | " + string.Join(" | ", Genres) + " | all | Δ vs hard-label (all) |");
+        md.AppendLine("|---|" + string.Concat(Genres.Select(_ => "---|")) + "---|---|");
+        foreach (var model in scores.Keys)
+        {
+            var versus = model == Baseline ? "" : Describe(Confidence.Paired(All(model), All(Baseline)));
+            md.AppendLine($"| {model} | " + string.Join(" | ", Genres.Select(g => Cell(Confidence.Mean(scores[model][g])))) + $" | {Cell(Confidence.Mean(All(model)))} | {versus} |");
+        }
+        Line();
+        Line($"Rows in parentheses are the teachers themselves (other tokenizers, same bytes), for reference.");
+        Line();
+        Line($"## Training");
+        Line();
+        Line($"![training loss]({plots}/training-loss.svg)");
+        Line();
+        Line($"| run | lineage run | final training loss |");
+        Line($"|---|---|---|");
+        foreach (var r in runs) Line($"| {r.Name} | {(r.RunId is { } id ? id.ToString(Inv) : "reused")} | {r.Loss[^1].Loss:F3} |");
+        return md.ToString();
+    }
+}

@@ -1,0 +1,40 @@
+using MultiTeacher.Jobs;
+using MultiTeacher.Lineage;
+using MultiTeacher.Recipes;
+
+namespace MultiTeacher.Cli.Commands;
+
+/// <summary>
+/// Runs recipes one after another as submitted Hangfire jobs on a private in-process worker, so
+/// every run of a batch (demo, experiment) is recorded in lineage like any other.
+/// </summary>
+public sealed class LocalJobs : IDisposable
+{
+    private readonly string _queue;
+    private readonly JobWorker _worker;
+    private readonly JobClient _client;
+
+    public LineageStore Lineage { get; }
+
+    public LocalJobs(string queuePrefix, string? database = null)
+    {
+        var connection = RunRecorder.ConnectionString(database);
+        Lineage = new LineageStore(connection);
+        _queue = $"{queuePrefix}-{Environment.ProcessId}";
+        _worker = JobWorker.Start(connection, [_queue], 1, TextWriter.Null);
+        _client = new JobClient(connection, _worker.Storage);
+    }
+
+    /// <summary>Submits the recipe, waits for it, and returns its run id and training loss curve; a run that does not succeed throws.</summary>
+    public (long RunId, IReadOnlyList<(int Step, double Loss)> Loss) Run(string name, Recipe recipe, CancellationToken cancel)
+    {
+        var runId = _client.Submit(recipe, _queue);
+        RunSummary final;
+        using (cancel.Register(() => _client.Cancel(runId))) final = RunFollower.Wait(Lineage, runId);
+        if (final.Status != "succeeded") throw new RunFailedException($"{name}: run {runId} {final.Status}: {final.Error}");
+        var loss = Lineage.Metrics(runId).Where(m => m.Key.Name == "loss").OrderBy(m => m.Key.Step).Select(m => (m.Key.Step, m.Value)).ToList();
+        return (runId, loss);
+    }
+
+    public void Dispose() => _worker.Dispose();
+}

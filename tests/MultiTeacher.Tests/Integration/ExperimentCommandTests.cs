@@ -1,0 +1,68 @@
+using System.Xml.Linq;
+using MultiTeacher.Tests.Cli;
+using MultiTeacher.Tests.Lineage;
+
+namespace MultiTeacher.Tests.Integration;
+
+[Collection("postgres")]
+public sealed class ExperimentCommandTests(PostgresFixture postgres) : TempDirectoryTest
+{
+    [Fact]
+    public void Experiment_TrainsEveryRecipeAsARun_AndReportsIntervalsClaimsAndPlots()
+    {
+        var db = postgres.NewDatabase();
+        var runs = new TinyRuns(TempDir);
+        runs.WriteData(trainDocuments: 3, trainChars: 3000);
+        // Tiny stand-ins for the demo's three teachers, where the experiment looks for them.
+        foreach (var (genre, (name, type, tokenizer, vocab)) in new[] { "press", "learned", "fiction" }.Zip(TinyRuns.Teachers))
+        {
+            var dir = runs.WriteTeacher(name, type, tokenizer, vocab, seed: name.Length);
+            CopyDirectory(dir, Path.Combine(TempDir, "runs", $"teacher-{genre}", "student"));
+        }
+        var student = runs.WriteConfig("student", "mistral", 32000);
+        var recipes = Directory.CreateDirectory(Path.Combine(TempDir, "experiments")).FullName;
+        var teachers = string.Join("", new[] { "press", "learned", "fiction" }.Select(g => $"\n  - {{ name: {g}, path: {TempDir}/runs/teacher-{g}/student }}"));
+        void Write(string name, string? teacherList, string policy = "confidence") => File.WriteAllText(Path.Combine(recipes, name + ".yaml"), $"""
+            # mt experiment
+            name: exp-{name}
+            seed: 3
+            data: {"{"} train: {TempDir}/train.txt, seq_len: 32 {"}"}
+            {(teacherList is null ? "" : "teachers:" + teacherList)}
+            student: {"{"} config: {student}, tokenizer: {TestAssets.TokenizerDir("mistral-7b-v0.1")} {"}"}
+            mixing: {"{"} policy: {policy} {"}"}
+            train: {"{"} steps: 3, batch_size: 2, lr: 0.003 {"}"}
+            output: {TempDir}/out/{name}
+            """);
+        Write("hard-label", null);
+        Write("single-press", teachers.Split('\n')[1].Insert(0, "\n"));
+        Write("fused-confidence", teachers);
+        Write("fused-uniform", teachers, "uniform");
+
+        var report = Path.Combine(TempDir, "docs", "experiment.md");
+        var (code, output, error) = CliRunner.Run("", "experiment", "--work", TempDir, "--recipes", recipes, "--report", report, "--assets", TestAssets.Store.Root, "--database", db);
+        Assert.True(code == 0, output + error);
+        var text = File.ReadAllText(report);
+        foreach (var name in new[] { "hard-label", "single-press", "fused-confidence", "fused-uniform", "(teacher-press)" }) Assert.Contains($"| {name} |", text);
+        Assert.Contains("the fused student beats the hard-label baseline overall", text);
+        Assert.Contains("the fused student beats the best single-teacher student (single-press) overall", text);
+        Assert.Matches(@"\| \d\.\d{4} \[\d\.\d{4}, \d\.\d{4}\] \|", text);
+        Assert.Contains("lower on", output);
+        foreach (var plot in new[] { "bits-per-byte.svg", "training-loss.svg" })
+        {
+            var svg = XDocument.Load(Path.Combine(TempDir, "docs", "experiment", plot));
+            Assert.Equal("svg", svg.Root!.Name.LocalName);
+            Assert.Contains($"experiment/{plot}", text);
+        }
+        // Each student is a real run in lineage.
+        var runIds = System.Text.RegularExpressions.Regex.Matches(text, @"\| (hard-label|single-press|fused-confidence|fused-uniform) \| (\d+) \|").Select(m => long.Parse(m.Groups[2].Value)).ToList();
+        Assert.Equal(4, runIds.Count);
+        var store = new MultiTeacher.Lineage.LineageStore(db);
+        Assert.All(runIds, id => Assert.Equal("succeeded", store.Run(id)!.Status));
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+    }
+}
