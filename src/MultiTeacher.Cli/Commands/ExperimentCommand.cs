@@ -65,7 +65,7 @@ public static class ExperimentCommand
                 if (reuse && File.Exists(Path.Combine(student, "model.safetensors")) && File.Exists(metrics))
                 {
                     io.Out.WriteLine($"  {name,-26} reused from {recipe.Output}");
-                    results.Add(new ExperimentRun(name, recipe, null, ExperimentReport.LossCurve(metrics)));
+                    results.Add(new ExperimentRun(name, recipe, jobs.Lineage.LatestSucceeded(recipe.Name)?.Id, ExperimentReport.LossCurve(metrics), Reused: true));
                     continue;
                 }
                 var watch = Stopwatch.StartNew();
@@ -96,5 +96,5 @@ public static class ExperimentCommand
     }
 }
 
-/// <summary>One trained student of the experiment: its recipe, its run (null when reused) and its training loss.</summary>
-public sealed record ExperimentRun(string Name, Recipe Recipe, long? RunId, IReadOnlyList<(int Step, double Loss)> Loss);
+/// <summary>One trained student of the experiment: its recipe, its lineage run (the newest succeeded one when reused) and its training loss.</summary>
+public sealed record ExperimentRun(string Name, Recipe Recipe, long? RunId, IReadOnlyList<(int Step, double Loss)> Loss, bool Reused = false);

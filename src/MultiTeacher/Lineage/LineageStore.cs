@@ -184,6 +184,10 @@ public sealed class LineageStore(string connectionString)
 
     public RunSummary? Run(long id) => RunQuery("WHERE r.id = $1", id).SingleOrDefault();
 
+    /// <summary>The newest succeeded run of the recipe with this name, if any.</summary>
+    public RunSummary? LatestSucceeded(string recipeName) =>
+        RunQuery("WHERE rc.name = $1 AND r.status = 'succeeded' ORDER BY r.id DESC LIMIT 1", recipeName).SingleOrDefault();
+
     private List<RunSummary> RunQuery(string tail, object value)
     {
         using var c = Open();
