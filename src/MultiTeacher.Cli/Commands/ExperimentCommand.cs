@@ -26,9 +26,10 @@ public static class ExperimentCommand
         var work = new Option<string>("--work") { Description = "Demo working directory holding the teachers and data (default: $MT_DEMO or ./runs/demo)" };
         var recipes = new Option<string>("--recipes") { Description = "Directory of the experiment's recipes (default: recipes/experiments of this repository)" };
         var report = new Option<string>("--report") { Description = "Report to write; plots go to a folder of the same name (default: docs/experiment.md of this repository)" };
+        var documents = new Option<int>("--documents") { Description = "Held-out documents to score per genre, the last ones first (default: all 8)", DefaultValueFactory = _ => 8 };
         var reuse = new Option<bool>("--reuse") { Description = "Score students already trained by an earlier run of the experiment instead of training them again" };
         var command = new Command("experiment", "Trains and compares the experiment's students (hard labels, single teachers, every mixing policy and projection) with confidence intervals over held-out documents.")
-            { assets, work, recipes, report, reuse, RunCommand.DatabaseOption };
+            { assets, work, recipes, report, reuse, documents, RunCommand.DatabaseOption };
         command.SetAction((r, cancel) =>
         {
             var store = new AssetStore(r.GetValue(assets) ?? AssetStore.DefaultRoot());
@@ -37,12 +38,13 @@ public static class ExperimentCommand
             Environment.SetEnvironmentVariable("MT_DEMO", root);
             var recipeDir = r.GetValue(recipes) ?? DemoCommand.FindRecipes("experiments");
             var reportPath = Path.GetFullPath(r.GetValue(report) ?? Path.Combine(recipeDir, "..", "..", "docs", "experiment.md"));
-            return Task.FromResult(Run(store, root, recipeDir, reportPath, r.GetValue(reuse), r.GetValue(RunCommand.DatabaseOption), io, cancel));
+            if (r.GetValue(documents) is < 2 or > 8) throw new BadInputException("--documents must be between 2 and 8 (an interval needs two)");
+            return Task.FromResult(Run(store, root, recipeDir, reportPath, r.GetValue(reuse), r.GetValue(documents), r.GetValue(RunCommand.DatabaseOption), io, cancel));
         });
         return command;
     }
 
-    private static int Run(AssetStore store, string root, string recipeDir, string reportPath, bool reuse, string? database, CliIO io, CancellationToken cancel)
+    private static int Run(AssetStore store, string root, string recipeDir, string reportPath, bool reuse, int documents, string? database, CliIO io, CancellationToken cancel)
     {
         DemoData.Write(store.Require("corpora/brown"), root);
         var total = Stopwatch.StartNew();
@@ -75,8 +77,9 @@ public static class ExperimentCommand
             }
         }
 
-        io.Out.WriteLine("scoring every held-out document");
-        var heldOut = DemoData.HeldOut(store.Require("corpora/brown"));
+        io.Out.WriteLine($"scoring {documents} held-out documents per genre");
+        var heldOut = DemoData.HeldOut(store.Require("corpora/brown"))
+            .Select(g => (g.Genre, Documents: (IReadOnlyList<Corpora.BrownDocument>)g.Documents.TakeLast(documents).ToList())).ToList();
         var models = results.Select(r => (r.Name, Directory: Path.Combine(r.Recipe.Output, "student")))
             .Concat(DemoTeachers.Select(t => ($"({t})", Path.Combine(root, "runs", t, "student")))).ToList();
         var scores = new Dictionary<string, Dictionary<string, double[]>>();
@@ -87,6 +90,7 @@ public static class ExperimentCommand
             scores[name] = heldOut.ToDictionary(g => g.Genre,
                 g => BitsPerByte.PerDocument(model, tokenizer, g.Documents.Select(d => d.Text), 64).Select(s => s.BitsPerByte).ToArray());
         }
+        io.Out.WriteLine($"scored in {total.Elapsed.TotalSeconds:F0} s from the start");
         var report = new ExperimentReport(results, heldOut, scores, total.Elapsed);
         report.Write(reportPath);
         io.Tables().Write(report.ConsoleTable());

@@ -39,12 +39,13 @@ public static class BitsPerByte
 
     /// <summary>
     /// Negative log-likelihood in nats of one document's tokens, window by window, until
-    /// <paramref name="maxBytes"/> are scored. Windows run in batches; the last one is padded at its
-    /// end, which a causal model never sees from the positions before.
+    /// <paramref name="maxBytes"/> are scored. Windows run in batches whose logits stay under 32 MB:
+    /// glibc serves larger blocks on non-main threads by mmap, paying page faults on every batch.
+    /// The last window is padded at its end, which a causal model never sees from the positions before.
     /// </summary>
     private static (double Nats, long Bytes, long Tokens) Score(CausalLM model, HfTokenizer tokenizer, string doc, int window, long maxBytes)
     {
-        const int batch = 16;
+        var batch = (int)Math.Clamp(32_000_000L / ((long)window * model.Config.VocabSize * sizeof(float)), 1, 16);
         var device = model.parameters().First().device;
         var e = tokenizer.Encode(doc);
         var windows = new List<(int Start, int End)>();
