@@ -84,9 +84,13 @@ public sealed class ExperimentReport(IReadOnlyList<ExperimentRun> runs, IReadOnl
     private string BitsPerBytePlot()
     {
         var baseline = Genres.Select(g => (string?)g).Append(null).ToDictionary(g => g ?? "all", g => Scores(Baseline, g).Average());
-        var panels = Genres.Select(g => (string?)g).Append(null).Select(g => new IntervalPanel(g ?? "all genres",
-            scores.Keys.Select(m => Confidence.Mean(Scores(m, g)) is var i ? new IntervalRow(m, i.Mean, i.Low, i.High) : null!).ToList(),
-            baseline[g ?? "all"])).ToList();
+        IntervalRow Row(string model, string? genre)
+        {
+            var i = Confidence.Mean(Scores(model, genre));
+            return new IntervalRow(model, i.Mean, i.Low, i.High);
+        }
+        var panels = Genres.Select(g => (string?)g).Append(null)
+            .Select(g => new IntervalPanel(g ?? "all genres", scores.Keys.Select(m => Row(m, g)).ToList(), baseline[g ?? "all"])).ToList();
         return IntervalChart.Render("Held-out bits per byte (mean over documents, 95% interval; dashed: hard-label baseline)", "bits per byte", panels);
     }
 

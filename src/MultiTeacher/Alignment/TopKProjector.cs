@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using TorchSharp;
 
 namespace MultiTeacher.Alignment;
 
@@ -23,20 +22,7 @@ public sealed record TopKRows(int Rows, int K, int[] Ids, float[] LogProbs, floa
 /// tokens may land on one student token, and densifying adds them up), probabilities, and tail mass.
 /// Each row's probabilities plus its tail sum to one.
 /// </summary>
-public sealed record ProjectedRows(int Rows, int K, int StudentVocabSize, int[] Ids, float[] Probs, float[] Tail)
-{
-    /// <summary>
-    /// All rows as full distributions over the student vocabulary (R, V): top-k mass added up per
-    /// student token, the tail spread evenly over the tokens outside each row's support.
-    /// </summary>
-    public torch.Tensor Dense()
-    {
-        using var scope = torch.NewDisposeScope();
-        var positions = Enumerable.Range(0, Rows).Select(r => (long)r).ToArray();
-        var input = Mixing.SupportAssembler.Assemble([new Mixing.TeacherRows(positions, this)], positions, new long[Rows], new long[Rows], StudentVocabSize);
-        return input.Dense()[0].MoveToOuterDisposeScope();
-    }
-}
+public sealed record ProjectedRows(int Rows, int K, int StudentVocabSize, int[] Ids, float[] Probs, float[] Tail);
 
 /// <summary>Projects batches of teacher top-k rows through a <see cref="VocabularyProjection"/>.</summary>
 public static class TopKProjector

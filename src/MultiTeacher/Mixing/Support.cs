@@ -42,7 +42,4 @@ public sealed record SupportDistribution(Support Support, Tensor Values, Tensor 
     public Tensor Dense() => Support.Dense(Values, Rest);
 
     public SupportDistribution To(Device device) => new(Support.To(device), Values.to(device), Rest.to(device));
-
-    /// <summary>Total mass per position (N): one for a distribution, zero for an empty row.</summary>
-    public Tensor Mass() => (Values * Support.Valid.to(Values.dtype)).sum(-1) + Support.Outside.to(Values.dtype) * Rest;
 }

@@ -15,6 +15,15 @@ public sealed record TeacherRows(long[] Positions, ProjectedRows Rows);
 /// </summary>
 public static class SupportAssembler
 {
+    /// <summary>One teacher's rows as full distributions over the student vocabulary (R, V), by the same rules.</summary>
+    public static Tensor Dense(ProjectedRows rows)
+    {
+        using var scope = NewDisposeScope();
+        var positions = Enumerable.Range(0, rows.Rows).Select(r => (long)r).ToArray();
+        var input = Assemble([new TeacherRows(positions, rows)], positions, new long[rows.Rows], new long[rows.Rows], rows.StudentVocabSize);
+        return input.Dense()[0].MoveToOuterDisposeScope();
+    }
+
     /// <param name="order">The flat student positions to build, ascending; every teacher row's position is among them.</param>
     /// <param name="gold">Per position in <paramref name="order"/>: the gold next student token.</param>
     /// <param name="sequence">Per position: the sequence it belongs to.</param>

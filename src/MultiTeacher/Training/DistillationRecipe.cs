@@ -168,9 +168,9 @@ public sealed class DistillationRecipe : IDisposable
             var chunk = eval.Samples.Skip(start).Take(_recipe.Train.BatchSize).ToList();
             bytes += chunk.Sum(s => System.Text.Encoding.UTF8.GetByteCount(s.Text));
             if (Forward(chunk, online) is not { Mixed: { } mixed, StudentRows: { } rows }) continue;
-            var target = mixed.Target.Dense().to(_device);                                                    // (N, V)
+            var target = mixed.Target.To(_device);
             var n = rows.shape[0];
-            agree += rows.argmax(-1).eq(target.argmax(-1)).sum().item<long>();
+            agree += rows.argmax(-1).eq(target.Dense().argmax(-1)).sum().item<long>();                      // (N)
             kl += DistillationLoss.Divergence(rows, target, new LossSettings("forward_kl", 1, 0.5, 0)).item<float>() * n;
             positions += n;
         }

@@ -48,7 +48,7 @@ public class TopKProjectorTests
         var rows = RandomTopK(teacher.VocabSize, rows: 24, k: 64, seed: (int)method * 10 + (int)tail);
         var projected = TopKProjector.Project(rows, projection, tail);
         using var scope = TorchSharp.torch.NewDisposeScope();
-        var denseRows = projected.Dense();
+        var denseRows = MultiTeacher.Mixing.SupportAssembler.Dense(projected);
         for (var r = 0; r < rows.Rows; r++)
         {
             var mass = projected.Probs.AsSpan(r * 64, 64).ToArray().Sum() + projected.Tail[r];

@@ -133,7 +133,7 @@ public class MixingPolicyTests
             for (var t = 0; t < K; t++)
             {
                 var at = tensor(teachers[t].Positions.Select(p => (long)Array.IndexOf(order, p)).ToArray());
-                dense[t].index_copy_(0, at, teachers[t].Rows.Dense());
+                dense[t].index_copy_(0, at, SupportAssembler.Dense(teachers[t].Rows));
                 present[t].index_fill_(0, at, true);
             }
             var goldLogProb = dense.gather(2, tensor(gold).view(1, N, 1).expand(K, N, 1)).squeeze(2).clamp_min(1e-10).log();
