@@ -5,7 +5,7 @@ namespace MultiTeacher.Models;
 
 /// <summary>
 /// Grouped-query self-attention with rotary embeddings, optional q/k/v biases (Qwen2), per-head
-/// q/k RMSNorm (Qwen3), a KV cache for incremental decoding, and Mistral's sliding window.
+/// q/k RMSNorm (Qwen3), a KV cache for incremental decoding, and a sliding window where the config gives this layer one.
 /// </summary>
 public sealed class Attention : nn.Module<Tensor, Tensor, Tensor, Tensor>
 {
@@ -21,7 +21,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public Attention(ModelConfig c, int layer, Device? device = null) : base(nameof(Attention))
     {
         (_heads, _kvHeads, _headDim, _layer) = (c.NumAttentionHeads, c.KeyValueHeads, c.HeadDim, layer);
-        _window = c.ModelType == "mistral" || c.UseSlidingWindow == true ? c.SlidingWindow : null;
+        _window = c.SlidingWindowOf(layer);
         q_proj = nn.Linear(c.HiddenSize, _heads * _headDim, hasBias: c.QkvBias, device: device);
         k_proj = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.QkvBias, device: device);
         v_proj = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.QkvBias, device: device);

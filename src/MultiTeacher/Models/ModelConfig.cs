@@ -3,15 +3,16 @@ using System.Text.Json.Serialization;
 
 namespace MultiTeacher.Models;
 
-/// <summary>llama3-style rope scaling from config.json's rope_scaling.</summary>
+/// <summary>Rotary settings: config.json's rope_scaling (transformers v4) or rope_parameters (v5, which also holds rope_theta).</summary>
 public sealed class RopeScaling
 {
+    [JsonPropertyName("rope_theta")] public double? RopeTheta { get; set; }
     [JsonPropertyName("rope_type")] public string? RopeType { get; set; }
     [JsonPropertyName("type")] public string? Type { get; set; }
     [JsonPropertyName("factor")] public double Factor { get; set; } = 1;
     [JsonPropertyName("low_freq_factor")] public double LowFreqFactor { get; set; } = 1;
     [JsonPropertyName("high_freq_factor")] public double HighFreqFactor { get; set; } = 4;
-    [JsonPropertyName("original_max_position_embeddings")] public int OriginalMaxPositionEmbeddings { get; set; } = 8192;
+    [JsonPropertyName("original_max_position_embeddings")] public int? OriginalMaxPositionEmbeddings { get; set; }
 
     [JsonIgnore] public string Kind => RopeType ?? Type ?? "default";
 }
@@ -35,6 +36,7 @@ public sealed class ModelConfig
     [JsonPropertyName("rms_norm_eps")] public double RmsNormEps { get; set; } = 1e-6;
     [JsonPropertyName("rope_theta")] public double RopeTheta { get; set; } = 10000;
     [JsonPropertyName("rope_scaling")] public RopeScaling? RopeScaling { get; set; }
+    [JsonPropertyName("rope_parameters")] public RopeScaling? RopeParameters { get; set; }
     [JsonPropertyName("max_position_embeddings")] public int MaxPositionEmbeddings { get; set; } = 4096;
     [JsonPropertyName("tie_word_embeddings")] public bool TieWordEmbeddings { get; set; }
     [JsonPropertyName("attention_bias")] public bool AttentionBias { get; set; }
@@ -42,6 +44,8 @@ public sealed class ModelConfig
     [JsonPropertyName("hidden_act")] public string HiddenAct { get; set; } = "silu";
     [JsonPropertyName("sliding_window")] public int? SlidingWindow { get; set; }
     [JsonPropertyName("use_sliding_window")] public bool? UseSlidingWindow { get; set; }
+    [JsonPropertyName("max_window_layers")] public int? MaxWindowLayers { get; set; }
+    [JsonPropertyName("layer_types")] public List<string>? LayerTypes { get; set; }
     [JsonPropertyName("torch_dtype")] public string? TorchDtype { get; set; }
     [JsonPropertyName("bos_token_id")] public JsonElement? BosTokenId { get; set; }
     [JsonPropertyName("eos_token_id")] public JsonElement? EosTokenId { get; set; }
@@ -54,15 +58,35 @@ public sealed class ModelConfig
     /// <summary>Qwen3 normalises queries and keys per head before rotary embedding.</summary>
     [JsonIgnore] public bool QkNorm => ModelType == "qwen3";
 
+    /// <summary>
+    /// The attention window of a layer, as transformers decides it: Mistral slides every layer;
+    /// Qwen2/Qwen3 slide only with use_sliding_window, and then only the layers that layer_types marks
+    /// "sliding_attention" (by default those from max_window_layers on); Llama never slides.
+    /// </summary>
+    public int? SlidingWindowOf(int layer) => ModelType switch
+    {
+        "mistral" => SlidingWindow,
+        "qwen2" or "qwen3" when UseSlidingWindow == true && SlidingWindow is { } w =>
+            (LayerTypes is { } types ? types[layer] == "sliding_attention" : layer >= (MaxWindowLayers ?? 28)) ? w : null,
+        _ => null,
+    };
+
     public static ModelConfig FromPretrained(string directory) => FromFile(Path.Combine(directory, "config.json"));
 
     public static ModelConfig FromFile(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
         ModelConfig? config;
-        try { config = JsonSerializer.Deserialize<ModelConfig>(File.ReadAllText(path)); }
+        JsonElement root;
+        try
+        {
+            var text = File.ReadAllText(path);
+            root = JsonDocument.Parse(text).RootElement;
+            config = JsonSerializer.Deserialize<ModelConfig>(text);
+        }
         catch (JsonException e) { throw new InvalidDataException($"{path}: not a valid config.json: {e.Message}", e); }
-        if (config is null) throw new InvalidDataException($"{path}: empty config");
+        if (config is null || root.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"{path}: empty config");
+        TransformersDefaults.Apply(config, root, path);
         config.Validate(path);
         return config;
     }
@@ -74,6 +98,13 @@ public sealed class ModelConfig
         if (HiddenAct != "silu") throw new InvalidDataException($"{source}: unsupported hidden_act '{HiddenAct}' (only silu)");
         if (RopeScaling is { } r && r.Kind is not ("llama3" or "default"))
             throw new InvalidDataException($"{source}: unsupported rope_scaling type '{r.Kind}' (supported: llama3)");
+        if (LayerTypes is { } types)
+        {
+            if (types.Count != NumHiddenLayers)
+                throw new InvalidDataException($"{source}: layer_types has {types.Count} entries for {NumHiddenLayers} layers");
+            if (types.FirstOrDefault(t => t is not ("full_attention" or "sliding_attention")) is { } odd)
+                throw new InvalidDataException($"{source}: unsupported layer type '{odd}' in layer_types (supported: full_attention, sliding_attention)");
+        }
         foreach (var (name, value) in new[] { ("vocab_size", VocabSize), ("hidden_size", HiddenSize), ("intermediate_size", IntermediateSize),
                      ("num_hidden_layers", NumHiddenLayers), ("num_attention_heads", NumAttentionHeads), ("num_key_value_heads", KeyValueHeads) })
             if (value <= 0) throw new InvalidDataException($"{source}: {name} must be positive, got {value}");

@@ -21,15 +21,16 @@ public sealed class RotaryEmbedding
 
     private static void ApplyLlama3Scaling(float[] invFreq, RopeScaling s)
     {
-        var lowWavelen = s.OriginalMaxPositionEmbeddings / s.LowFreqFactor;
-        var highWavelen = s.OriginalMaxPositionEmbeddings / s.HighFreqFactor;
+        var original = s.OriginalMaxPositionEmbeddings ?? throw new InvalidDataException("llama3 rope scaling needs original_max_position_embeddings");
+        var lowWavelen = original / s.LowFreqFactor;
+        var highWavelen = original / s.HighFreqFactor;
         for (var i = 0; i < invFreq.Length; i++)
         {
             var wavelen = 2 * Math.PI / invFreq[i];
             if (wavelen > lowWavelen) invFreq[i] = (float)(invFreq[i] / s.Factor);   // low frequencies: fully scaled
             else if (wavelen >= highWavelen)                                          // medium: interpolate
             {
-                var smooth = (s.OriginalMaxPositionEmbeddings / wavelen - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor);
+                var smooth = (original / wavelen - s.LowFreqFactor) / (s.HighFreqFactor - s.LowFreqFactor);
                 invFreq[i] = (float)((1 - smooth) * invFreq[i] / s.Factor + smooth * invFreq[i]);
             }
         }
