@@ -193,11 +193,5 @@ public class MixingReferenceTests
             Assert.Equal(name, MixingPolicy.Create(new MixingSettings(name), [1.0]).Name);
     }
 
-    private static readonly FloatComparer Close = new(1e-5f);
-
-    private sealed class FloatComparer(float tolerance) : IEqualityComparer<float>
-    {
-        public bool Equals(float a, float b) => Math.Abs(a - b) <= tolerance;
-        public int GetHashCode(float x) => 0;
-    }
+    private static readonly FloatTolerance Close = new(1e-5f);
 }
