@@ -1,5 +1,4 @@
 using System.Text.Json;
-using MathNet.Numerics.Statistics;
 using MultiTeacher.Lineage;
 using MultiTeacher.Recipes;
 using MultiTeacher.Training;
@@ -44,26 +43,10 @@ public static class RunAuditor
         var environment = recordedEnv.Keys.Union(current.Keys).Order(StringComparer.Ordinal)
             .Select(k => new EnvironmentDifference(k, recordedEnv.GetValueOrDefault(k, "-"), current.GetValueOrDefault(k, "-")))
             .Where(d => d.Recorded != d.Current).ToList();
-        var (verdict, reason) = Judge(tampered, missing, replay, options.Tolerance);
+        var (verdict, reason) = AuditJudge.Judge(tampered, missing, replay, options.Tolerance);
         var report = new AuditReport(runId, verdict, reason, options.Tolerance, integrity, replay, environment, DateTime.UtcNow);
         store.RecordAudit(runId, verdict, JsonSerializer.Serialize(report));
         return report;
-    }
-
-    private static (string, string) Judge(List<IntegrityFinding> tampered, List<IntegrityFinding> missing, ReplayResult? replay, double tolerance)
-    {
-        if (tampered.Count > 0) return ("tampered", $"{tampered.Count} recorded file(s) altered or gone: {string.Join(", ", tampered.Select(f => f.Role))}");
-        if (missing.Count > 0) return ("incomplete", $"{missing.Count} input(s) missing: {string.Join(", ", missing.Select(f => f.Role))}; no replay");
-        var r = replay!;
-        var studentMatches = !r.Full || r.StudentSha256Recorded == r.StudentSha256Replayed;
-        if (r.FirstDivergence is null && studentMatches)
-            return ("reproduced", r.Full ? $"all {r.StepsCompared} steps and the student bit-identical" : $"first {r.StepsCompared} steps bit-identical");
-        if (r.Loss.MaxRelative <= tolerance)
-            return ("within-tolerance", $"largest relative loss difference {r.Loss.MaxRelative:E2} ≤ {tolerance:E2}" +
-                (r.FirstDivergence is { } d ? $"; first difference at step {d.Step} ({d.Metric})" : "") + (studentMatches ? "" : "; student bytes differ"));
-        return ("diverged", r.FirstDivergence is { } f
-            ? $"step {f.Step} {f.Metric}: recorded {f.Recorded:R}, replayed {f.Replayed:R}; largest relative loss difference {r.Loss.MaxRelative:E2}"
-            : "the student's bytes differ");
     }
 
     private static List<IntegrityFinding> Integrity(LineageStore store, long runId)
@@ -120,10 +103,8 @@ public static class RunAuditor
                 compared++;
                 if (first is null && BitConverter.DoubleToInt64Bits(was) != BitConverter.DoubleToInt64Bits(value)) first = new Divergence(step, name, was, value);
             }
-        var diffs = replayed.Where(m => recorded.ContainsKey((m.Step, "loss")))
-            .Select(m => (Abs: Math.Abs(m.Loss - recorded[(m.Step, "loss")]), Rel: Math.Abs(m.Loss - recorded[(m.Step, "loss")]) / Math.Max(1e-12, Math.Abs(recorded[(m.Step, "loss")])))).ToList();
-        var abs = diffs.Select(d => d.Abs).DefaultIfEmpty(0).ToArray();
-        var stats = new DifferenceStatistics(abs.Mean(), abs.Median(), abs.Quantile(0.95), abs.Maximum(), diffs.Select(d => d.Rel).DefaultIfEmpty(0).Max());
+        var stats = AuditJudge.LossDifferences(replayed.Where(m => recorded.ContainsKey((m.Step, "loss")))
+            .Select(m => (recorded[(m.Step, "loss")], m.Loss)).ToList());
         if (options.Scratch is null) TryDelete(scratch);
         return new ReplayResult(replayed.Count, stepsRecorded, full, compared, first, stats, full ? studentRecorded : null, full ? studentReplayed : null, recipe.Threads, notes.Distinct().Take(20).ToList());
     }

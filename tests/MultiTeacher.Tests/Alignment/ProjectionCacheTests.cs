@@ -3,6 +3,7 @@ using MultiTeacher.Tokenization;
 
 namespace MultiTeacher.Tests.Alignment;
 
+[Trait("Category", TestCategory.Unit)]
 public sealed class ProjectionCacheTests : TempDirectoryTest
 {
     [Fact]

@@ -3,6 +3,7 @@ using MultiTeacher.Tokenization;
 
 namespace MultiTeacher.Tests.Alignment;
 
+[Trait("Category", TestCategory.Unit)]
 public class SequenceAlignerTests
 {
     public static readonly string[] HandMadeTexts =

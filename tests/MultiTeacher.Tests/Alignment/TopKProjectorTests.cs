@@ -2,6 +2,7 @@ using MultiTeacher.Alignment;
 
 namespace MultiTeacher.Tests.Alignment;
 
+[Trait("Category", TestCategory.Unit)]
 public class TopKProjectorTests
 {
     public static TheoryData<ProjectionMethod, TailTreatment> Settings()

@@ -2,6 +2,7 @@ using MultiTeacher.Assets;
 
 namespace MultiTeacher.Tests.Assets;
 
+[Trait("Category", TestCategory.Unit)]
 public class AssetStoreTests
 {
     [Fact]

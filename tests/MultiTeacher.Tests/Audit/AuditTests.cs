@@ -8,6 +8,7 @@ using static MultiTeacher.Tests.Jobs.JobHarness;
 namespace MultiTeacher.Tests.Audit;
 
 /// <summary>`mt audit` on tiny real runs: each verdict from the situation that must produce it.</summary>
+[Trait("Category", TestCategory.Database)]
 [Collection("postgres")]
 public sealed class AuditTests(PostgresFixture postgres) : TempDirectoryTest
 {

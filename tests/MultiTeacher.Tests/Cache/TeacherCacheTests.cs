@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace MultiTeacher.Tests.Cache;
 
+[Trait("Category", TestCategory.Unit)]
 public sealed class TeacherCacheTests : TempDirectoryTest
 {
     /// <summary>

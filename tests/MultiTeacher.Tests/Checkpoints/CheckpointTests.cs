@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace MultiTeacher.Tests.Checkpoints;
 
+[Trait("Category", TestCategory.Unit)]
 public sealed class CheckpointTests : TempDirectoryTest
 {
     private string SaveTiny(string family, ScalarType dtype = ScalarType.Float32, long seed = 1)

@@ -3,6 +3,7 @@ using MultiTeacher.Tests.Models;
 
 namespace MultiTeacher.Tests.Cli;
 
+[Trait("Category", TestCategory.Unit)]
 public sealed class ModelCommandTests : TempDirectoryTest
 {
     [Fact]

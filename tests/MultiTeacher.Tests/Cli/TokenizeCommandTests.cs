@@ -2,6 +2,7 @@ using System.Text.Json;
 
 namespace MultiTeacher.Tests.Cli;
 
+[Trait("Category", TestCategory.Unit)]
 public class TokenizeCommandTests
 {
     [Fact]

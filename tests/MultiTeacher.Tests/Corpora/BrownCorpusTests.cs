@@ -2,6 +2,7 @@ using MultiTeacher.Corpora;
 
 namespace MultiTeacher.Tests.Corpora;
 
+[Trait("Category", TestCategory.Unit)]
 public class BrownCorpusTests
 {
     [Fact]

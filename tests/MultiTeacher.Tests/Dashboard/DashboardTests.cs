@@ -13,6 +13,7 @@ using static MultiTeacher.Tests.Jobs.JobHarness;
 namespace MultiTeacher.Tests.Dashboard;
 
 /// <summary>The dashboard in Debian's Chromium driven by Playwright, over a real finished run and a real running one.</summary>
+[Trait("Category", TestCategory.Browser)]
 [Collection("postgres")]
 public sealed class DashboardTests(PostgresFixture postgres) : TempDirectoryTest
 {

@@ -3,6 +3,7 @@ using MultiTeacher.Tests.Models;
 
 namespace MultiTeacher.Tests.Evaluation;
 
+[Trait("Category", TestCategory.Unit)]
 public class EvaluationTests
 {
     [Fact]

@@ -8,6 +8,7 @@ namespace MultiTeacher.Tests.Integration;
 /// The product's main job through the real CLI: three tiny teachers with the real Llama 3,
 /// Mistral and Qwen3 tokenizers are trained, then distilled into a student of a fourth setup.
 /// </summary>
+[Trait("Category", TestCategory.Database)]
 public sealed class DistillationRunTests : TempDirectoryTest
 {
     [Fact]

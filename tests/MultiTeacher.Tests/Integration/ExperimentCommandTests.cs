@@ -5,6 +5,7 @@ using Xunit.Abstractions;
 
 namespace MultiTeacher.Tests.Integration;
 
+[Trait("Category", TestCategory.Database)]
 [Collection("postgres")]
 public sealed class ExperimentCommandTests(PostgresFixture postgres, ITestOutputHelper log) : TempDirectoryTest
 {

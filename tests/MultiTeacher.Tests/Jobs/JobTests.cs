@@ -8,6 +8,7 @@ using static MultiTeacher.Tests.Jobs.JobHarness;
 namespace MultiTeacher.Tests.Jobs;
 
 /// <summary>Runs as Hangfire jobs against the real PostgreSQL: workers in their own processes, SIGKILL, cancellation, retries.</summary>
+[Trait("Category", TestCategory.Database)]
 [Collection("postgres")]
 public sealed class JobTests(PostgresFixture postgres) : TempDirectoryTest
 {

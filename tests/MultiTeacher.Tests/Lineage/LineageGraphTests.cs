@@ -3,6 +3,7 @@ using MultiTeacher.Tests.Cli;
 
 namespace MultiTeacher.Tests.Lineage;
 
+[Trait("Category", TestCategory.Database)]
 [Collection("postgres")]
 public sealed class LineageGraphTests(PostgresFixture postgres) : TempDirectoryTest
 {

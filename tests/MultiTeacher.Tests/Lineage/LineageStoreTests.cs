@@ -6,6 +6,7 @@ using Npgsql;
 
 namespace MultiTeacher.Tests.Lineage;
 
+[Trait("Category", TestCategory.Database)]
 [Collection("postgres")]
 public sealed class LineageStoreTests(PostgresFixture postgres) : TempDirectoryTest
 {

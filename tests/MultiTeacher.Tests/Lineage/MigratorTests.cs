@@ -3,6 +3,7 @@ using Npgsql;
 
 namespace MultiTeacher.Tests.Lineage;
 
+[Trait("Category", TestCategory.Database)]
 [Collection("postgres")]
 public sealed class MigratorTests(PostgresFixture postgres)
 {

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace MultiTeacher.Tests.Mixing;
 
+[Trait("Category", TestCategory.Unit)]
 public class MixingPolicyTests
 {
     private const int K = 3, N = 12, V = 40;

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace MultiTeacher.Tests.Models;
 
+[Trait("Category", TestCategory.Unit)]
 public class CausalLMTests
 {
     [Theory]

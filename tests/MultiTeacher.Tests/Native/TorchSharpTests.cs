@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace MultiTeacher.Tests.Native;
 
+[Trait("Category", TestCategory.Unit)]
 public class TorchSharpTests
 {
     [Fact]

@@ -3,6 +3,7 @@ using MultiTeacher.Recipes;
 namespace MultiTeacher.Tests.Recipes;
 
 /// <summary>Re-hashing a recorded recipe's inputs before a job runs.</summary>
+[Trait("Category", TestCategory.Unit)]
 public sealed class InputCheckTests : TempDirectoryTest
 {
     private Recipe Recorded(out IReadOnlyDictionary<string, string> hashes)

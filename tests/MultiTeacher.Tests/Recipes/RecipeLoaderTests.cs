@@ -2,6 +2,7 @@ using MultiTeacher.Recipes;
 
 namespace MultiTeacher.Tests.Recipes;
 
+[Trait("Category", TestCategory.Unit)]
 public sealed class RecipeLoaderTests : TempDirectoryTest
 {
     private string Write(string yaml)

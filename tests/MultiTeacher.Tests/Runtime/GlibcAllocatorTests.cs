@@ -2,6 +2,7 @@ using MultiTeacher.Runtime;
 
 namespace MultiTeacher.Tests.Runtime;
 
+[Trait("Category", TestCategory.Unit)]
 public class GlibcAllocatorTests
 {
     [Fact]

@@ -4,6 +4,7 @@ using MultiTeacher.Tokenization;
 
 namespace MultiTeacher.Tests.Tokenization;
 
+[Trait("Category", TestCategory.Unit)]
 public class HfTokenizerExactnessTests
 {
     [Theory, MemberData(nameof(TestAssets.FamilyData), MemberType = typeof(TestAssets))]

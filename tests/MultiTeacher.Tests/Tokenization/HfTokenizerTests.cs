@@ -3,6 +3,7 @@ using MultiTeacher.Tokenization;
 
 namespace MultiTeacher.Tests.Tokenization;
 
+[Trait("Category", TestCategory.Unit)]
 public class HfTokenizerTests
 {
     [Fact]

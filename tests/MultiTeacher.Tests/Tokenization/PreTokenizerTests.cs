@@ -3,6 +3,7 @@ using MultiTeacher.Tokenization;
 
 namespace MultiTeacher.Tests.Tokenization;
 
+[Trait("Category", TestCategory.Unit)]
 public class PreTokenizerTests
 {
     private const string Llama3Pattern = @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";

@@ -2,6 +2,7 @@ using MultiTeacher.Tokenization;
 
 namespace MultiTeacher.Tests.Tokenization;
 
+[Trait("Category", TestCategory.Unit)]
 public sealed class TokenizerLoadingTests : TempDirectoryTest
 {
     [Fact]

@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace MultiTeacher.Tests.Training;
 
+[Trait("Category", TestCategory.Unit)]
 public class DistillationLossTests
 {
     public static TheoryData<string, double> KindsAndTemperatures()

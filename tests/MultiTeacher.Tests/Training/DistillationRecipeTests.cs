@@ -20,7 +20,7 @@ public sealed class DistillationRecipeTests : TempDirectoryTest
             """);
     }
 
-    [Fact]
+    [Fact, Trait("Category", TestCategory.Unit)]
     public void ResumedRun_EndsBitIdenticalToAnUninterruptedRun()
     {
         var runs = new TinyRuns(TempDir);
@@ -43,7 +43,8 @@ public sealed class DistillationRecipeTests : TempDirectoryTest
         Assert.Equal(6, runs.Metrics("split").Count);
     }
 
-    [Fact]
+    /// <summary>Database: `mt run` records lineage, so it starts PostgreSQL.</summary>
+    [Fact, Trait("Category", TestCategory.Database)]
     public void NaNLoss_StopsTheRun_NamingTheStepAndBatch_WithExitCode1()
     {
         var runs = new TinyRuns(TempDir);
@@ -68,7 +69,7 @@ public sealed class DistillationRecipeTests : TempDirectoryTest
         Assert.Contains("not finite at step 1", error);
     }
 
-    [Fact]
+    [Fact, Trait("Category", TestCategory.Unit)]
     public void ClippingOff_StillMeasuresAndRecordsTheGradientNorm()
     {
         var runs = new TinyRuns(TempDir);

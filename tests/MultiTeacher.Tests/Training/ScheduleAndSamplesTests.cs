@@ -3,6 +3,7 @@ using MultiTeacher.Training;
 
 namespace MultiTeacher.Tests.Training;
 
+[Trait("Category", TestCategory.Unit)]
 public class ScheduleAndSamplesTests
 {
     [Fact]

@@ -7,6 +7,7 @@ using MultiTeacher.Training;
 
 namespace MultiTeacher.Tests.Training;
 
+[Trait("Category", TestCategory.Unit)]
 public sealed class TeacherModeTests : TempDirectoryTest
 {
     [Fact]
