@@ -9,6 +9,7 @@ namespace MultiTeacher.Tests.Models;
 /// Logits of tiny random models against Hugging Face transformers' own forward pass (fixtures made by
 /// tools/reference/make-model-fixtures.py with the versions in Fixtures/models/VERSIONS.txt).
 /// </summary>
+[Trait("Category", TestCategory.Unit)]
 public class TransformersReferenceTests
 {
     public static TheoryData<string> Fixtures() =>
@@ -54,6 +55,7 @@ public class TransformersReferenceTests
 }
 
 /// <summary>What transformers assumes for keys a config.json leaves out, and keys refused because they change the forward pass.</summary>
+[Trait("Category", TestCategory.Unit)]
 public class ConfigDefaultsTests : TempDirectoryTest
 {
     private ModelConfig Read(string json)
