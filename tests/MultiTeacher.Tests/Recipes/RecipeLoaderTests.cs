@@ -1,3 +1,5 @@
+using MultiTeacher.Alignment;
+using MultiTeacher.Mixing;
 using MultiTeacher.Recipes;
 
 namespace MultiTeacher.Tests.Recipes;
@@ -26,10 +28,10 @@ public sealed class RecipeLoaderTests : TempDirectoryTest
         Assert.Equal("tiny", r.Name);
         Assert.Equal(Path.Combine(TempDir, "train.txt"), r.Data.Train);
         Assert.Equal(128, r.Data.SequenceLength);
-        Assert.Equal("first_token", r.Alignment.Method);
-        Assert.Equal("confidence", r.Mixing.Policy);
+        Assert.Equal(ProjectionMethod.FirstToken, r.Alignment.Method);
+        Assert.Equal(MixingPolicyKind.Confidence, r.Mixing.Policy);
         Assert.Equal(1.0, r.Loss.HardLabelWeight);   // no teachers: hard labels only
-        Assert.Equal("cosine", r.Train.Schedule);
+        Assert.Equal(ScheduleKind.Cosine, r.Train.Schedule);
     }
 
     [Fact]
