@@ -31,13 +31,16 @@ public static class RecipeLoader
     /// Reads a resolved recipe as lineage stores it (see <see cref="ResolvedRecipe.ToYaml"/>), returning
     /// the recorded input hashes with it; jobs and audits run exactly what was submitted.
     /// </summary>
-    public static Recipe LoadResolved(string resolvedYaml, out IReadOnlyDictionary<string, string> hashes)
+    public static Recipe LoadResolved(string resolvedYaml, out IReadOnlyDictionary<string, string> hashes) => Valid(ReadResolved(resolvedYaml, out hashes));
+
+    /// <summary><see cref="LoadResolved"/> without throwing: what could be read, and every problem.</summary>
+    public static RecipeReading ReadResolved(string resolvedYaml, out IReadOnlyDictionary<string, string> hashes)
     {
         // Its first line names the file it was resolved from: errors point there, and Source stays that file.
         var first = resolvedYaml.AsSpan(0, Math.Max(0, resolvedYaml.IndexOf('\n')));
         var source = first.StartsWith(RecipeYaml.SourceHeader) ? first[RecipeYaml.SourceHeader.Length..].ToString() : "resolved recipe";
         var reading = Parse(resolvedYaml, System.IO.Path.GetFullPath(source), [], resolved: true, out hashes);
-        return Valid(reading) with { Overrides = RecipeYaml.RecordedOverrides(resolvedYaml) };
+        return reading with { Recipe = reading.Recipe is { } r ? r with { Overrides = RecipeYaml.RecordedOverrides(resolvedYaml) } : null };
     }
 
     private static Recipe Valid(RecipeReading reading) => reading.Errors.Count > 0 ? throw new RecipeException(reading.Errors) : reading.Recipe!;

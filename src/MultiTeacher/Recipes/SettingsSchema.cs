@@ -45,7 +45,7 @@ public sealed record SettingSection(PropertyInfo Property, SectionAttribute Decl
 /// </summary>
 public sealed class SettingsSchema
 {
-    private static readonly Dictionary<Type, SettingsSchema> Cache = [];
+    private static readonly Dictionary<Type, SettingsSchema> Known = [];
 
     public Type Type { get; }
     /// <summary>Fields and sections, each a <see cref="SettingField"/> or a <see cref="SettingSection"/>.</summary>
@@ -72,9 +72,9 @@ public sealed class SettingsSchema
 
     public static SettingsSchema For(Type type)
     {
-        lock (Cache)
+        lock (Known)
         {
-            if (!Cache.TryGetValue(type, out var schema)) Cache[type] = schema = new SettingsSchema(type);
+            if (!Known.TryGetValue(type, out var schema)) Known[type] = schema = new SettingsSchema(type);
             return schema;
         }
     }

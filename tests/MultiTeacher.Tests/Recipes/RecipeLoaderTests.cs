@@ -4,23 +4,8 @@ using MultiTeacher.Recipes;
 
 namespace MultiTeacher.Tests.Recipes;
 
-public sealed class RecipeLoaderTests : TempDirectoryTest
+public sealed class RecipeLoaderTests : RecipeTestFiles
 {
-    private string Write(string yaml)
-    {
-        File.WriteAllText(Path.Combine(TempDir, "train.txt"), "Some training text.\n\nAnother paragraph.");
-        var path = Path.Combine(TempDir, "recipe.yaml");
-        File.WriteAllText(path, yaml);
-        return path;
-    }
-
-    private string Minimal(string extra = "") => $"""
-        name: tiny
-        data: {"{"} train: train.txt {"}"}
-        student: {"{"} init: {TestAssets.TokenizerDir("mistral-7b-v0.1")} {"}"}
-        {extra}
-        """;
-
     [Fact]
     public void MinimalRecipe_LoadsWithEveryDefaultFilledIn()
     {
@@ -123,7 +108,7 @@ public sealed class RecipeLoaderTests : TempDirectoryTest
         }
     }
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "MultiTeacher.sln"))) return dir.FullName;
