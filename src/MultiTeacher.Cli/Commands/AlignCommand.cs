@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
 using MultiTeacher.Alignment;
+using MultiTeacher.Settings;
 using MultiTeacher.Tokenization;
 using Spectre.Console;
 
@@ -38,8 +39,8 @@ public static class AlignCommand
     }
 
     private static ProjectionMethod ParseMethod(string name) =>
-        ProjectionMethods.Names.Contains(name) ? ProjectionMethods.Parse(name)
-            : throw new BadInputException($"unknown projection method '{name}' (expected {string.Join(", ", ProjectionMethods.Names)})");
+        SettingNames.TryParse(typeof(ProjectionMethod), name, out var method) ? (ProjectionMethod)method
+            : throw new BadInputException($"unknown projection method '{name}' (expected {string.Join(", ", SettingNames.All<ProjectionMethod>())})");
 
     private static void Print(CliIO io, AlignmentReport r, double seconds, bool built, bool withText)
     {

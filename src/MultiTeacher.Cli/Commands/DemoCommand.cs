@@ -63,7 +63,7 @@ public static class DemoCommand
             var recipe = RecipeLoader.Load(Path.Combine(recipeDir, $"{name}.yaml"));
             var watch = Stopwatch.StartNew();
             var (runId, loss) = jobs.Run(name, recipe, cancel);
-            var teachers = recipe.Teachers.Count == 0 ? "hard labels only" : $"{recipe.Teachers.Count} teachers, {recipe.Mixing.Policy} mixing";
+            var teachers = recipe.Teachers.Count == 0 ? "hard labels only" : $"{recipe.Teachers.Count} teachers, {MultiTeacher.Settings.SettingNames.Of(recipe.Mixing.Policy)} mixing";
             io.Out.WriteLine($"  {name,-17} run {runId,-4} {recipe.Train.Steps} steps, {teachers}: loss {loss[0].Loss:F3} → {loss[^1].Loss:F3} in {watch.Elapsed.TotalSeconds:F0} s");
             var student = Path.Combine(recipe.Output, "student");
             students[name] = (student, HfTokenizer.FromDirectory(student));

@@ -11,12 +11,13 @@ public static class JobCommands
     public static Command CreateSubmit(CliIO io)
     {
         var file = new Argument<string>("RECIPE") { Description = "Recipe YAML" };
+        var overrides = RecipeCommand.OverridesArgument();
         var queue = new Option<string?>("--queue") { Description = "Queue (default gpu-0 with CUDA, else cpu)" };
         var resume = new Option<bool>("--resume") { Description = "Start from the newest checkpoint in the recipe's output directory" };
-        var command = new Command("submit", "Validate a recipe, record it and enqueue its jobs; prints the run id.") { file, queue, resume, RunCommand.DatabaseOption };
+        var command = new Command("submit", "Validate a recipe, record it and enqueue its jobs; prints the run id.") { file, overrides, queue, resume, RunCommand.DatabaseOption };
         command.SetAction(r =>
         {
-            var recipe = RecipeLoader.Load(r.GetValue(file)!);
+            var recipe = RecipeLoader.Load(r.GetValue(file)!, r.GetValue(overrides));
             var connection = RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption));
             var runId = new JobClient(connection, JobStorage.Create(connection)).Submit(recipe, Queue(r.GetValue(queue)), r.GetValue(resume));
             io.Out.WriteLine(runId);

@@ -3,27 +3,47 @@ using MultiTeacher.Recipes;
 
 namespace MultiTeacher.Cli.Commands;
 
-/// <summary>`mt recipe check|show FILE`: validate a recipe, or print it fully resolved.</summary>
+/// <summary>`mt recipe check|show|schema`: validate a recipe, print it resolved and documented, or print the recipe JSON Schema.</summary>
 public static class RecipeCommand
 {
+    /// <summary>KEY.PATH=VALUE arguments after the recipe file (train.steps=5), applied on top of it.</summary>
+    public static Argument<string[]> OverridesArgument() => new("OVERRIDES")
+    {
+        Description = "Settings over the file's, as KEY.PATH=VALUE (e.g. train.steps=5 loss.temperature=2)",
+        Arity = ArgumentArity.ZeroOrMore,
+    };
+
     public static Command Create(CliIO io)
     {
         var checkFile = new Argument<string>("FILE") { Description = "Recipe YAML" };
-        var check = new Command("check", "Validate a recipe: every problem listed with file:line:column (exit 2 if any).") { checkFile };
+        var checkOverrides = OverridesArgument();
+        var check = new Command("check", "Validate a recipe: every problem listed with file:line:column (exit 2 if any).") { checkFile, checkOverrides };
         check.SetAction(r =>
         {
-            var recipe = RecipeLoader.Load(r.GetValue(checkFile)!);
+            var recipe = RecipeLoader.Load(r.GetValue(checkFile)!, r.GetValue(checkOverrides));
             io.Out.WriteLine($"{recipe.Source}: ok ({recipe.Teachers.Count} teacher(s), {recipe.Train.Steps} steps, output {recipe.Output})");
             return CliApp.Ok;
         });
 
         var showFile = new Argument<string>("FILE") { Description = "Recipe YAML" };
-        var show = new Command("show", "Print the fully resolved recipe: defaults, absolute paths, sha256 of every input.") { showFile };
+        var showOverrides = OverridesArgument();
+        var show = new Command("show", "Print the fully resolved recipe, each key with its documentation and default, and the sha256 of every input; problems listed after (exit 2).")
+            { showFile, showOverrides };
         show.SetAction(r =>
         {
-            io.Out.Write(ResolvedRecipe.Resolve(RecipeLoader.Load(r.GetValue(showFile)!)).ToYaml());
+            var (recipe, errors) = RecipeLoader.Read(r.GetValue(showFile)!, r.GetValue(showOverrides));
+            if (recipe is not null)
+                io.Out.Write((errors.Count == 0 ? ResolvedRecipe.Resolve(recipe) : ResolvedRecipe.ResolveExisting(recipe)).ToAnnotatedYaml());
+            foreach (var e in errors) io.Error.WriteLine($"mt: {e}");
+            return errors.Count == 0 ? CliApp.Ok : CliApp.BadInput;
+        });
+
+        var schema = new Command("schema", "Print the JSON Schema of recipe files (for editors: completion and checking).");
+        schema.SetAction(_ =>
+        {
+            io.Out.WriteLine(RecipeJsonSchema.Text());
             return CliApp.Ok;
         });
-        return new Command("recipe", "Validate and resolve recipe files.") { check, show };
+        return new Command("recipe", "Validate, resolve and describe recipe files.") { check, show, schema };
     }
 }

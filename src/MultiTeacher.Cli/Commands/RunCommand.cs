@@ -18,11 +18,12 @@ public static class RunCommand
     public static Command CreateRun(CliIO io)
     {
         var file = new Argument<string>("RECIPE") { Description = "Recipe YAML" };
+        var overrides = RecipeCommand.OverridesArgument();
         var resume = new Option<bool>("--resume") { Description = "Continue from the newest checkpoint in the recipe's output directory" };
         var workers = new Option<int>("--workers") { Description = "Stages run at once (teacher caches in parallel)", DefaultValueFactory = _ => 1 };
         var command = new Command("run", "Run a recipe in the foreground: teachers, training, evaluation, student saved as a Hugging Face directory; lineage recorded.")
-            { file, resume, workers, DatabaseOption };
-        command.SetAction((r, cancel) => Task.FromResult(Run(r.GetValue(file)!, r.GetValue(resume), r.GetValue(DatabaseOption), Math.Max(1, r.GetValue(workers)), io, cancel)));
+            { file, overrides, resume, workers, DatabaseOption };
+        command.SetAction((r, cancel) => Task.FromResult(Run(r.GetValue(file)!, r.GetValue(overrides) ?? [], r.GetValue(resume), r.GetValue(DatabaseOption), Math.Max(1, r.GetValue(workers)), io, cancel)));
         return command;
     }
 
@@ -37,7 +38,7 @@ public static class RunCommand
         {
             var recipe = RecipeLoader.Load(r.GetValue(file)!);
             if (recipe.Teachers.Count == 0) throw new BadInputException($"{recipe.Source}: the recipe has no teachers to cache");
-            using var setup = DistillationRecipe.Setup(recipe with { Train = recipe.Train with { TeacherMode = "cached" } }, io.Out);
+            using var setup = DistillationRecipe.Setup(recipe with { Train = recipe.Train with { TeacherMode = TeacherMode.Cached } }, io.Out);
             return CliApp.Ok;
         });
         return command;
@@ -66,9 +67,9 @@ public static class RunCommand
     /// Submit + in-process worker + wait: the run goes through Hangfire like any submitted one, on a
     /// queue private to this invocation so this process executes it. Ctrl+C cancels the run.
     /// </summary>
-    private static int Run(string file, bool resume, string? database, int workers, CliIO io, CancellationToken cancel)
+    private static int Run(string file, string[] overrides, bool resume, string? database, int workers, CliIO io, CancellationToken cancel)
     {
-        var recipe = RecipeLoader.Load(file);
+        var recipe = RecipeLoader.Load(file, overrides);
         var connection = RunRecorder.ConnectionString(database);
         io.Out.WriteLine($"recipe {recipe.Name}: {recipe.Teachers.Count} teacher(s), {recipe.Train.Steps} steps → {recipe.Output}");
         var queue = $"local-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";

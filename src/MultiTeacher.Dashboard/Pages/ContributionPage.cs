@@ -24,7 +24,7 @@ public static class ContributionPage
             : $"<span class=\"tok\">{E(t.Text)}</span>"));
         var legend = string.Concat(colour.Select(c => $"<span style=\"border-bottom:3px solid {c.Value};margin-right:14px\">{E(c.Key)}: {tokens.Count(t => t.Dominant == c.Key)} tokens</span>"));
         var body = $"""
-            <p>mixing policy <b>{E(recipe.Mixing.Policy)}</b>; each token is coloured by the teacher with the largest weight when predicting it (hover for all weights); uncoloured tokens have no aligned teacher.</p>
+            <p>mixing policy <b>{E(MultiTeacher.Settings.SettingNames.Of(recipe.Mixing.Policy))}</b>; each token is coloured by the teacher with the largest weight when predicting it (hover for all weights); uncoloured tokens have no aligned teacher.</p>
             <form method="get"><textarea name="text" rows="4" cols="100">{E(text)}</textarea><br><button>show</button></form>
             <p id="legend">{legend}</p>
             <div id="contribution" style="white-space:pre-wrap;line-height:1.9;font-size:15px">{spans}</div>

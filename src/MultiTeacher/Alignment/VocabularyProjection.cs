@@ -13,20 +13,6 @@ public enum ProjectionMethod
     MinEdit,
 }
 
-/// <summary>Recipe and CLI names of the projection methods.</summary>
-public static class ProjectionMethods
-{
-    public static readonly string[] Names = ["first_token", "exact", "min_edit"];
-
-    public static ProjectionMethod Parse(string name) => name switch
-    {
-        "first_token" => ProjectionMethod.FirstToken,
-        "exact" => ProjectionMethod.Exact,
-        "min_edit" => ProjectionMethod.MinEdit,
-        _ => throw new ArgumentException($"unknown projection method '{name}' (expected {string.Join(", ", Names)})"),
-    };
-}
-
 /// <summary>
 /// A map from every teacher token id to one student token id, or to -1 (the tail bucket: its
 /// probability mass is kept as mass outside the student's support, never dropped).

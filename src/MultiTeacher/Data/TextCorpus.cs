@@ -6,26 +6,26 @@ namespace MultiTeacher.Data;
 /// <summary>Documents of text from a file or directory: plain text (blank-line separated), JSONL with a field, or the Brown corpus.</summary>
 public static class TextCorpus
 {
-    public static IReadOnlyList<string> Load(string path, string format = "auto", string field = "text")
+    public static IReadOnlyList<string> Load(string path, DataFormat format = DataFormat.Auto, string field = "text")
     {
-        if (format == "auto") format = Detect(path);
+        if (format == DataFormat.Auto) format = Detect(path);
         var docs = format switch
         {
-            "brown" => BrownCorpus.Read(path).Select(d => d.Text).ToList(),
-            "jsonl" => Files(path, ".jsonl").SelectMany(f => Jsonl(f, field)).ToList(),
-            "text" => Files(path, ".txt").SelectMany(Paragraphs).ToList(),
+            DataFormat.Brown => BrownCorpus.Read(path).Select(d => d.Text).ToList(),
+            DataFormat.Jsonl => Files(path, ".jsonl").SelectMany(f => Jsonl(f, field)).ToList(),
+            DataFormat.Text => Files(path, ".txt").SelectMany(Paragraphs).ToList(),
             _ => throw new InvalidDataException($"{path}: unknown data format '{format}'"),
         };
         if (docs.Count == 0) throw new InvalidDataException($"{path}: no text found ({format})");
         return docs;
     }
 
-    private static string Detect(string path)
+    private static DataFormat Detect(string path)
     {
-        if (File.Exists(path)) return path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) ? "jsonl" : "text";
+        if (File.Exists(path)) return path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) ? DataFormat.Jsonl : DataFormat.Text;
         if (Directory.Exists(path) && Directory.EnumerateFiles(path).Any(f => Path.GetFileName(f) is { Length: 4 } n && n[0] == 'c' && char.IsAsciiDigit(n[3])))
-            return "brown";
-        return "text";
+            return DataFormat.Brown;
+        return DataFormat.Text;
     }
 
     private static IEnumerable<string> Files(string path, string extension) =>

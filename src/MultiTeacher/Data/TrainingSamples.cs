@@ -15,8 +15,8 @@ public sealed class TrainingSamples
     public IReadOnlyList<TextSample> Samples { get; }
 
     /// <summary>A recipe's training samples: its training data, sequence length and packing. Teacher caches are keyed by their texts.</summary>
-    public static TrainingSamples ForRecipe(Recipes.Recipe recipe, HfTokenizer student) =>
-        new(TextCorpus.Load(recipe.Data.Train, recipe.Data.Format, recipe.Data.Field), student, recipe.Data.SequenceLength, recipe.Data.Packing);
+    public static TrainingSamples ForRecipe(DataSettings data, HfTokenizer student) =>
+        new(TextCorpus.Load(data.Train, data.Format, data.Field), student, data.SequenceLength, data.Packing);
 
     /// <param name="packing">Join documents (blank line between) before cutting, so short documents fill whole samples.</param>
     public TrainingSamples(IEnumerable<string> documents, HfTokenizer student, int sequenceLength, bool packing = false)

@@ -21,7 +21,7 @@ public sealed class JobClient(string connectionString, PostgreSqlStorage storage
     {
         QueueNames.Check(queue);
         var runId = RunRecorder.Begin(_store, recipe, "queued").RunId;
-        var caching = recipe.Train.TeacherMode == "cached" && recipe.Teachers.Count > 0;
+        var caching = recipe.Train.TeacherMode == TeacherMode.Cached && recipe.Teachers.Count > 0;
         var stages = recipe.Teachers.Where(_ => caching).Select(t => (JobLedger.CacheTeacher, t.Name, "queued"))
             .Append((JobLedger.Train, DistillationRecipe.TrainStage, caching ? "pending" : "queued")).ToList();
         _ledger.Queue(runId, queue, resume, stages);

@@ -35,7 +35,7 @@ public sealed class StageJobs(JobContext context)
             var k = recipe.Teachers.ToList().FindIndex(t => t.Name == teacher);
             if (k < 0) throw new InvalidDataException($"run {runId}'s recipe has no teacher '{teacher}'");
             var student = Tokenization.HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory);
-            var samples = TrainingSamples.ForRecipe(recipe, student);
+            var samples = TrainingSamples.ForRecipe(recipe.Data, student);
             var loaded = Teacher.Load(recipe.Teachers[k], student, recipe.Alignment.Method, DistillationRecipe.DeviceOf(recipe.Device), CacheRoot, log);
             try { TeacherCaches.Open(loaded, recipe.Teachers[k].Path, samples, recipe.Alignment.TopK, Path.Combine(CacheRoot, "teachers"), log, out string _); }
             finally { loaded.Model.Dispose(); }

@@ -55,18 +55,15 @@ public abstract class MixingPolicy
 
     public static MixingPolicy Create(MixingSettings s, IReadOnlyList<double> teacherWeights) => s.Policy switch
     {
-        "weighted" => new WeightedMixing(teacherWeights),
-        "uniform" => new WeightedMixing(teacherWeights.Select(_ => 1.0).ToArray()),
-        "confidence" => new ConfidenceMixing(s.Temperature),
-        "avg_ce" => new CrossEntropyMixing(minimum: false, s.Temperature, s.PerSequence),
-        "min_ce" => new CrossEntropyMixing(minimum: true, s.Temperature, s.PerSequence),
-        "product" => new ProductMixing(teacherWeights),
-        _ => throw new ArgumentException($"unknown mixing policy '{s.Policy}'"),
+        MixingPolicyKind.Weighted => new WeightedMixing(teacherWeights),
+        MixingPolicyKind.Uniform => new WeightedMixing(teacherWeights.Select(_ => 1.0).ToArray()),
+        MixingPolicyKind.Confidence => new ConfidenceMixing(s.Temperature),
+        MixingPolicyKind.AvgCe => new CrossEntropyMixing(minimum: false, s.Temperature, s.PerSequence),
+        MixingPolicyKind.MinCe => new CrossEntropyMixing(minimum: true, s.Temperature, s.PerSequence),
+        MixingPolicyKind.Product => new ProductMixing(teacherWeights),
+        _ => throw new ArgumentOutOfRangeException(nameof(s), s.Policy, "unknown mixing policy"),
     };
 }
-
-/// <summary>Mixing knobs as a recipe gives them.</summary>
-public sealed record MixingSettings(string Policy, double Temperature = 1.0, bool PerSequence = true);
 
 /// <summary>Fixed weights per teacher, renormalised over the teachers present at each position.</summary>
 public sealed class WeightedMixing(IReadOnlyList<double> weights) : MixingPolicy

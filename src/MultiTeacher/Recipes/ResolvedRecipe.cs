@@ -1,5 +1,3 @@
-using YamlDotNet.Serialization;
-
 namespace MultiTeacher.Recipes;
 
 /// <summary>
@@ -11,55 +9,38 @@ public sealed record ResolvedRecipe(Recipe Recipe, IReadOnlyDictionary<string, s
     public static ResolvedRecipe Resolve(Recipe r) =>
         new(r, Inputs(r).ToDictionary(kv => kv.Key, kv => ContentHash.Of(kv.Value)));
 
-    /// <summary>Every input file or directory of the recipe by key (data.train, teachers.NAME, ...).</summary>
+    /// <summary>Hashes only the inputs that exist: for showing a recipe whose other inputs are missing.</summary>
+    public static ResolvedRecipe ResolveExisting(Recipe r) =>
+        new(r, Inputs(r).Where(kv => File.Exists(kv.Value) || Directory.Exists(kv.Value)).ToDictionary(kv => kv.Key, kv => ContentHash.Of(kv.Value)));
+
+    /// <summary>
+    /// Every input file or directory of the recipe by key, from the schema's input paths: data.train,
+    /// student.init, and teachers.NAME for each item of a list.
+    /// </summary>
     public static Dictionary<string, string> Inputs(Recipe r)
     {
-        var inputs = new Dictionary<string, string?>
-        {
-            ["data.train"] = r.Data.Train,
-            ["data.eval"] = r.Data.Eval,
-            ["student.init"] = r.Student.Init,
-            ["student.config"] = r.Student.Config,
-            ["student.tokenizer"] = r.Student.Tokenizer,
-        };
-        foreach (var t in r.Teachers) inputs[$"teachers.{t.Name}"] = t.Path;
-        return inputs.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => kv.Value!);
+        var inputs = new Dictionary<string, string>();
+        Collect(r, SettingsSchema.For<Recipe>(), "", inputs);
+        return inputs;
     }
 
-    public string ToYaml()
+    private static void Collect(object value, SettingsSchema schema, string prefix, Dictionary<string, string> inputs)
     {
-        var r = Recipe;
-        var tree = new Dictionary<string, object?>
+        var paths = schema.Fields.Where(f => f.Declaration.Path == Settings.PathUse.Input).ToList();
+        foreach (var f in paths)
+            if (f.Property.GetValue(value) is string { Length: > 0 } path)
+                inputs[paths.Count == 1 && prefix.Length > 0 && schema.Keys.Contains("name") ? prefix.TrimEnd('.') : prefix + f.Key] = path;
+        foreach (var s in schema.Sections)
         {
-            ["name"] = r.Name,
-            ["seed"] = r.Seed,
-            ["device"] = r.Device,
-            ["threads"] = r.Threads,
-            ["deterministic"] = r.Deterministic,
-            ["data"] = new Dictionary<string, object?> { ["train"] = r.Data.Train, ["eval"] = r.Data.Eval, ["format"] = r.Data.Format, ["field"] = r.Data.Field, ["seq_len"] = r.Data.SequenceLength, ["packing"] = r.Data.Packing },
-            ["teachers"] = r.Teachers.Select(t => new Dictionary<string, object?> { ["name"] = t.Name, ["path"] = t.Path, ["weight"] = t.Weight, ["dtype"] = t.DType }).ToList(),
-            ["student"] = new Dictionary<string, object?> { ["init"] = r.Student.Init, ["config"] = r.Student.Config, ["tokenizer"] = r.Student.Tokenizer },
-            ["alignment"] = new Dictionary<string, object?> { ["method"] = r.Alignment.Method, ["top_k"] = r.Alignment.TopK, ["tail"] = r.Alignment.Tail },
-            ["mixing"] = new Dictionary<string, object?> { ["policy"] = r.Mixing.Policy, ["temperature"] = r.Mixing.Temperature, ["granularity"] = r.Mixing.Granularity },
-            ["loss"] = new Dictionary<string, object?> { ["kind"] = r.Loss.Kind, ["temperature"] = r.Loss.Temperature, ["beta"] = r.Loss.Beta, ["hard_label_weight"] = r.Loss.HardLabelWeight },
-            ["train"] = new Dictionary<string, object?>
-            {
-                ["steps"] = r.Train.Steps, ["batch_size"] = r.Train.BatchSize, ["grad_accum"] = r.Train.GradAccum, ["lr"] = r.Train.LearningRate,
-                ["warmup_steps"] = r.Train.WarmupSteps, ["schedule"] = r.Train.Schedule, ["weight_decay"] = r.Train.WeightDecay, ["clip"] = r.Train.Clip,
-                ["checkpoint_every"] = r.Train.CheckpointEvery, ["log_every"] = r.Train.LogEvery, ["teachers"] = r.Train.TeacherMode,
-            },
-            ["eval"] = new Dictionary<string, object?> { ["every"] = r.Eval.Every, ["max_bytes"] = r.Eval.MaxBytes },
-            ["output"] = r.Output,
-            ["hashes"] = Hashes.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => (object?)("sha256:" + kv.Value)),
-        };
-        return $"# resolved from {r.Source}\n" + new SerializerBuilder().Build().Serialize(WithoutNulls(tree));
+            var sub = s.Property.GetValue(value)!;
+            if (!s.IsList) { Collect(sub, s.Schema, $"{prefix}{s.Key}.", inputs); continue; }
+            var name = s.Schema.Fields.First(f => f.Key == "name");
+            foreach (var item in (System.Collections.IEnumerable)sub) Collect(item, s.Schema, $"{prefix}{s.Key}.{name.Property.GetValue(item)}.", inputs);
+        }
     }
 
-    /// <summary>Absent optional values are left out, so the YAML reads back as the same recipe.</summary>
-    private static object? WithoutNulls(object? node) => node switch
-    {
-        Dictionary<string, object?> map => map.Where(kv => kv.Value is not null).ToDictionary(kv => kv.Key, kv => WithoutNulls(kv.Value)),
-        IEnumerable<Dictionary<string, object?>> list => list.Select(WithoutNulls).ToList(),
-        _ => node,
-    };
+    public string ToYaml() => RecipeYaml.Write(Recipe, Hashes);
+
+    /// <summary>The YAML with each key's documentation and default as comments, as `mt recipe show` prints it.</summary>
+    public string ToAnnotatedYaml() => RecipeYaml.Write(Recipe, Hashes, annotate: true);
 }

@@ -4,6 +4,7 @@ using MultiTeacher.Alignment;
 using MultiTeacher.Cache;
 using MultiTeacher.Data;
 using MultiTeacher.Evaluation;
+using MultiTeacher.Losses;
 using MultiTeacher.Mixing;
 using MultiTeacher.Models;
 using MultiTeacher.Recipes;
@@ -59,9 +60,9 @@ public sealed class DistillationRecipe : IDisposable
             throw new InvalidDataException($"student vocab_size {_student.Config.VocabSize} is smaller than its tokenizer's {_tokenizer.VocabSize}");
         _student.to(_device);
         foreach (var t in recipe.Teachers) _teachers.Add(Teacher.Load(t, _tokenizer, recipe.Alignment.Method, _device, cacheRoot, log));
-        if (_teachers.Count > 0) _mixing = MixingPolicy.Create(recipe.MixingSettings(), recipe.Teachers.Select(t => t.Weight).ToArray());
-        _samples = TrainingSamples.ForRecipe(recipe, _tokenizer);
-        if (recipe.Train.TeacherMode == "cached")
+        if (_teachers.Count > 0) _mixing = MixingPolicy.Create(recipe.Mixing, recipe.Teachers.Select(t => t.Weight).ToArray());
+        _samples = TrainingSamples.ForRecipe(recipe.Data, _tokenizer);
+        if (recipe.Train.TeacherMode == TeacherMode.Cached)
             for (var k = 0; k < _teachers.Count; k++)
             {
                 var teacher = _teachers[k];
@@ -132,7 +133,7 @@ public sealed class DistillationRecipe : IDisposable
         if (teachers.Count == 0) return new BatchForward(flatLogits, targets, null, null, null);
         var encodings = samples.Select(s => new SampleView(s.Index, s.Text, Truncate(_tokenizer.Encode(s.Text), s.StudentIds.Length))).ToList();
         var teacherBatch = TeacherEnsemble.Run(teachers, _tokenizer, encodings, t, _recipe.Alignment.TopK,
-            _recipe.Alignment.Tail == "renormalize" ? TailTreatment.Renormalize : TailTreatment.Bucket, targets);
+            _recipe.Alignment.Tail, targets);
         if (teacherBatch.Positions.Length == 0) return new BatchForward(flatLogits, targets, teacherBatch, null, null);
         var studentRows = flatLogits.index_select(0, tensor(teacherBatch.Positions, device: _device));      // (N, V)
         return new BatchForward(flatLogits, targets, teacherBatch, _mixing!.Mix(teacherBatch.Input), studentRows);
@@ -143,7 +144,7 @@ public sealed class DistillationRecipe : IDisposable
     {
         var f = Forward(batch.Select(i => _samples.Samples[i]).ToList(), _teachers);
         var ce = nn.functional.cross_entropy(f.FlatLogits, f.Targets.view(-1).to(_device), ignore_index: -100);
-        var kd = f.Mixed is { } mixed ? DistillationLoss.Divergence(f.StudentRows!, mixed.Target.To(_device), LossSettings()) : null;
+        var kd = f.Mixed is { } mixed ? DistillationLoss.Divergence(f.StudentRows!, mixed.Target.To(_device), _recipe.Loss) : null;
         var weights = f.Mixed?.Weights.mean([1]).data<float>().Select(w => (double)w).ToArray() ?? new double[_teachers.Count];
         var coverage = f.Teachers?.Coverage ?? new double[_teachers.Count];
         var loss = DistillationLoss.Combine(ce, kd, _recipe.Loss.HardLabelWeight);
@@ -171,13 +172,12 @@ public sealed class DistillationRecipe : IDisposable
             var target = mixed.Target.To(_device);
             var n = rows.shape[0];
             agree += rows.argmax(-1).eq(target.Dense().argmax(-1)).sum().item<long>();                      // (N)
-            kl += DistillationLoss.Divergence(rows, target, new LossSettings("forward_kl", 1, 0.5, 0)).item<float>() * n;
+            kl += DistillationLoss.Divergence(rows, target, new LossSettings { HardLabelWeight = 0 }).item<float>() * n;
             positions += n;
         }
         return positions == 0 ? null : new BlendAgreement((double)agree / positions, kl / positions, positions);
     }
 
-    private LossSettings LossSettings() => new(_recipe.Loss.Kind, _recipe.Loss.Temperature, _recipe.Loss.Beta, _recipe.Loss.HardLabelWeight);
 
     private static TokenEncoding Truncate(TokenEncoding e, int length) =>
         e.Count <= length ? e : new TokenEncoding(e.Ids[..length], e.Offsets[..length], e.ByteOffsets[..length]);

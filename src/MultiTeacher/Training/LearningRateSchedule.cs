@@ -1,14 +1,16 @@
+using MultiTeacher.Recipes;
+
 namespace MultiTeacher.Training;
 
 /// <summary>Linear warmup to the peak rate, then cosine or linear decay to zero (or constant).</summary>
-public sealed record LearningRateSchedule(double Peak, int WarmupSteps, int TotalSteps, string Kind)
+public sealed record LearningRateSchedule(double Peak, int WarmupSteps, int TotalSteps, ScheduleKind Kind)
 {
     /// <summary>The rate for step (1-based).</summary>
     public double At(int step)
     {
         if (WarmupSteps > 0 && step <= WarmupSteps) return Peak * step / WarmupSteps;
-        if (Kind == "constant" || TotalSteps <= WarmupSteps) return Peak;
+        if (Kind == ScheduleKind.Constant || TotalSteps <= WarmupSteps) return Peak;
         var progress = (double)(step - WarmupSteps) / (TotalSteps - WarmupSteps);
-        return Kind == "linear" ? Peak * (1 - progress) : Peak * 0.5 * (1 + Math.Cos(Math.PI * progress));
+        return Kind == ScheduleKind.Linear ? Peak * (1 - progress) : Peak * 0.5 * (1 + Math.Cos(Math.PI * progress));
     }
 }

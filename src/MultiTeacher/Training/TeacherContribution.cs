@@ -33,9 +33,9 @@ public static class TeacherContribution
             var contributions = Enumerable.Range(0, n).Select(j => new TokenContribution(text[encoding.Offsets[j].Start..encoding.Offsets[j].End], new Dictionary<string, double>())).ToArray();
             if (teachers.Count == 0 || t == 0) return contributions;
             var batch = TeacherEnsemble.Run(teachers, student, [new SampleView(0, text, encoding)], t, recipe.Alignment.TopK,
-                recipe.Alignment.Tail == "renormalize" ? Alignment.TailTreatment.Renormalize : Alignment.TailTreatment.Bucket, gold);
+                recipe.Alignment.Tail, gold);
             if (batch.Positions.Length == 0) return contributions;
-            var mixing = MixingPolicy.Create(recipe.MixingSettings(), recipe.Teachers.Select(x => x.Weight).ToArray());
+            var mixing = MixingPolicy.Create(recipe.Mixing, recipe.Teachers.Select(x => x.Weight).ToArray());
             var weights = mixing.Mix(batch.Input).Weights.to(float32).data<float>().ToArray();                 // (K, N) row-major
             for (var p = 0; p < batch.Positions.Length; p++)
             {

@@ -12,12 +12,12 @@ namespace MultiTeacher.Training;
 public sealed record Teacher(string Name, CausalLM Model, HfTokenizer Tokenizer, VocabularyProjection Projection, TeacherCache? Cache = null)
 {
     /// <summary>Loads a recipe's teacher (model and tokenizer) and its projection into the student vocabulary (cached on disk).</summary>
-    public static Teacher Load(TeacherSpec spec, HfTokenizer student, string method, Device device, string cacheRoot, TextWriter log)
+    public static Teacher Load(TeacherSettings spec, HfTokenizer student, ProjectionMethod method, Device device, string cacheRoot, TextWriter log)
     {
         var tokenizer = HfTokenizer.FromDirectory(spec.Path);
-        var dtype = spec.DType switch { "bfloat16" => ScalarType.BFloat16, "float16" => ScalarType.Float16, _ => ScalarType.Float32 };
+        var dtype = spec.DType switch { TeacherDType.Bfloat16 => ScalarType.BFloat16, TeacherDType.Float16 => ScalarType.Float16, _ => ScalarType.Float32 };
         var model = PretrainedModel.Load(spec.Path, dtype, device);
-        var (projection, built) = new ProjectionCache(Path.Combine(cacheRoot, "projections")).GetOrBuild(tokenizer, student, ProjectionMethods.Parse(method));
+        var (projection, built) = new ProjectionCache(Path.Combine(cacheRoot, "projections")).GetOrBuild(tokenizer, student, method);
         log.WriteLine($"teacher {spec.Name}: {model.Config.ModelType}, {model.ParameterCount:N0} parameters, projection {(built ? "built" : "cached")} ({projection.ExactCount:N0} exact tokens)");
         return new Teacher(spec.Name, model, tokenizer, projection);
     }

@@ -1,5 +1,6 @@
 using MultiTeacher.Alignment;
 using MultiTeacher.Mixing;
+using MultiTeacher.Settings;
 using static TorchSharp.torch;
 
 namespace MultiTeacher.Tests.Mixing;
@@ -12,7 +13,11 @@ public class MixingPolicyTests
     public static TheoryData<string> Policies() => ["weighted", "uniform", "confidence", "avg_ce", "min_ce", "product"];
 
     private static MixingPolicy Create(string policy, double[]? weights = null, bool perSequence = false) =>
-        MixingPolicy.Create(new MixingSettings(policy, Temperature: 0.7, PerSequence: perSequence), weights ?? [1.0, 2.0, 0.5]);
+        MixingPolicy.Create(new MixingSettings
+        {
+            Policy = SettingNames.Parse<MixingPolicyKind>(policy), Temperature = 0.7,
+            Granularity = perSequence ? MixingGranularity.Sequence : MixingGranularity.Token,
+        }, weights ?? [1.0, 2.0, 0.5]);
 
     /// <summary>Random teacher distributions with some zeros, random presence (at least one teacher per position).</summary>
     private static MixingInput RandomInput(long seed, int teachers = K)

@@ -1,25 +1,12 @@
+using MultiTeacher.Alignment;
+using MultiTeacher.Mixing;
 using MultiTeacher.Recipes;
 
 namespace MultiTeacher.Tests.Recipes;
 
 [Trait("Category", TestCategory.Unit)]
-public sealed class RecipeLoaderTests : TempDirectoryTest
+public sealed class RecipeLoaderTests : RecipeTestFiles
 {
-    private string Write(string yaml)
-    {
-        File.WriteAllText(Path.Combine(TempDir, "train.txt"), "Some training text.\n\nAnother paragraph.");
-        var path = Path.Combine(TempDir, "recipe.yaml");
-        File.WriteAllText(path, yaml);
-        return path;
-    }
-
-    private string Minimal(string extra = "") => $"""
-        name: tiny
-        data: {"{"} train: train.txt {"}"}
-        student: {"{"} init: {TestAssets.TokenizerDir("mistral-7b-v0.1")} {"}"}
-        {extra}
-        """;
-
     [Fact]
     public void MinimalRecipe_LoadsWithEveryDefaultFilledIn()
     {
@@ -27,10 +14,10 @@ public sealed class RecipeLoaderTests : TempDirectoryTest
         Assert.Equal("tiny", r.Name);
         Assert.Equal(Path.Combine(TempDir, "train.txt"), r.Data.Train);
         Assert.Equal(128, r.Data.SequenceLength);
-        Assert.Equal("first_token", r.Alignment.Method);
-        Assert.Equal("confidence", r.Mixing.Policy);
+        Assert.Equal(ProjectionMethod.FirstToken, r.Alignment.Method);
+        Assert.Equal(MixingPolicyKind.Confidence, r.Mixing.Policy);
         Assert.Equal(1.0, r.Loss.HardLabelWeight);   // no teachers: hard labels only
-        Assert.Equal("cosine", r.Train.Schedule);
+        Assert.Equal(ScheduleKind.Cosine, r.Train.Schedule);
     }
 
     [Fact]
@@ -122,7 +109,7 @@ public sealed class RecipeLoaderTests : TempDirectoryTest
         }
     }
 
-    private static string RepoRoot()
+    internal static string RepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "MultiTeacher.sln"))) return dir.FullName;

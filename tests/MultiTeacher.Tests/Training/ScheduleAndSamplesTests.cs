@@ -1,4 +1,5 @@
 using MultiTeacher.Data;
+using MultiTeacher.Recipes;
 using MultiTeacher.Training;
 
 namespace MultiTeacher.Tests.Training;
@@ -9,13 +10,13 @@ public class ScheduleAndSamplesTests
     [Fact]
     public void Schedule_WarmsUpLinearly_ThenDecaysToZero()
     {
-        var cosine = new LearningRateSchedule(1.0, 10, 110, "cosine");
+        var cosine = new LearningRateSchedule(1.0, 10, 110, ScheduleKind.Cosine);
         Assert.Equal(0.1, cosine.At(1), 9);
         Assert.Equal(1.0, cosine.At(10), 9);
         Assert.Equal(0.5, cosine.At(60), 9);
         Assert.Equal(0.0, cosine.At(110), 9);
-        Assert.Equal(0.5, new LearningRateSchedule(1.0, 0, 100, "linear").At(50), 9);
-        Assert.Equal(1.0, new LearningRateSchedule(1.0, 0, 100, "constant").At(99), 9);
+        Assert.Equal(0.5, new LearningRateSchedule(1.0, 0, 100, ScheduleKind.Linear).At(50), 9);
+        Assert.Equal(1.0, new LearningRateSchedule(1.0, 0, 100, ScheduleKind.Constant).At(99), 9);
     }
 
     [Fact]

@@ -1,10 +1,7 @@
 using MultiTeacher.Mixing;
 using static TorchSharp.torch;
 
-namespace MultiTeacher.Training;
-
-/// <summary>Loss knobs as a recipe gives them.</summary>
-public sealed record LossSettings(string Kind = "forward_kl", double Temperature = 1.0, double Beta = 0.5, double HardLabelWeight = 0.5);
+namespace MultiTeacher.Losses;
 
 /// <summary>
 /// Divergences between a target distribution p (the blended teachers) and the student q, per
@@ -14,7 +11,6 @@ public sealed record LossSettings(string Kind = "forward_kl", double Temperature
 /// </summary>
 public static class DistillationLoss
 {
-    public static readonly string[] Kinds = ["forward_kl", "reverse_kl", "jsd", "tv"];
     private const double Floor = 1e-10;
 
     /// <summary>Mean divergence over positions; studentLogits (N, V), target (N, V) dense.</summary>
@@ -40,11 +36,11 @@ public static class DistillationLoss
         var logQu = logQ.gather(1, support.Ids);                                              // (N, M)
         var perPosition = s.Kind switch
         {
-            "forward_kl" => (valid * pu * (pu.clamp_min(Floor).log() - logQu)).sum(-1)
+            LossKind.ForwardKl => (valid * pu * (pu.clamp_min(Floor).log() - logQu)).sum(-1)
                 + pr * (outside * pr.clamp_min(Floor).log() - (logQ.sum(-1) - (valid * logQu).sum(-1))),
-            "reverse_kl" => ReverseKl(logQ, logQu, valid, pu, pr, outside),
-            "jsd" or "tv" => Dense(logQ, p.Dense().to(logQ.dtype), s),
-            _ => throw new ArgumentException($"unknown loss kind '{s.Kind}' (expected {string.Join(", ", Kinds)})"),
+            LossKind.ReverseKl => ReverseKl(logQ, logQu, valid, pu, pr, outside),
+            LossKind.Jsd or LossKind.Tv => Dense(logQ, p.Dense().to(logQ.dtype), s),
+            _ => throw new ArgumentOutOfRangeException(nameof(s), s.Kind, "unknown loss kind"),
         };
         return (perPosition.mean() * (t * t)).MoveToOuterDisposeScope();
     }
@@ -60,7 +56,7 @@ public static class DistillationLoss
     private static Tensor Dense(Tensor logQ, Tensor p, LossSettings s)
     {
         var q = logQ.exp();
-        return s.Kind == "jsd" ? Jsd(p, p.clamp_min(Floor).log(), q, logQ, s.Beta) : 0.5 * (p - q).abs().sum(-1);
+        return s.Kind == LossKind.Jsd ? Jsd(p, p.clamp_min(Floor).log(), q, logQ, s.Beta) : 0.5 * (p - q).abs().sum(-1);
     }
 
     /// <summary>α·CE(gold) + (1-α)·divergence: the hard label keeps every position, the teachers the aligned ones.</summary>

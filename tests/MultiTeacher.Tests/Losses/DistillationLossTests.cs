@@ -1,18 +1,22 @@
 using MultiTeacher.Alignment;
+using MultiTeacher.Losses;
 using MultiTeacher.Mixing;
+using MultiTeacher.Settings;
 using MultiTeacher.Tests.Mixing;
-using MultiTeacher.Training;
 using static TorchSharp.torch;
 
-namespace MultiTeacher.Tests.Training;
+namespace MultiTeacher.Tests.Losses;
 
 [Trait("Category", TestCategory.Unit)]
 public class DistillationLossTests
 {
+    private static LossSettings Loss(string kind, double temperature, double beta = 0.5) =>
+        new() { Kind = SettingNames.Parse<LossKind>(kind), Temperature = temperature, Beta = beta };
+
     public static TheoryData<string, double> KindsAndTemperatures()
     {
         var data = new TheoryData<string, double>();
-        foreach (var kind in DistillationLoss.Kinds)
+        foreach (var kind in SettingNames.All<LossKind>())
             foreach (var t in new[] { 1.0, 2.0 })
                 data.Add(kind, t);
         return data;
@@ -22,7 +26,7 @@ public class DistillationLossTests
     public void Gradients_MatchFiniteDifferences(string kind, double temperature)
     {
         using var scope = NewDisposeScope();
-        var settings = new LossSettings(kind, temperature, Beta: 0.3);
+        var settings = Loss(kind, temperature, beta: 0.3);
         var g = new Generator(11);
         var logits = randn([3, 5], dtype: ScalarType.Float64, generator: g).requires_grad_();
         var target = softmax(randn([3, 5], dtype: ScalarType.Float64, generator: g) * 2, -1);
@@ -47,7 +51,7 @@ public class DistillationLossTests
         using var scope = NewDisposeScope();
         var logits = randn([4, 7], dtype: ScalarType.Float64);
         var target = softmax(logits, -1);
-        var d = DistillationLoss.Divergence(logits, target, new LossSettings(kind, temperature)).item<double>();
+        var d = DistillationLoss.Divergence(logits, target, Loss(kind, temperature)).item<double>();
         Assert.True(Math.Abs(d) < 1e-9, $"{kind}: {d}");
     }
 
@@ -58,7 +62,7 @@ public class DistillationLossTests
         var p = tensor(new double[] { 0.7, 0.2, 0.1 }).unsqueeze(0);
         var q = tensor(new double[] { 0.5, 0.25, 0.25 });
         var expected = 0.7 * Math.Log(0.7 / 0.5) + 0.2 * Math.Log(0.2 / 0.25) + 0.1 * Math.Log(0.1 / 0.25);
-        var d = DistillationLoss.Divergence(q.log().unsqueeze(0), p, new LossSettings("forward_kl")).item<double>();
+        var d = DistillationLoss.Divergence(q.log().unsqueeze(0), p, new LossSettings()).item<double>();
         Assert.Equal(expected, d, 9);
     }
 
@@ -80,8 +84,8 @@ public class DistillationLossTests
         {
             var (teachers, order, gold) = MixingPolicyTests.RandomRows(5, vocab, k: 6, treatment);
             var input = SupportAssembler.Assemble(teachers, order, gold, new long[order.Length], vocab);
-            var target = MixingPolicy.Create(new MixingSettings("confidence"), [1.0, 1.0, 1.0]).Mix(input).Target;
-            var settings = new LossSettings(kind, temperature, Beta: 0.3);
+            var target = MixingPolicy.Create(new MixingSettings(), [1.0, 1.0, 1.0]).Mix(input).Target;
+            var settings = Loss(kind, temperature, beta: 0.3);
             var logits = (randn([order.Length, vocab], generator: new Generator(3)) * 2).requires_grad_();
             var sparse = DistillationLoss.Divergence(logits, target, settings);
             var sparseGrad = autograd.grad([sparse], [logits])[0];

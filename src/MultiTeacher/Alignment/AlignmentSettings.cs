@@ -1,0 +1,16 @@
+using MultiTeacher.Settings;
+
+namespace MultiTeacher.Alignment;
+
+/// <summary>How teacher distributions are carried into the student vocabulary.</summary>
+public sealed record AlignmentSettings
+{
+    [Setting("method", "how teacher tokens map to student tokens")]
+    public ProjectionMethod Method { get; init; } = ProjectionMethod.FirstToken;
+
+    [Setting("top_k", "teacher probabilities kept per position", Min = 1, Max = 1024)]
+    public int TopK { get; init; } = 64;
+
+    [Setting("tail", "mass outside the top-k: kept as a bucket, or dropped and the top-k rescaled")]
+    public TailTreatment Tail { get; init; } = TailTreatment.Bucket;
+}
