@@ -2,6 +2,7 @@ using System.CommandLine;
 using MultiTeacher.Jobs;
 using MultiTeacher.Lineage;
 using MultiTeacher.Recipes;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Cli.Commands;
 
@@ -17,7 +18,7 @@ public static class JobCommands
         command.SetAction(r =>
         {
             var recipe = RecipeLoader.Load(r.GetValue(file)!);
-            var connection = RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption));
+            var connection = LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption));
             var runId = new JobClient(connection, JobStorage.Create(connection)).Submit(recipe, Queue(r.GetValue(queue)), r.GetValue(resume));
             io.Out.WriteLine(runId);
             return CliApp.Ok;
@@ -32,7 +33,7 @@ public static class JobCommands
         var command = new Command("worker", "Run a Hangfire server that executes submitted runs until stopped (Ctrl+C or SIGTERM).") { queues, workers, RunCommand.DatabaseOption };
         command.SetAction((r, cancel) =>
         {
-            var connection = RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption));
+            var connection = LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption));
             var named = r.GetValue(queues) is { } q ? q.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : null;
             var list = named ?? QueueNames.ForThisMachine();
             var count = r.GetValue(workers) ?? 1;
@@ -54,18 +55,18 @@ public static class JobCommands
         var command = new Command("cancel", "Cancel a run: waiting stages are dropped, training stops after its current step (checkpointed).") { run, wait, RunCommand.DatabaseOption };
         command.SetAction(r =>
         {
-            var connection = RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption));
+            var connection = LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption));
             var id = r.GetValue(run);
             var store = new LineageStore(connection);
             if (store.Run(id) is not { } summary) throw new BadInputException($"no run {id}");
-            if (RunFollower.Terminal.Contains(summary.Status)) throw new BadInputException($"run {id} already {summary.Status}");
+            if (summary.Status.IsFinished()) throw new BadInputException($"run {id} already {Spelling.Of(summary.Status)}");
             new JobClient(connection, JobStorage.Create(connection)).Cancel(id);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(r.GetValue(wait)));
             try
             {
                 var final = RunFollower.Wait(store, id, cancel: timeout.Token);
-                io.Out.WriteLine($"run {id} {final.Status} after {final.Steps} steps{(final.Error is { } e ? $": {e}" : "")}");
-                return final.Status == "cancelled" ? CliApp.Ok : CliApp.Failure;
+                io.Out.WriteLine($"run {id} {Spelling.Of(final.Status)} after {final.Steps} steps{(final.Error is { } e ? $": {e}" : "")}");
+                return final.Status == RunStatus.Cancelled ? CliApp.Ok : CliApp.Failure;
             }
             catch (OperationCanceledException)
             {

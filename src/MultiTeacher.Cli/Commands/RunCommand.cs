@@ -9,6 +9,7 @@ using MultiTeacher.Recipes;
 using MultiTeacher.Tokenization;
 using MultiTeacher.Training;
 using Spectre.Console;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Cli.Commands;
 
@@ -69,21 +70,21 @@ public static class RunCommand
     private static int Run(string file, bool resume, string? database, int workers, CliIO io, CancellationToken cancel)
     {
         var recipe = RecipeLoader.Load(file);
-        var connection = RunRecorder.ConnectionString(database);
+        var connection = LineageDatabase.Connect(database);
         io.Out.WriteLine($"recipe {recipe.Name}: {recipe.Teachers.Count} teacher(s), {recipe.Train.Steps} steps → {recipe.Output}");
         var queue = $"local-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
         var store = new LineageStore(connection);
         using var progress = RunProgress.For(io, recipe.Output);
         using var worker = JobWorker.Start(connection, [queue], workers, progress.JobLog);
         var client = new JobClient(connection, worker.Storage);
-        var runId = client.Submit(recipe, queue, resume);
+        var runId = client.Submit(recipe, queue, resume, ownedHere: true);
         progress.JobLog.WriteLine($"run {runId} (lineage recorded; `mt show {runId}`)");
         using (cancel.Register(() => client.Cancel(runId)))
         {
             var final = progress.Follow(store, runId, recipe.Train.Steps);
-            if (final.Status != "succeeded")
-                throw final.Failure == "bad-input" ? new BadInputException($"run {runId} {final.Status}: {final.Error}")
-                    : new RunFailedException($"run {runId} {final.Status}: {final.Error}");
+            if (final.Status != RunStatus.Succeeded)
+                throw final.Failure == RunFailure.BadInput ? new BadInputException($"run {runId} {Spelling.Of(final.Status)}: {final.Error}")
+                    : new RunFailedException($"run {runId} {Spelling.Of(final.Status)}: {final.Error}");
         }
         var table = new Table().Title("Held-out bits per byte").AddColumns("model", "bits/byte");
         foreach (var (name, last, _, _, _) in store.MetricSummary(runId).Where(m => m.Name.StartsWith("bpb:", StringComparison.Ordinal)))
