@@ -23,7 +23,8 @@ public static class RunCommand
         var workers = new Option<int>("--workers") { Description = "Stages run at once (teacher caches in parallel)", DefaultValueFactory = _ => 1 };
         var command = new Command("run", "Run a recipe in the foreground: teachers, training, evaluation, student saved as a Hugging Face directory; lineage recorded.")
             { file, resume, workers, DatabaseOption };
-        command.SetAction((r, cancel) => Task.FromResult(Run(r.GetValue(file)!, r.GetValue(resume), r.GetValue(DatabaseOption), Math.Max(1, r.GetValue(workers)), io, cancel)));
+        // On a thread of its own, so the invocation returns at once and Ctrl+C or SIGTERM reach `cancel` (not the runtime's default exit).
+        command.SetAction((r, cancel) => Task.Run(() => Run(r.GetValue(file)!, r.GetValue(resume), r.GetValue(DatabaseOption), Math.Max(1, r.GetValue(workers)), io, cancel), CancellationToken.None));
         return command;
     }
 
@@ -70,6 +71,8 @@ public static class RunCommand
     private static int Run(string file, bool resume, string? database, int workers, CliIO io, CancellationToken cancel)
     {
         var recipe = RecipeLoader.Load(file);
+        // Refused before anything is recorded when another run writes the same output directory.
+        using var outputLock = OutputLock.Take(recipe.Output);
         var connection = LineageDatabase.Connect(database);
         io.Out.WriteLine($"recipe {recipe.Name}: {recipe.Teachers.Count} teacher(s), {recipe.Train.Steps} steps → {recipe.Output}");
         var queue = $"local-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";

@@ -199,7 +199,8 @@ public sealed class DistillationRecipe : IDisposable
     private (Dictionary<string, BitsPerByteResult>, double, double) TrainSteps(Action<StepMetrics>? onStep, (string Directory, int Step)? resumeFrom, CancellationToken cancel)
     {
         var r = _recipe.Train;
-        Directory.CreateDirectory(_recipe.Output);
+        // One run at a time writes an output directory (metrics, checkpoints, student); `mt run` takes the lock before submitting.
+        using var outputLock = OutputLock.Take(_recipe.Output);
         using var optimizer = optim.AdamW(_student.parameters(), r.LearningRate, weight_decay: r.WeightDecay);
         var schedule = new LearningRateSchedule(r.LearningRate, r.WarmupSteps, r.Steps, r.Schedule);
         var evaluation = new Dictionary<string, BitsPerByteResult>();
@@ -213,7 +214,7 @@ public sealed class DistillationRecipe : IDisposable
         }
         else if (_evalDocuments.Count > 0) evaluation["student (initial)"] = Evaluate(_student, _tokenizer);
 
-        using var metricsFile = new StreamWriter(Path.Combine(_recipe.Output, "metrics.jsonl"), append: start > 0);
+        using var metricsFile = MetricsLog.Open(_recipe.Output, start);
         double first = double.NaN, last = double.NaN;
         var checkpointStep = start;
         _student.train();
