@@ -28,6 +28,12 @@ public static class CliApp
 {
     public const int Ok = 0, Failure = 1, BadInput = 2;
 
+    /// <summary>
+    /// How long Ctrl+C or SIGTERM lets a command stop cleanly (a worker or `mt run` ends its current
+    /// training step and checkpoints it) before the process ends anyway.
+    /// </summary>
+    public static readonly TimeSpan ShutdownGrace = TimeSpan.FromMinutes(2);
+
     public static int Run(string[] args) => Run(args, CliIO.Console);
 
     public static int Run(string[] args, CliIO io)
@@ -64,7 +70,7 @@ public static class CliApp
         }
         try
         {
-            return parsed.Invoke(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false });
+            return parsed.Invoke(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = ShutdownGrace });
         }
         catch (Exception e) when (IsBadInput(e))
         {

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MultiTeacher.Dashboard.Pages;
 using MultiTeacher.Dashboard.Svg;
@@ -47,6 +48,8 @@ public static class DashboardApp
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls([.. settings.Urls]);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        // Open pages (a live run polls its plots) must not hold a stopping dashboard for the default 30 s.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
         builder.Services.AddAntiforgery();
         // Keys live only as long as the process: a restarted dashboard just issues new anti-forgery tokens.
         builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();

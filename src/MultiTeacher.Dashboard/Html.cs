@@ -1,5 +1,6 @@
 using System.Text;
 using static System.Net.WebUtility;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Dashboard;
 
@@ -7,6 +8,9 @@ namespace MultiTeacher.Dashboard;
 public static class Html
 {
     public static string E(object? value) => HtmlEncode(value?.ToString() ?? "");
+
+    /// <summary>A run or stage status as a span the style sheet colours (class status-NAME).</summary>
+    public static string Status<T>(T status) where T : struct, Enum => $"<span class=\"status-{Spelling.Of(status)}\">{Spelling.Of(status)}</span>";
 
     public static string Page(string title, string body, string? script = null) => $$"""
         <!doctype html>

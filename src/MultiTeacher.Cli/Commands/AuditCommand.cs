@@ -21,7 +21,7 @@ public static class AuditCommand
             "Exit code: 0 reproduced, 3 within-tolerance, 4 diverged, 5 tampered, 6 incomplete.") { run, steps, threads, tolerance, json, RunCommand.DatabaseOption };
         command.SetAction(r =>
         {
-            var store = new LineageStore(RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption)));
+            var store = new LineageStore(LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption)));
             var id = r.GetValue(run);
             if (r.GetValue(steps) is < 1 || r.GetValue(threads) is < 1) throw new BadInputException("--steps and --threads must be at least 1");
             AuditReport report;

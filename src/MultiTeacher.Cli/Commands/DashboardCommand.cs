@@ -16,12 +16,14 @@ public static class DashboardCommand
             { urls, token, readOnly, RunCommand.DatabaseOption };
         command.SetAction(async (r, cancel) =>
         {
-            var settings = new DashboardSettings(RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption)),
+            var settings = new DashboardSettings(LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption)),
                 r.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 r.GetValue(token) ?? Environment.GetEnvironmentVariable("MT_DASHBOARD_TOKEN"), r.GetValue(readOnly), Cache.CacheDirectories.Root());
-            Microsoft.AspNetCore.Builder.WebApplication app;
-            try { app = DashboardApp.Build(settings); }
+            Microsoft.AspNetCore.Builder.WebApplication built;
+            try { built = DashboardApp.Build(settings); }
             catch (ArgumentException e) { throw new BadInputException(e.Message); }
+            // Disposed, not only stopped: until the host is disposed its console lifetime holds process exit.
+            await using var app = built;
             await app.StartAsync(cancel);
             io.Out.WriteLine($"dashboard on {string.Join(", ", settings.Urls)} (Hangfire at /hangfire){(settings.ReadOnly ? ", read-only" : "")}; Ctrl+C stops it");
             try { await Task.Delay(Timeout.Infinite, cancel); }

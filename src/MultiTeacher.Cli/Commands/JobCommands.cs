@@ -2,6 +2,7 @@ using System.CommandLine;
 using MultiTeacher.Jobs;
 using MultiTeacher.Lineage;
 using MultiTeacher.Recipes;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Cli.Commands;
 
@@ -18,7 +19,7 @@ public static class JobCommands
         command.SetAction(r =>
         {
             var recipe = RecipeLoader.Load(r.GetValue(file)!, r.GetValue(overrides));
-            var connection = RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption));
+            var connection = LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption));
             var runId = new JobClient(connection, JobStorage.Create(connection)).Submit(recipe, Queue(r.GetValue(queue)), r.GetValue(resume));
             io.Out.WriteLine(runId);
             return CliApp.Ok;
@@ -31,9 +32,11 @@ public static class JobCommands
         var queues = new Option<string?>("--queues") { Description = "Comma-separated queues (default: one gpu-N queue per CUDA device, else cpu)" };
         var workers = new Option<int?>("--workers") { Description = "Concurrent jobs (default: 1 per GPU queue, else 1)" };
         var command = new Command("worker", "Run a Hangfire server that executes submitted runs until stopped (Ctrl+C or SIGTERM).") { queues, workers, RunCommand.DatabaseOption };
-        command.SetAction((r, cancel) =>
+        command.SetAction(async (r, cancel) =>
         {
-            var connection = RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption));
+            // Yield first: until this action returns a pending task, Ctrl+C and SIGTERM end the process instead of stopping the worker.
+            await Task.Yield();
+            var connection = LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption));
             var named = r.GetValue(queues) is { } q ? q.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : null;
             var list = named ?? QueueNames.ForThisMachine();
             var count = r.GetValue(workers) ?? 1;
@@ -41,9 +44,12 @@ public static class JobCommands
             var log = TextWriter.Synchronized(io.Out);
             // Unnamed GPU queues get a server each, so every GPU trains one job at a time.
             using (JobWorker.Start(connection, Checked(list), count, log, serverPerQueue: named is null && list.Length > 1))
-                cancel.WaitHandle.WaitOne();
+            {
+                try { await Task.Delay(Timeout.Infinite, cancel); }
+                catch (OperationCanceledException) { log.WriteLine("worker stopping: running stages end their current step and checkpoint it"); }
+            }
             log.WriteLine("worker stopped");
-            return Task.FromResult(CliApp.Ok);
+            return CliApp.Ok;
         });
         return command;
     }
@@ -55,18 +61,18 @@ public static class JobCommands
         var command = new Command("cancel", "Cancel a run: waiting stages are dropped, training stops after its current step (checkpointed).") { run, wait, RunCommand.DatabaseOption };
         command.SetAction(r =>
         {
-            var connection = RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption));
+            var connection = LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption));
             var id = r.GetValue(run);
             var store = new LineageStore(connection);
             if (store.Run(id) is not { } summary) throw new BadInputException($"no run {id}");
-            if (RunFollower.Terminal.Contains(summary.Status)) throw new BadInputException($"run {id} already {summary.Status}");
+            if (summary.Status.IsFinished()) throw new BadInputException($"run {id} already {Spelling.Of(summary.Status)}");
             new JobClient(connection, JobStorage.Create(connection)).Cancel(id);
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(r.GetValue(wait)));
             try
             {
                 var final = RunFollower.Wait(store, id, cancel: timeout.Token);
-                io.Out.WriteLine($"run {id} {final.Status} after {final.Steps} steps{(final.Error is { } e ? $": {e}" : "")}");
-                return final.Status == "cancelled" ? CliApp.Ok : CliApp.Failure;
+                io.Out.WriteLine($"run {id} {Spelling.Of(final.Status)} after {final.Steps} steps{(final.Error is { } e ? $": {e}" : "")}");
+                return final.Status == RunStatus.Cancelled ? CliApp.Ok : CliApp.Failure;
             }
             catch (OperationCanceledException)
             {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using MultiTeacher.Lineage;
 using Spectre.Console;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Cli.Commands;
 
@@ -14,10 +15,11 @@ public static class LineageCommands
         var command = new Command("runs", "List recorded runs, newest first.") { limit, RunCommand.DatabaseOption };
         command.SetAction(r =>
         {
-            var store = new LineageStore(RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption)));
+            var store = new LineageStore(LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption)));
+            store.FailAbandoned();
             var table = new Table().AddColumns("run", "recipe", "status", "steps", "created", "finished");
             foreach (var run in store.Runs(r.GetValue(limit)))
-                table.AddRow(run.Id.ToString(), Markup.Escape(run.Recipe), run.Status, run.Steps.ToString(), $"{run.CreatedAt:yyyy-MM-dd HH:mm:ss}", run.FinishedAt is { } f ? $"{f:HH:mm:ss}" : "-");
+                table.AddRow(run.Id.ToString(), Markup.Escape(run.Recipe), Spelling.Of(run.Status), run.Steps.ToString(), $"{run.CreatedAt:yyyy-MM-dd HH:mm:ss}", run.FinishedAt is { } f ? $"{f:HH:mm:ss}" : "-");
             io.Tables().Write(table);
             return CliApp.Ok;
         });
@@ -30,11 +32,12 @@ public static class LineageCommands
         var command = new Command("show", "A run's inputs and outputs (with sha256) and a summary of its metrics.") { run, RunCommand.DatabaseOption };
         command.SetAction(r =>
         {
-            var store = new LineageStore(RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption)));
+            var store = new LineageStore(LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption)));
+            store.FailAbandoned();
             var id = r.GetValue(run);
             var summary = store.Run(id) ?? throw new BadInputException($"no run {id}");
-            io.Out.WriteLine($"run {id}: {summary.Recipe}, {summary.Status}, {summary.Steps} steps");
-            io.Out.WriteLine("stages: " + string.Join(", ", store.Stages(id).Select(s => $"{s.Kind} {s.Name} ({s.Status})")));
+            io.Out.WriteLine($"run {id}: {summary.Recipe}, {Spelling.Of(summary.Status)}, {summary.Steps} steps");
+            io.Out.WriteLine("stages: " + string.Join(", ", store.Stages(id).Select(s => $"{Spelling.Of(s.Kind)} {s.Name} ({Spelling.Of(s.Status)})")));
             var artifacts = new Table().Title("Inputs and outputs").AddColumns("", "role", "kind", "sha256", "bytes", "path");
             foreach (var a in store.Artifacts(id))
                 artifacts.AddRow(a.Direction, Markup.Escape(a.Role), a.Kind, a.Sha256[..16], a.SizeBytes.ToString("N0"), Markup.Escape(a.Path));
@@ -55,7 +58,7 @@ public static class LineageCommands
         var command = new Command("lineage", "Upstream (what made it) and downstream (what came from it) of a run or artifact, as trees.") { target, openLineage, RunCommand.DatabaseOption };
         command.SetAction(r =>
         {
-            var store = new LineageStore(RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption)));
+            var store = new LineageStore(LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption)));
             var graph = new LineageGraph(store);
             var value = r.GetValue(target)!;
             var console = io.Tables();

@@ -1,6 +1,7 @@
 using MultiTeacher.Jobs;
 using MultiTeacher.Lineage;
 using MultiTeacher.Recipes;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Cli.Commands;
 
@@ -18,7 +19,7 @@ public sealed class LocalJobs : IDisposable
 
     public LocalJobs(string queuePrefix, string? database = null)
     {
-        var connection = RunRecorder.ConnectionString(database);
+        var connection = LineageDatabase.Connect(database);
         Lineage = new LineageStore(connection);
         _queue = $"{queuePrefix}-{Environment.ProcessId}";
         _worker = JobWorker.Start(connection, [_queue], 1, TextWriter.Null);
@@ -28,10 +29,10 @@ public sealed class LocalJobs : IDisposable
     /// <summary>Submits the recipe, waits for it, and returns its run id and training loss curve; a run that does not succeed throws.</summary>
     public (long RunId, IReadOnlyList<(int Step, double Loss)> Loss) Run(string name, Recipe recipe, CancellationToken cancel)
     {
-        var runId = _client.Submit(recipe, _queue);
+        var runId = _client.Submit(recipe, _queue, ownedHere: true);
         RunSummary final;
         using (cancel.Register(() => _client.Cancel(runId))) final = RunFollower.Wait(Lineage, runId);
-        if (final.Status != "succeeded") throw new RunFailedException($"{name}: run {runId} {final.Status}: {final.Error}");
+        if (final.Status != RunStatus.Succeeded) throw new RunFailedException($"{name}: run {runId} {Spelling.Of(final.Status)}: {final.Error}");
         var loss = Lineage.Metrics(runId).Where(m => m.Key.Name == "loss").OrderBy(m => m.Key.Step).Select(m => (m.Key.Step, m.Value)).ToList();
         return (runId, loss);
     }

@@ -9,6 +9,7 @@ using MultiTeacher.Recipes;
 using MultiTeacher.Tokenization;
 using MultiTeacher.Training;
 using Spectre.Console;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Cli.Commands;
 
@@ -23,7 +24,8 @@ public static class RunCommand
         var workers = new Option<int>("--workers") { Description = "Stages run at once (teacher caches in parallel)", DefaultValueFactory = _ => 1 };
         var command = new Command("run", "Run a recipe in the foreground: teachers, training, evaluation, student saved as a Hugging Face directory; lineage recorded.")
             { file, overrides, resume, workers, DatabaseOption };
-        command.SetAction((r, cancel) => Task.FromResult(Run(r.GetValue(file)!, r.GetValue(overrides) ?? [], r.GetValue(resume), r.GetValue(DatabaseOption), Math.Max(1, r.GetValue(workers)), io, cancel)));
+        // On a thread of its own, so the invocation returns at once and Ctrl+C or SIGTERM reach `cancel` (not the runtime's default exit).
+        command.SetAction((r, cancel) => Task.Run(() => Run(r.GetValue(file)!, r.GetValue(overrides) ?? [], r.GetValue(resume), r.GetValue(DatabaseOption), Math.Max(1, r.GetValue(workers)), io, cancel), CancellationToken.None));
         return command;
     }
 
@@ -70,21 +72,23 @@ public static class RunCommand
     private static int Run(string file, string[] overrides, bool resume, string? database, int workers, CliIO io, CancellationToken cancel)
     {
         var recipe = RecipeLoader.Load(file, overrides);
-        var connection = RunRecorder.ConnectionString(database);
+        // Refused before anything is recorded when another run writes the same output directory.
+        using var outputLock = OutputLock.Take(recipe.Output);
+        var connection = LineageDatabase.Connect(database);
         io.Out.WriteLine($"recipe {recipe.Name}: {recipe.Teachers.Count} teacher(s), {recipe.Train.Steps} steps → {recipe.Output}");
         var queue = $"local-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
         var store = new LineageStore(connection);
         using var progress = RunProgress.For(io, recipe.Output);
         using var worker = JobWorker.Start(connection, [queue], workers, progress.JobLog);
         var client = new JobClient(connection, worker.Storage);
-        var runId = client.Submit(recipe, queue, resume);
+        var runId = client.Submit(recipe, queue, resume, ownedHere: true);
         progress.JobLog.WriteLine($"run {runId} (lineage recorded; `mt show {runId}`)");
         using (cancel.Register(() => client.Cancel(runId)))
         {
             var final = progress.Follow(store, runId, recipe.Train.Steps);
-            if (final.Status != "succeeded")
-                throw final.Failure == "bad-input" ? new BadInputException($"run {runId} {final.Status}: {final.Error}")
-                    : new RunFailedException($"run {runId} {final.Status}: {final.Error}");
+            if (final.Status != RunStatus.Succeeded)
+                throw final.Failure == RunFailure.BadInput ? new BadInputException($"run {runId} {Spelling.Of(final.Status)}: {final.Error}")
+                    : new RunFailedException($"run {runId} {Spelling.Of(final.Status)}: {final.Error}");
         }
         var table = new Table().Title("Held-out bits per byte").AddColumns("model", "bits/byte");
         foreach (var (name, last, _, _, _) in store.MetricSummary(runId).Where(m => m.Name.StartsWith("bpb:", StringComparison.Ordinal)))

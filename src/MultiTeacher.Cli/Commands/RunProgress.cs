@@ -1,6 +1,7 @@
 using MultiTeacher.Jobs;
 using MultiTeacher.Lineage;
 using Spectre.Console;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Cli.Commands;
 
@@ -41,8 +42,8 @@ public sealed class RunProgress : IDisposable
                 var bar = ctx.AddTask($"run {runId}", maxValue: steps);
                 final = RunFollower.Wait(store, runId, run =>
                 {
-                    var stages = store.Stages(runId).Where(s => s.Status == "running").Select(s => $"{s.Kind} {s.Name}");
-                    bar.Description = Markup.Escape($"run {runId} {run.Status}: {string.Join(", ", stages)}  step {Math.Min(run.Steps, steps)}/{steps}");
+                    var stages = store.Stages(runId).Where(s => s.Status == StageStatus.Running).Select(s => $"{Spelling.Of(s.Kind)} {s.Name}");
+                    bar.Description = Markup.Escape($"run {runId} {Spelling.Of(run.Status)}: {string.Join(", ", stages)}  step {Math.Min(run.Steps, steps)}/{steps}");
                     bar.Value = Math.Min(run.Steps, steps);
                 });
                 bar.StopTask();

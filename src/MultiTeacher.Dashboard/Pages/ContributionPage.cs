@@ -14,7 +14,7 @@ public static class ContributionPage
 {
     public static string Render(LineageStore store, long runId, string? text, string cacheRoot)
     {
-        var recipe = RecipeLoader.LoadResolved(new JobLedger(store.ConnectionString).Run(runId)!.ResolvedYaml, out _);
+        var recipe = RecipeLoader.LoadResolved(store.ResolvedRecipe(runId)!, out _);
         if (recipe.Teachers.Count == 0) return Page($"Run {runId}: teacher contribution", "<p>This run has no teachers.</p>");
         text = string.IsNullOrWhiteSpace(text) ? Sample(recipe) : text;
         var tokens = TeacherContribution.Compute(recipe, text, cacheRoot);

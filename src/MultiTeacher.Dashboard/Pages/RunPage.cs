@@ -3,6 +3,7 @@ using MultiTeacher.Dashboard.Svg;
 using MultiTeacher.Jobs;
 using MultiTeacher.Lineage;
 using static MultiTeacher.Dashboard.Html;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Dashboard.Pages;
 
@@ -11,17 +12,18 @@ public static class RunPage
 {
     public static string Render(LineageStore store, long runId, string? antiforgeryField)
     {
+        store.FailAbandoned();
         var run = store.Run(runId)!;
-        var live = !RunFollower.Terminal.Contains(run.Status);
+        var live = !run.Status.IsFinished();
         var stages = store.Stages(runId);
-        var body = $"<p>status <b class=\"status-{E(run.Status)}\">{E(run.Status)}</b> · recipe <b>{E(run.Recipe)}</b> · {run.Steps} steps"
+        var body = $"<p>status <b>{Status(run.Status)}</b> · recipe <b>{E(run.Recipe)}</b> · {run.Steps} steps"
             + (run.Error is { } error ? $" · <span class=\"status-failed\">{E(error)}</span>" : "") + "</p>";
         if (live && antiforgeryField is not null)
             body += $"<form method=\"post\" action=\"/runs/{runId}/cancel\">{antiforgeryField}<button id=\"cancel\">Cancel run</button></form>";
         body += $"<p><a href=\"/runs/{runId}/lineage\">lineage graph</a> · <a href=\"/runs/{runId}/contribution\">teacher contribution</a></p>";
         body += "<h2>Stages</h2>" + Table(["stage", "name", "status", "started", "finished", "seconds", "executions", "worker"], stages.Select(s => new[]
         {
-            E(s.Kind), E(s.Name), $"<span class=\"status-{E(s.Status)}\">{E(s.Status)}</span>", E(s.StartedAt?.ToString("HH:mm:ss")), E(s.FinishedAt?.ToString("HH:mm:ss")),
+            E(Spelling.Of(s.Kind)), E(s.Name), Status(s.Status), E(s.StartedAt?.ToString("HH:mm:ss")), E(s.FinishedAt?.ToString("HH:mm:ss")),
             s.StartedAt is { } a && s.FinishedAt is { } b ? (b - a).TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) : "",
             s.Attempts.ToString(CultureInfo.InvariantCulture), E(s.Worker),
         }), "stages");
@@ -40,7 +42,7 @@ public static class RunPage
         var audits = store.Audits(runId);
         body += "<h2>Audits</h2>" + (audits.Count == 0 ? $"<p>none yet: <code>mt audit {runId}</code></p>"
             : Table(["audit", "verdict", "when", "reason"], audits.Select(a => new[] { a.Id.ToString(CultureInfo.InvariantCulture), E(a.Verdict), E($"{a.At:yyyy-MM-dd HH:mm:ss}"), E(a.Reason) }), "audits"));
-        body += $"<h2>Resolved recipe</h2><pre id=\"recipe\">{E(new JobLedger(store.ConnectionString).Run(runId)?.ResolvedYaml)}</pre>";
+        body += $"<h2>Resolved recipe</h2><pre id=\"recipe\">{E(store.ResolvedRecipe(runId))}</pre>";
         // While the run is live the plots refresh from the lineage tables every few seconds.
         var script = live ? $"setInterval(async () => {{ const r = await fetch('/runs/{runId}/plots'); if (r.ok) document.getElementById('plots').innerHTML = await r.text(); }}, 3000);" : null;
         return Page($"Run {runId}", body, script);

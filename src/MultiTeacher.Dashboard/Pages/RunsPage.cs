@@ -1,6 +1,7 @@
 using System.Globalization;
 using MultiTeacher.Lineage;
 using static MultiTeacher.Dashboard.Html;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Dashboard.Pages;
 
@@ -9,8 +10,9 @@ public static class RunsPage
 {
     public static string Render(LineageStore store, string? status, string? query)
     {
+        store.FailAbandoned();
         var runs = store.Runs(500)
-            .Where(r => string.IsNullOrEmpty(status) || r.Status == status)
+            .Where(r => string.IsNullOrEmpty(status) || Spelling.Of(r.Status) == status)
             .Where(r => string.IsNullOrEmpty(query) || r.Recipe.Contains(query, StringComparison.OrdinalIgnoreCase))
             .ToList();
         var rows = runs.Select(r =>
@@ -21,13 +23,13 @@ public static class RunsPage
             var best = store.MetricSummary(r.Id).Where(m => m.Name is "bpb:student" or "eval_bits_per_byte").Select(m => m.Min).DefaultIfEmpty(double.NaN).Min();
             return new[]
             {
-                $"<a href=\"/runs/{r.Id}\">{r.Id}</a>", $"<span class=\"status-{E(r.Status)}\">{E(r.Status)}</span>", E(r.Recipe),
+                $"<a href=\"/runs/{r.Id}\">{r.Id}</a>", Status(r.Status), E(r.Recipe),
                 E(string.Join(", ", teachers)), E(student is null ? "" : Path.GetFileName(student)), r.Steps.ToString(CultureInfo.InvariantCulture),
                 double.IsNaN(best) ? "" : best.ToString("F4", CultureInfo.InvariantCulture),
                 E($"{r.CreatedAt:yyyy-MM-dd HH:mm:ss}"), E(r.FinishedAt is { } f ? $"{f:HH:mm:ss}" : ""),
             };
         });
-        var statuses = new[] { "", "queued", "running", "succeeded", "failed", "cancelled" };
+        string[] statuses = ["", .. Spelling.All<RunStatus>()];
         var form = $"""
             <form method="get" action="/">
               <label>status <select name="status">{string.Concat(statuses.Select(s => $"<option value=\"{s}\"{(s == (status ?? "") ? " selected" : "")}>{(s == "" ? "any" : s)}</option>"))}</select></label>

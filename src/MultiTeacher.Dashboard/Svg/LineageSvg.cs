@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using MultiTeacher.Lineage;
 using static System.Net.WebUtility;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Dashboard.Svg;
 
@@ -18,7 +19,7 @@ public static class LineageSvg
     public static string Render(LineageStore store, long runId)
     {
         var run = store.Run(runId)!;
-        var nodes = new List<Node> { new($"run{runId}", $"run {runId}: {run.Recipe}", run.Status, runId, 2) };
+        var nodes = new List<Node> { new($"run{runId}", $"run {runId}: {run.Recipe}", Spelling.Of(run.Status), runId, 2) };
         var edges = new List<(string From, string To)>();
         foreach (var a in store.Artifacts(runId))
         {
@@ -31,7 +32,7 @@ public static class LineageSvg
             {
                 var otherId = $"run{other}";
                 if (nodes.All(n => n.Id != otherId))
-                    nodes.Add(new Node(otherId, $"run {other}: {store.Run(other)?.Recipe}", store.Run(other)?.Status ?? "", other, used ? 0 : 4));
+                    nodes.Add(new Node(otherId, $"run {other}: {store.Run(other)?.Recipe}", store.Run(other) is { } o ? Spelling.Of(o.Status) : "", other, used ? 0 : 4));
                 edges.Add(used ? (otherId, id) : (id, otherId));
             }
         }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using MultiTeacher.Lineage;
 using MultiTeacher.Recipes;
 using MultiTeacher.Training;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Audit;
 
@@ -25,8 +26,8 @@ public static class RunAuditor
     public static AuditReport Audit(LineageStore store, long runId, AuditOptions options, TextWriter log)
     {
         var run = store.Run(runId) ?? throw new ArgumentException($"run {runId} does not exist");
-        if (run.Status != "succeeded") throw new ArgumentException($"run {runId} is {run.Status}; only finished runs can be audited");
-        var resolved = new Jobs.JobLedger(store.ConnectionString).Run(runId)!.ResolvedYaml;
+        if (run.Status != RunStatus.Succeeded) throw new ArgumentException($"run {runId} is {Spelling.Of(run.Status)}; only finished runs can be audited");
+        var resolved = store.ResolvedRecipe(runId)!;
         var integrity = Integrity(store, runId);
         var recordedEnv = store.Environment(runId);
         var replay = (ReplayResult?)null;

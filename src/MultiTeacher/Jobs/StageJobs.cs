@@ -4,6 +4,7 @@ using Hangfire.Server;
 using MultiTeacher.Data;
 using MultiTeacher.Lineage;
 using MultiTeacher.Recipes;
+using MultiTeacher.Runs;
 using MultiTeacher.Training;
 
 namespace MultiTeacher.Jobs;
@@ -30,7 +31,7 @@ public sealed class StageJobs(JobContext context)
     [DisplayName("run {0}: cache teacher {1}")]
     public void CacheTeacher(long runId, string teacher, PerformContext? perform, CancellationToken cancel)
     {
-        var done = Execute(runId, JobLedger.CacheTeacher, teacher, perform, cancel, (recipe, log, _) =>
+        var done = Execute(runId, StageKind.CacheTeacher, teacher, perform, cancel, (recipe, log, _) =>
         {
             var k = recipe.Teachers.ToList().FindIndex(t => t.Name == teacher);
             if (k < 0) throw new InvalidDataException($"run {runId}'s recipe has no teacher '{teacher}'");
@@ -43,18 +44,17 @@ public sealed class StageJobs(JobContext context)
         if (!done) return;
         if (Transient.Retry(() => _ledger.CompleteCacheStage(runId, teacher), TimeSpan.FromMinutes(5), context.Log))
             EnqueueTrain(runId);
-        else if (CancelRequested(runId)) _store.FinishRun(runId, "cancelled", "cancelled while teachers were being cached");
     }
 
     [AutomaticRetry(Attempts = Retries, DelaysInSeconds = [2, 10], ExceptOn = [typeof(PermanentJobFailure)], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     [DisplayName("run {0}: train")]
     public void Train(long runId, PerformContext? perform, CancellationToken cancel)
     {
-        _ = Execute(runId, JobLedger.Train, DistillationRecipe.TrainStage, perform, cancel, (recipe, log, claim) =>
+        _ = Execute(runId, StageKind.Train, DistillationRecipe.TrainStage, perform, cancel, (recipe, log, claim) =>
         {
             var recorder = RunRecorder.Attach(_store, runId, log);
             var resumeFrom = claim == StageClaim.Reclaimed ? recorder.LatestCheckpoint() : null;
-            var resume = resumeFrom is null && _ledger.Run(runId)!.Resume;
+            var resume = resumeFrom is null && _store.Submission(runId)!.Resume;
             if (resumeFrom is not null) log.WriteLine($"run {runId}: continuing from {resumeFrom}");
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
             using var training = DistillationRecipe.Setup(recipe, log, CacheRoot, recorder);
@@ -79,24 +79,24 @@ public sealed class StageJobs(JobContext context)
 
     private bool CancelRequested(long runId)
     {
-        try { return _ledger.CancelRequested(runId); }
+        try { return _store.CancelRequested(runId); }
         catch (Exception e) when (Transient.IsTransient(e)) { return false; }
     }
 
     private void EnqueueTrain(long runId)
     {
-        var queue = _ledger.Run(runId)!.Queue ?? QueueNames.Default();
+        var queue = _store.Submission(runId)!.Queue ?? QueueNames.Default();
         var job = context.Client.Enqueue<StageJobs>(queue, j => j.Train(runId, null, CancellationToken.None));
-        _ledger.AttachJob(runId, JobLedger.Train, DistillationRecipe.TrainStage, job);
+        _store.AttachJob(runId, StageKind.Train, DistillationRecipe.TrainStage, job);
     }
 
     /// <summary>Claims the stage and runs its body; true when the stage is done (now or earlier).</summary>
-    private bool Execute(long runId, string kind, string name, PerformContext? perform, CancellationToken cancel, Action<Recipe, TextWriter, StageClaim> body)
+    private bool Execute(long runId, StageKind kind, string name, PerformContext? perform, CancellationToken cancel, Action<Recipe, TextWriter, StageClaim> body)
     {
-        var log = new PrefixedWriter(context.Log, $"[run {runId} {kind} {name}] ");
-        var run = _ledger.Run(runId) ?? throw new PermanentJobFailure(new InvalidDataException($"run {runId} does not exist"));
+        var log = new PrefixedWriter(context.Log, $"[run {runId} {Spelling.Of(kind)} {name}] ");
+        var run = _store.Submission(runId) ?? throw new PermanentJobFailure(new InvalidDataException($"run {runId} does not exist"));
         var jobId = perform?.BackgroundJob.Id ?? $"inline-{Guid.NewGuid():N}";
-        var claim = _ledger.Claim(runId, kind, name, jobId, $"{Environment.MachineName}:{Environment.ProcessId}");
+        var claim = _ledger.Claim(runId, kind, name, jobId, ProcessIdentity.Current);
         if (claim is StageClaim.AlreadyDone or StageClaim.NotOurs or StageClaim.Cancelled)
         {
             log.WriteLine(claim switch
@@ -105,21 +105,21 @@ public sealed class StageJobs(JobContext context)
                 StageClaim.Cancelled => "run was cancelled; not started",
                 _ => "owned by another job; skipped",
             });
-            if (claim == StageClaim.Cancelled) _store.FinishRun(runId, "cancelled", "cancelled before it started");
+            if (claim == StageClaim.Cancelled) _store.FinishRun(runId, RunStatus.Cancelled, "cancelled before it started");
             return claim == StageClaim.AlreadyDone;
         }
         try
         {
             var recipe = RecipeLoader.LoadResolved(run.ResolvedYaml, out var hashes);
             // A teacher cache reads the data, the student's tokenizer (its own or its init's) and its one teacher; training reads everything.
-            InputCheck.Verify(recipe, hashes, kind == JobLedger.CacheTeacher ? key => key is "data.train" or "student.tokenizer" or "student.init" || key == $"teachers.{name}" : null);
+            InputCheck.Verify(recipe, hashes, kind == StageKind.CacheTeacher ? key => key is "data.train" or "student.tokenizer" or "student.init" || key == $"teachers.{name}" : null);
             body(recipe with { Device = QueueNames.DeviceFor(perform?.BackgroundJob.Job.Queue, recipe.Device) }, log, claim);
             return true;
         }
-        catch (OperationCanceledException e) when (_ledger.CancelRequested(runId))
+        catch (OperationCanceledException e) when (_store.CancelRequested(runId))
         {
             log.WriteLine($"cancelled: {e.Message}");
-            _store.FinishRun(runId, "cancelled", e.Message);
+            _store.FinishRun(runId, RunStatus.Cancelled, e.Message);
             return false;
         }
         catch (OperationCanceledException) when (cancel.IsCancellationRequested)
@@ -135,10 +135,11 @@ public sealed class StageJobs(JobContext context)
             log.WriteLine($"failed ({(permanent ? "not retried" : $"attempt {retry + 1} of {Retries + 1}")}): {e.Message}");
             if (permanent || retry >= Retries)
             {
-                Transient.Retry(() => _store.FinishRun(runId, "failed", $"{kind} {name}: {e.Message}", badInput: permanent && e is not TrainingDivergedException), TimeSpan.FromMinutes(5), log);
+                Transient.Retry(() => _store.FinishRun(runId, RunStatus.Failed, $"{Spelling.Of(kind)} {name}: {e.Message}", badInput: permanent && e is not TrainingDivergedException), TimeSpan.FromMinutes(5), log);
                 if (permanent) throw new PermanentJobFailure(e);
             }
-            else _ledger.FinishStage(runId, kind, name, "queued", e.Message);
+            else if (!Transient.Retry(() => _ledger.Release(runId, kind, name, e.Message), TimeSpan.FromMinutes(5), log))
+                throw new PermanentJobFailure(e);   // cancelled meanwhile: no retry
             throw;
         }
     }

@@ -1,3 +1,5 @@
+using MultiTeacher.Runs;
+
 namespace MultiTeacher.Lineage;
 
 /// <summary>A node of a lineage tree: a run or an artifact, with what it came from or led to.</summary>
@@ -14,7 +16,7 @@ public sealed class LineageGraph(LineageStore store, int maxDepth = 8)
 
     private LineageNode RunNode(long id, bool upstream, int depth, HashSet<long> seen)
     {
-        var label = store.Run(id) is { } r ? $"run {id} {r.Recipe} ({r.Status})" : $"run {id}";
+        var label = store.Run(id) is { } r ? $"run {id} {r.Recipe} ({Spelling.Of(r.Status)})" : $"run {id}";
         if (!seen.Add(id) || depth == 0) return new LineageNode(label + " …", []);
         var artifacts = store.Artifacts(id).Where(a => a.Direction == (upstream ? "used" : "produced"));
         return new LineageNode(label, artifacts.Select(a => ArtifactNode(a, upstream, depth - 1, seen)).ToList());

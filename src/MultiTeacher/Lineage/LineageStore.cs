@@ -5,37 +5,21 @@ using NpgsqlTypes;
 
 namespace MultiTeacher.Lineage;
 
-/// <summary>A run as `mt runs` lists it.</summary>
-public sealed record RunSummary(long Id, string Recipe, string Status, DateTime CreatedAt, DateTime? FinishedAt, int Steps,
-    string? Error = null, string? Failure = null);
-
-/// <summary>A stage of a run with its timing.</summary>
-public sealed record StageRecord(string Kind, string Name, string Status, DateTime? StartedAt, DateTime? FinishedAt, int Attempts = 0, string? Worker = null);
-
 /// <summary>An artifact linked to a run: its role and direction, kind, hash and path.</summary>
 public sealed record RunArtifact(string Direction, string Role, string Kind, string Sha256, long SizeBytes, string Path);
 
 /// <summary>
-/// Reads and writes lineage: recipes, runs, content-addressed artifacts, the edges between them,
-/// and metrics (written in batches with COPY). Every value travels as a parameter, never as SQL text.
+/// Reads and writes lineage, the one owner of the lineage.* tables: recipes, runs and their stages
+/// (LineageStore.Runs.cs), content-addressed artifacts, the edges between them, audits, and metrics
+/// (LineageStore.Metrics.cs). Every value travels as a parameter, never as SQL text.
 /// </summary>
-public sealed class LineageStore(string connectionString)
+public sealed partial class LineageStore(string connectionString)
 {
     public string ConnectionString => connectionString;
 
-    private NpgsqlConnection Open()
-    {
-        var c = new NpgsqlConnection(connectionString);
-        c.Open();
-        return c;
-    }
+    private NpgsqlConnection Open() => Sql.Open(connectionString);
 
-    private static NpgsqlCommand Command(NpgsqlConnection c, string sql, params object?[] values)
-    {
-        var command = new NpgsqlCommand(sql, c);
-        foreach (var v in values) command.Parameters.Add(new NpgsqlParameter { Value = v ?? DBNull.Value });
-        return command;
-    }
+    private static NpgsqlCommand Command(NpgsqlConnection c, string sql, params object?[] values) => Sql.Command(c, null, sql, values);
 
     public long RecordRecipe(string name, string resolvedYaml)
     {
@@ -45,18 +29,6 @@ public sealed class LineageStore(string connectionString)
             INSERT INTO lineage.recipes (content_sha256, name, resolved_yaml) VALUES ($1, $2, $3)
             ON CONFLICT (content_sha256) DO UPDATE SET name = EXCLUDED.name RETURNING id
             """, sha, name, resolvedYaml).ExecuteScalar()!;
-    }
-
-    /// <summary>Opens a run; a queued run has no start time until a worker begins it.</summary>
-    public long StartRun(long recipeId, long seed, IReadOnlyDictionary<string, string> environment, string status = "running")
-    {
-        using var c = Open();
-        var cmd = Command(c, """
-            INSERT INTO lineage.runs (recipe_id, status, seed, host, environment, started_at)
-            VALUES ($1, $5, $2, $3, $4, CASE WHEN $5 = 'running' THEN now() END) RETURNING id
-            """, recipeId, seed, System.Net.Dns.GetHostName(), JsonSerializer.Serialize(environment), status);
-        cmd.Parameters[3].NpgsqlDbType = NpgsqlDbType.Jsonb;
-        return (long)cmd.ExecuteScalar()!;
     }
 
     /// <summary>Hashes the file or directory and records it (once per kind, hash and path; directories with their file manifest); returns its id.</summary>
@@ -100,16 +72,6 @@ public sealed class LineageStore(string connectionString)
         return JsonSerializer.Deserialize<Dictionary<string, string>>(json)!;
     }
 
-    /// <summary>Every metric row of a run.</summary>
-    public IReadOnlyDictionary<(int Step, string Name), double> Metrics(long runId)
-    {
-        using var c = Open();
-        using var reader = Command(c, "SELECT step, name, value FROM lineage.metrics WHERE run_id = $1", runId).ExecuteReader();
-        var rows = new Dictionary<(int, string), double>();
-        while (reader.Read()) rows[(reader.GetInt32(0), reader.GetString(1))] = reader.GetDouble(2);
-        return rows;
-    }
-
     /// <summary>A run's audits, newest first: verdict, when, and the report's reason.</summary>
     public IReadOnlyList<(long Id, string Verdict, DateTime At, string Reason)> Audits(long runId)
     {
@@ -135,75 +97,6 @@ public sealed class LineageStore(string connectionString)
             runId, artifactId, direction, role).ExecuteNonQuery();
     }
 
-    /// <summary>Appends metric rows with one binary COPY; a rerun of the same step overwrites it.</summary>
-    public void AppendMetrics(long runId, IReadOnlyCollection<(int Step, string Name, double Value)> rows)
-    {
-        if (rows.Count == 0) return;
-        using var c = Open();
-        using var tx = c.BeginTransaction();
-        new NpgsqlCommand("CREATE TEMP TABLE incoming (step integer, name text, value double precision) ON COMMIT DROP", c, tx).ExecuteNonQuery();
-        using (var copy = c.BeginBinaryImport("COPY incoming (step, name, value) FROM STDIN (FORMAT BINARY)"))
-        {
-            foreach (var (step, name, value) in rows)
-            {
-                copy.StartRow();
-                copy.Write(step, NpgsqlDbType.Integer);
-                copy.Write(name, NpgsqlDbType.Text);
-                copy.Write(value, NpgsqlDbType.Double);
-            }
-            copy.Complete();
-        }
-        var merge = new NpgsqlCommand("""
-            INSERT INTO lineage.metrics (run_id, step, name, value) SELECT $1, step, name, value FROM incoming
-            ON CONFLICT (run_id, step, name) DO UPDATE SET value = EXCLUDED.value
-            """, c, tx);
-        merge.Parameters.Add(new NpgsqlParameter { Value = runId });
-        merge.ExecuteNonQuery();
-        tx.Commit();
-    }
-
-    /// <summary>
-    /// Ends the run (once) and every stage not yet finished with the given status; a failure says
-    /// whether the input was at fault (bad-input) or not (error).
-    /// </summary>
-    public void FinishRun(long runId, string status, string? error = null, bool badInput = false)
-    {
-        using var c = Open();
-        using var tx = c.BeginTransaction();
-        var run = Command(c, "UPDATE lineage.runs SET status = $2, finished_at = now(), error = $3, failure = $4 WHERE id = $1 AND finished_at IS NULL",
-            runId, status, error, status == "failed" ? badInput ? "bad-input" : "error" : null);
-        run.Transaction = tx;
-        run.ExecuteNonQuery();
-        var stages = Command(c, "UPDATE lineage.stages SET status = $2, finished_at = now() WHERE run_id = $1 AND status IN ('pending', 'queued', 'running')", runId, status);
-        stages.Transaction = tx;
-        stages.ExecuteNonQuery();
-        tx.Commit();
-    }
-
-    public IReadOnlyList<RunSummary> Runs(int limit = 50) => RunQuery("ORDER BY r.id DESC LIMIT $1", limit);
-
-    public RunSummary? Run(long id) => RunQuery("WHERE r.id = $1", id).SingleOrDefault();
-
-    /// <summary>The newest succeeded run of the recipe with this name, if any.</summary>
-    public RunSummary? LatestSucceeded(string recipeName) =>
-        RunQuery("WHERE rc.name = $1 AND r.status = 'succeeded' ORDER BY r.id DESC LIMIT 1", recipeName).SingleOrDefault();
-
-    private List<RunSummary> RunQuery(string tail, object value)
-    {
-        using var c = Open();
-        using var reader = Command(c, $"""
-            SELECT r.id, rc.name, r.status, r.created_at, r.finished_at, coalesce((SELECT max(step) FROM lineage.metrics m WHERE m.run_id = r.id), 0),
-                r.error, r.failure
-            FROM lineage.runs r JOIN lineage.recipes rc ON rc.id = r.recipe_id {tail}
-            """, value).ExecuteReader();
-        var runs = new List<RunSummary>();
-        while (reader.Read())
-            runs.Add(new RunSummary(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetDateTime(3),
-                reader.IsDBNull(4) ? null : reader.GetDateTime(4), reader.GetInt32(5),
-                reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
-        return runs;
-    }
-
     public IReadOnlyList<RunArtifact> Artifacts(long runId)
     {
         using var c = Open();
@@ -214,19 +107,6 @@ public sealed class LineageStore(string connectionString)
         var result = new List<RunArtifact>();
         while (reader.Read())
             result.Add(new RunArtifact(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4), reader.GetString(5)));
-        return result;
-    }
-
-    /// <summary>Last value, minimum and maximum of every metric of a run.</summary>
-    public IReadOnlyList<(string Name, double Last, double Min, double Max, int Count)> MetricSummary(long runId)
-    {
-        using var c = Open();
-        using var reader = Command(c, """
-            SELECT name, (array_agg(value ORDER BY step DESC))[1], min(value), max(value), count(*)::int
-            FROM lineage.metrics WHERE run_id = $1 GROUP BY name ORDER BY name
-            """, runId).ExecuteReader();
-        var result = new List<(string, double, double, double, int)>();
-        while (reader.Read()) result.Add((reader.GetString(0), reader.GetDouble(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetInt32(4)));
         return result;
     }
 
@@ -265,33 +145,4 @@ public sealed class LineageStore(string connectionString)
         return ids;
     }
 
-    /// <summary>Marks a stage running (creating it if new); null when it already succeeded, e.g. a teacher cache a job built earlier.</summary>
-    public long? StartStage(long runId, string kind, string name)
-    {
-        using var c = Open();
-        return (long?)Command(c, """
-            INSERT INTO lineage.stages (run_id, kind, name, status, started_at) VALUES ($1, $2, $3, 'running', now())
-            ON CONFLICT (run_id, kind, name) DO UPDATE SET status = 'running', started_at = coalesce(lineage.stages.started_at, now()), finished_at = NULL
-            WHERE lineage.stages.status <> 'succeeded' RETURNING id
-            """, runId, kind, name).ExecuteScalar();
-    }
-
-    public void FinishStage(long stageId, string status)
-    {
-        using var c = Open();
-        Command(c, "UPDATE lineage.stages SET status = $2, finished_at = now() WHERE id = $1", stageId, status).ExecuteNonQuery();
-    }
-
-    /// <summary>A run's stages in creation order, with timing, how often each was executed and by which worker.</summary>
-    public IReadOnlyList<StageRecord> Stages(long runId)
-    {
-        using var c = Open();
-        using var reader = Command(c, "SELECT kind, name, status, started_at, finished_at, attempts, worker FROM lineage.stages WHERE run_id = $1 ORDER BY id", runId).ExecuteReader();
-        var result = new List<StageRecord>();
-        while (reader.Read())
-            result.Add(new StageRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetDateTime(3), reader.IsDBNull(4) ? null : reader.GetDateTime(4),
-                reader.GetInt32(5), reader.IsDBNull(6) ? null : reader.GetString(6)));
-        return result;
-    }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Lineage;
 
@@ -27,8 +28,8 @@ public static class OpenLineageExport
         var events = new List<JsonObject> { Event("START", run.CreatedAt, runUuid, run.Recipe, null, inputs, []) };
         foreach (var stage in store.Stages(runId).Where(s => s.StartedAt is not null))
         {
-            var stageUuid = RunUuid(runId, run.CreatedAt, $"{stage.Kind}/{stage.Name}");
-            var job = $"{run.Recipe}.{stage.Kind}.{stage.Name}";
+            var stageUuid = RunUuid(runId, run.CreatedAt, $"{Spelling.Of(stage.Kind)}/{stage.Name}");
+            var job = $"{run.Recipe}.{Spelling.Of(stage.Kind)}.{stage.Name}";
             var parent = new JsonObject
             {
                 ["_producer"] = Producer,
@@ -46,11 +47,19 @@ public static class OpenLineageExport
     public static string ToJsonLines(IEnumerable<JsonObject> events) =>
         string.Join("\n", events.Select(e => e.ToJsonString(new JsonSerializerOptions { WriteIndented = false }))) + "\n";
 
-    private static string? Ended(string status) => status switch
+    private static string? Ended(RunStatus status) => status switch
     {
-        "succeeded" => "COMPLETE",
-        "failed" => "FAIL",
-        "cancelled" => "ABORT",
+        RunStatus.Succeeded => "COMPLETE",
+        RunStatus.Failed => "FAIL",
+        RunStatus.Cancelled => "ABORT",
+        _ => null,
+    };
+
+    private static string? Ended(StageStatus status) => status switch
+    {
+        StageStatus.Succeeded => Ended(RunStatus.Succeeded),
+        StageStatus.Failed => Ended(RunStatus.Failed),
+        StageStatus.Cancelled => Ended(RunStatus.Cancelled),
         _ => null,
     };
 

@@ -1,5 +1,6 @@
 using MultiTeacher.Recipes;
 using MultiTeacher.Training;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Lineage;
 
@@ -16,23 +17,14 @@ public sealed class RunRecorder : IStageObserver
     private readonly LineageStore _store;
     private readonly TextWriter? _log;
     private readonly List<(int, string, double)> _pending = [];
-    private readonly Dictionary<(string, string), long> _openStages = [];
+    private readonly Dictionary<(StageKind, string), long> _openStages = [];
 
     public long RunId { get; }
 
     private RunRecorder(LineageStore store, long runId, TextWriter? log) => (_store, RunId, _log) = (store, runId, log);
 
-    /// <summary>The lineage database: --database / MT_DATABASE, else the private server (started and migrated on demand).</summary>
-    public static string ConnectionString(string? explicitConnection)
-    {
-        var connection = explicitConnection ?? System.Environment.GetEnvironmentVariable("MT_DATABASE");
-        if (string.IsNullOrEmpty(connection)) connection = EmbeddedPostgres.Default().EnsureRunning();
-        Migrator.Apply(connection);
-        return connection;
-    }
-
     /// <summary>Records the resolved recipe, the environment and every input, and opens a run in the given status.</summary>
-    public static RunRecorder Begin(LineageStore store, Recipe recipe, string status = "running")
+    public static RunRecorder Begin(LineageStore store, Recipe recipe, RunStatus status = RunStatus.Running)
     {
         var resolved = ResolvedRecipe.Resolve(recipe);
         var recipeId = store.RecordRecipe(recipe.Name, resolved.ToYaml());
@@ -56,12 +48,12 @@ public sealed class RunRecorder : IStageObserver
 
     public void Produced(string kind, string path, string role) => Write(() => { _store.Link(RunId, _store.RecordArtifact(kind, path), "produced", role); return 0; });
 
-    public void Started(string kind, string name)
+    public void Started(StageKind kind, string name)
     {
         if (Write(() => _store.StartStage(RunId, kind, name)) is { } id) _openStages[(kind, name)] = id;
     }
 
-    public void Finished(string kind, string name, string status)
+    public void Finished(StageKind kind, string name, StageStatus status)
     {
         if (_openStages.Remove((kind, name), out var id)) Write(() => { _store.FinishStage(id, status); return 0; });
     }
@@ -114,7 +106,7 @@ public sealed class RunRecorder : IStageObserver
         }
         Flush();
         Produced("student", result.StudentDirectory, "student");
-        Write(() => { _store.FinishRun(RunId, "succeeded"); return 0; });
+        Write(() => { _store.FinishRun(RunId, RunStatus.Succeeded); return 0; });
     }
 
 }

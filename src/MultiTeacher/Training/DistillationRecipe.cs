@@ -12,6 +12,7 @@ using MultiTeacher.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Training;
 
@@ -67,7 +68,7 @@ public sealed class DistillationRecipe : IDisposable
             {
                 var teacher = _teachers[k];
                 var path = recipe.Teachers[k].Path;
-                _teachers[k] = Stage("cache-teacher", teacher.Name, () =>
+                _teachers[k] = Stage(StageKind.CacheTeacher, teacher.Name, () =>
                 {
                     var cache = TeacherCaches.Open(teacher, path, _samples, recipe.Alignment.TopK, Path.Combine(cacheRoot, "teachers"), log, out var file);
                     _stages?.InputUsed("cache", file, $"cache:{teacher.Name}");
@@ -91,18 +92,18 @@ public sealed class DistillationRecipe : IDisposable
         _ => device(name),
     };
 
-    private T Stage<T>(string kind, string name, Func<T> work)
+    private T Stage<T>(StageKind kind, string name, Func<T> work)
     {
         _stages?.Started(kind, name);
         try
         {
             var result = work();
-            _stages?.Finished(kind, name, "succeeded");
+            _stages?.Finished(kind, name, StageStatus.Succeeded);
             return result;
         }
         catch (Exception e)
         {
-            _stages?.Finished(kind, name, e is OperationCanceledException ? "cancelled" : "failed");
+            _stages?.Finished(kind, name, e is OperationCanceledException ? StageStatus.Cancelled : StageStatus.Failed);
             throw;
         }
     }
@@ -191,14 +192,15 @@ public sealed class DistillationRecipe : IDisposable
     {
         var from = resumeFrom is not null ? (resumeFrom, TrainingCheckpoint.StepOf(resumeFrom))
             : resume ? TrainingCheckpoint.Latest(_recipe.Output) : null;
-        var (evaluation, first, last) = Stage("train", TrainStage, () => TrainSteps(onStep, from, cancel));
+        var (evaluation, first, last) = Stage(StageKind.Train, TrainStage, () => TrainSteps(onStep, from, cancel));
         return Finish(evaluation, first, last);
     }
 
     private (Dictionary<string, BitsPerByteResult>, double, double) TrainSteps(Action<StepMetrics>? onStep, (string Directory, int Step)? resumeFrom, CancellationToken cancel)
     {
         var r = _recipe.Train;
-        Directory.CreateDirectory(_recipe.Output);
+        // One run at a time writes an output directory (metrics, checkpoints, student); `mt run` takes the lock before submitting.
+        using var outputLock = OutputLock.Take(_recipe.Output);
         using var optimizer = optim.AdamW(_student.parameters(), r.LearningRate, weight_decay: r.WeightDecay);
         var schedule = new LearningRateSchedule(r.LearningRate, r.WarmupSteps, r.Steps, r.Schedule);
         var evaluation = new Dictionary<string, BitsPerByteResult>();
@@ -212,7 +214,7 @@ public sealed class DistillationRecipe : IDisposable
         }
         else if (_evalDocuments.Count > 0) evaluation["student (initial)"] = Evaluate(_student, _tokenizer);
 
-        using var metricsFile = new StreamWriter(Path.Combine(_recipe.Output, "metrics.jsonl"), append: start > 0);
+        using var metricsFile = MetricsLog.Open(_recipe.Output, start);
         double first = double.NaN, last = double.NaN;
         var checkpointStep = start;
         _student.train();
@@ -281,14 +283,14 @@ public sealed class DistillationRecipe : IDisposable
     {
         var studentDir = Path.Combine(_recipe.Output, "student");
         BlendAgreement? agreement = null;
-        Stage("save", "student", () =>
+        Stage(StageKind.Save, "student", () =>
         {
             PretrainedModel.Save(_student, studentDir, _recipe.Student.TokenizerDirectory);
             File.WriteAllText(Path.Combine(_recipe.Output, "resolved-recipe.yaml"), ResolvedRecipe.Resolve(_recipe).ToYaml());
             return true;
         });
         if (_evalDocuments.Count > 0)
-            Stage("eval", "bits-per-byte", () =>
+            Stage(StageKind.Eval, "bits-per-byte", () =>
             {
                 evaluation["student"] = Evaluate(_student, _tokenizer);
                 foreach (var t in _teachers) evaluation[$"teacher {t.Name}"] = Evaluate(t.Model, t.Tokenizer);

@@ -1,11 +1,13 @@
+using MultiTeacher.Runs;
+
 namespace MultiTeacher.Training;
 
 /// <summary>Hears when a run's stages (cache-teacher, train, eval, save) start and finish, and when checkpoints land.</summary>
 public interface IStageObserver
 {
-    void Started(string kind, string name);
-    /// <param name="status">succeeded, failed or cancelled.</param>
-    void Finished(string kind, string name, string status);
+    void Started(StageKind kind, string name);
+    /// <param name="status">Succeeded, failed or cancelled.</param>
+    void Finished(StageKind kind, string name, StageStatus status);
 
     /// <summary>A complete checkpoint was written (its state.json last), so it can be resumed from.</summary>
     void CheckpointSaved(int step, string directory) { }

@@ -9,6 +9,7 @@ using MultiTeacher.Tests.Cli;
 using MultiTeacher.Tests.Integration;
 using MultiTeacher.Tests.Lineage;
 using static MultiTeacher.Tests.Jobs.JobHarness;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Tests.Dashboard;
 
@@ -134,13 +135,13 @@ public sealed class DashboardTests(PostgresFixture postgres) : TempDirectoryTest
         Migrator.Apply(db);
         using var worker = JobWorker.Start(db, ["dash"], 1, TextWriter.Null, cacheRoot: Path.Combine(TempDir, "cache"));
         var runId = new JobClient(db, worker.Storage).Submit(MultiTeacher.Recipes.RecipeLoader.Load(recipe), "dash");
-        WaitUntil(() => new LineageStore(db).Run(runId)!.Status == "running", what: "the run to start");
+        WaitUntil(() => new LineageStore(db).Run(runId)!.Status == RunStatus.Running, what: "the run to start");
 
         await using var session = await Session.Start(db, Path.Combine(TempDir, "cache"));
         var (page, url) = (session.Page, session.Url);
         await page.GotoAsync($"{url}/runs/{runId}");
         await page.ClickAsync("#cancel");
-        Assert.Equal("cancelled", WaitForEnd(db, runId, seconds: 60).Status);
+        Assert.Equal(RunStatus.Cancelled, WaitForEnd(db, runId, seconds: 60).Status);
         await page.GotoAsync($"{url}/runs/{runId}");
         Assert.Equal(0, await page.Locator("#cancel").CountAsync());
         await session.Screenshot("cancelled.png");

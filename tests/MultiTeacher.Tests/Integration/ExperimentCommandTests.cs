@@ -2,6 +2,7 @@ using System.Xml.Linq;
 using MultiTeacher.Tests.Cli;
 using MultiTeacher.Tests.Lineage;
 using Xunit.Abstractions;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Tests.Integration;
 
@@ -62,7 +63,7 @@ public sealed class ExperimentCommandTests(PostgresFixture postgres, ITestOutput
         var runIds = System.Text.RegularExpressions.Regex.Matches(text, @"\| (hard-label|single-press|fused-confidence|fused-uniform) \| (\d+) \|").Select(m => long.Parse(m.Groups[2].Value)).ToList();
         Assert.Equal(4, runIds.Count);
         var store = new MultiTeacher.Lineage.LineageStore(db);
-        Assert.All(runIds, id => Assert.Equal("succeeded", store.Run(id)!.Status));
+        Assert.All(runIds, id => Assert.Equal(RunStatus.Succeeded, store.Run(id)!.Status));
     }
 
     private static void CopyDirectory(string from, string to)

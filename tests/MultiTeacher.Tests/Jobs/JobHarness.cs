@@ -6,8 +6,8 @@ using Npgsql;
 
 namespace MultiTeacher.Tests.Jobs;
 
-/// <summary>An `mt worker` in a process of its own, as users run it; killed with SIGKILL when disposed.</summary>
-public sealed class WorkerProcess : IDisposable
+/// <summary>An `mt` command in a process of its own, as users run it; killed with SIGKILL (with its children) when disposed.</summary>
+public sealed class MtProcess : IDisposable
 {
     private readonly Process _process;
     private readonly System.Text.StringBuilder _output = new();
@@ -15,14 +15,12 @@ public sealed class WorkerProcess : IDisposable
     public int Pid => _process.Id;
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    public WorkerProcess(string database, string queue, string cacheRoot, double invisibilitySeconds = 300)
+    /// <param name="relaunch">Start without MALLOC_ARENA_MAX, so `mt` relaunches itself in a child process as it does for users.</param>
+    public MtProcess(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, bool relaunch = false)
     {
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "mt"), ["worker", "--queues", queue, "--database", database])
-        {
-            RedirectStandardOutput = true, RedirectStandardError = true,
-        };
-        start.Environment["MT_CACHE"] = cacheRoot;
-        start.Environment["MT_JOB_INVISIBILITY_S"] = invisibilitySeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "mt"), args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
+        if (relaunch) foreach (var name in new[] { "MALLOC_ARENA_MAX", "MT_RELAUNCHED_BY", "MT_GLIBC_MALLOC" }) start.Environment.Remove(name);
         _process = Process.Start(start)!;
         _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
@@ -30,7 +28,36 @@ public sealed class WorkerProcess : IDisposable
         _process.BeginErrorReadLine();
     }
 
-    /// <summary>SIGKILL: no shutdown code runs, exactly like a machine that loses power.</summary>
+    /// <summary>An `mt worker` on a queue, with its cache directory and Hangfire's invisibility timeout.</summary>
+    public static MtProcess Worker(string database, string queue, string cacheRoot, double invisibilitySeconds = 300) =>
+        new(["worker", "--queues", queue, "--database", database], new Dictionary<string, string>
+        {
+            ["MT_CACHE"] = cacheRoot,
+            ["MT_JOB_INVISIBILITY_S"] = invisibilitySeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int Signal(int pid, int signal);
+
+    /// <summary>Sends a signal (15 SIGTERM, 2 SIGINT, 9 SIGKILL) to this process alone.</summary>
+    public void Send(int signal) => Signal(_process.Id, signal);
+
+    /// <summary>The processes this one started (the relaunched `mt`).</summary>
+    public IReadOnlyList<int> Children() => Directory.GetDirectories($"/proc/{Pid}/task")
+        .SelectMany(task => File.ReadAllText(Path.Combine(task, "children")).Split(' ', StringSplitOptions.RemoveEmptyEntries)).Select(int.Parse).ToList();
+
+    /// <summary>Whether a process exists and has not exited (a zombie has).</summary>
+    public static bool IsRunning(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1][0] is not ('Z' or 'X'); }
+        catch (IOException) { return false; }
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>SIGKILL for the process and its children: no shutdown code runs, exactly like a machine that loses power.</summary>
     public void Kill()
     {
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);

@@ -4,6 +4,7 @@ using MultiTeacher.Tests.Cli;
 using MultiTeacher.Tests.Integration;
 using MultiTeacher.Tests.Lineage;
 using static MultiTeacher.Tests.Jobs.JobHarness;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Tests.Jobs;
 
@@ -42,21 +43,21 @@ public sealed class JobTests(PostgresFixture postgres) : TempDirectoryTest
         var first = Recipe("shared-a", 1);
         var second = Recipe("shared-b", 2);
 
-        using var a = new WorkerProcess(db, "shared", Cache);
-        using var b = new WorkerProcess(db, "shared", Cache);
+        using var a = MtProcess.Worker(db, "shared", Cache);
+        using var b = MtProcess.Worker(db, "shared", Cache);
         var runIds = new[] { Submit(db, first, "shared"), Submit(db, second, "shared") };
         WaitUntil(() => Scalar(db, "SELECT count(*) FROM hangfire.server") >= 2, what: "both workers to register");
         foreach (var id in runIds)
         {
             var end = WaitForEnd(db, id);
-            Assert.True(end.Status == "succeeded", $"run {id} {end.Status}: {end.Error}\n{a.Output}\n{b.Output}");
+            Assert.True(end.Status == RunStatus.Succeeded, $"run {id} {end.Status}: {end.Error}\n{a.Output}\n{b.Output}");
         }
 
         var store = new LineageStore(db);
         var stages = runIds.SelectMany(store.Stages).ToList();
-        Assert.Equal(2 * 3, stages.Count(s => s.Kind == "cache-teacher" && s.Status == "succeeded"));
-        Assert.Equal(2, stages.Count(s => s.Kind == "train" && s.Status == "succeeded"));
-        Assert.All(stages.Where(s => s.Kind is "cache-teacher" or "train"), s => Assert.Equal(1, s.Attempts));
+        Assert.Equal(2 * 3, stages.Count(s => s.Kind == StageKind.CacheTeacher && s.Status == StageStatus.Succeeded));
+        Assert.Equal(2, stages.Count(s => s.Kind == StageKind.Train && s.Status == StageStatus.Succeeded));
+        Assert.All(stages.Where(s => s.Kind is StageKind.CacheTeacher or StageKind.Train), s => Assert.Equal(1, s.Attempts));
         Assert.Equal(2, stages.Where(s => s.Worker is not null).Select(s => s.Worker).Distinct().Count());
         foreach (var id in runIds)
             Assert.Equal(1L, Scalar(db, """
@@ -77,19 +78,19 @@ public sealed class JobTests(PostgresFixture postgres) : TempDirectoryTest
 
         var killed = StudentRecipe(runs, "killed", steps);
         long runId;
-        using (var doomed = new WorkerProcess(db, "k", Cache, invisibilitySeconds: 3))
+        using (var doomed = MtProcess.Worker(db, "k", Cache, invisibilitySeconds: 3))
         {
             runId = Submit(db, killed, "k");
             WaitUntil(() => Scalar(db, "SELECT count(*) FROM lineage.edges WHERE run_id = $1 AND role LIKE 'checkpoint:%'", runId) >= 2, what: "two checkpoints");
             doomed.Kill();
         }
-        Assert.Equal("running", new LineageStore(db).Run(runId)!.Status);
-        using var rescuer = new WorkerProcess(db, "k", Cache, invisibilitySeconds: 3);
+        Assert.Equal(RunStatus.Running, new LineageStore(db).Run(runId)!.Status);
+        using var rescuer = MtProcess.Worker(db, "k", Cache, invisibilitySeconds: 3);
         var end = WaitForEnd(db, runId);
-        Assert.True(end.Status == "succeeded", $"{end.Status}: {end.Error}\n{rescuer.Output}");
+        Assert.True(end.Status == RunStatus.Succeeded, $"{end.Status}: {end.Error}\n{rescuer.Output}");
         Assert.Contains("continuing from", rescuer.Output);
 
-        Assert.Equal(2, new LineageStore(db).Stages(runId).Single(s => s.Kind == "train").Attempts);
+        Assert.Equal(2, new LineageStore(db).Stages(runId).Single(s => s.Kind == StageKind.Train).Attempts);
         Assert.Equal(File.ReadAllBytes(Path.Combine(runs.Output("reference"), "student", "model.safetensors")),
                      File.ReadAllBytes(Path.Combine(runs.Output("killed"), "student", "model.safetensors")));
         Assert.Equal(steps, Scalar(db, "SELECT count(DISTINCT step) FROM lineage.metrics WHERE run_id = $1 AND name = 'loss'", runId));
@@ -110,11 +111,11 @@ public sealed class JobTests(PostgresFixture postgres) : TempDirectoryTest
         var (code, output, error) = CliRunner.Run("", "cancel", runId.ToString(), "--database", db);
         Assert.True(code == 0, output + error);
         var run = new LineageStore(db).Run(runId)!;
-        Assert.Equal("cancelled", run.Status);
+        Assert.Equal(RunStatus.Cancelled, run.Status);
         var lastStep = runs.Metrics("cancelled").Count;
         Assert.Contains($"training cancelled after step {lastStep}", run.Error);
         Assert.True(File.Exists(Path.Combine(runs.Output("cancelled"), "checkpoints", $"step-{lastStep:D6}", "state.json")));
-        Assert.Equal("cancelled", new LineageStore(db).Stages(runId).Single(s => s.Kind == "train").Status);
+        Assert.Equal(StageStatus.Cancelled, new LineageStore(db).Stages(runId).Single(s => s.Kind == StageKind.Train).Status);
         Assert.Equal(2, CliRunner.Run("", "cancel", runId.ToString(), "--database", db).ExitCode);
     }
 
@@ -128,11 +129,14 @@ public sealed class JobTests(PostgresFixture postgres) : TempDirectoryTest
         File.AppendAllText(Path.Combine(TempDir, "train.txt"), "one more line");
         using var worker = JobWorker.Start(db, ["changed"], 1, TextWriter.Null, cacheRoot: Cache);
         var end = WaitForEnd(db, runId);
-        Assert.Equal("failed", end.Status);
-        Assert.Equal("bad-input", end.Failure);
+        Assert.Equal(RunStatus.Failed, end.Status);
+        Assert.Equal(RunFailure.BadInput, end.Failure);
         Assert.Contains("data.train", end.Error);
-        Thread.Sleep(3000);   // longer than the first retry delay: a retry would have claimed the stage again
-        Assert.Equal(1, new LineageStore(db).Stages(runId).Single(s => s.Kind == "train").Attempts);
+        // Hangfire's final Failed state means no retry is scheduled; a retry would first pass through Scheduled.
+        var job = Scalar(db, "SELECT hangfire_job::bigint FROM lineage.stages WHERE run_id = $1 AND kind = 'train'", runId);
+        WaitUntil(() => Scalar(db, "SELECT count(*) FROM hangfire.job WHERE id = $1 AND statename = 'Failed'", job) == 1, what: "the job's final state");
+        Assert.Equal(0, Scalar(db, "SELECT count(*) FROM hangfire.state WHERE jobid = $1 AND name = 'Scheduled'", job));
+        Assert.Equal(1, new LineageStore(db).Stages(runId).Single(s => s.Kind == StageKind.Train).Attempts);
     }
 
     [Fact]
@@ -152,7 +156,7 @@ public sealed class JobTests(PostgresFixture postgres) : TempDirectoryTest
         postgres.Server.EnsureRunning();
 
         var end = WaitForEnd(db, runId);
-        Assert.True(end.Status == "succeeded", $"{end.Status}: {end.Error}");
+        Assert.True(end.Status == RunStatus.Succeeded, $"{end.Status}: {end.Error}");
         var perStep = Scalar(db, "SELECT count(*) FROM lineage.metrics WHERE run_id = $1 AND step = 1", runId);
         Assert.Equal(5, perStep);   // loss, ce, lr, grad_norm, tokens_per_s (no teachers, so no kd, weights or coverage)
         Assert.Equal(steps * perStep, Scalar(db, "SELECT count(*) FROM lineage.metrics WHERE run_id = $1 AND name NOT LIKE 'bpb:%'", runId));

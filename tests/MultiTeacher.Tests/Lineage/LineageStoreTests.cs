@@ -3,6 +3,7 @@ using MultiTeacher.Recipes;
 using MultiTeacher.Tests.Cli;
 using MultiTeacher.Tests.Integration;
 using Npgsql;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Tests.Lineage;
 
@@ -72,7 +73,7 @@ public sealed class LineageStoreTests(PostgresFixture postgres) : TempDirectoryT
 
         var store = new LineageStore(connection);
         var run = store.Runs().Single();
-        Assert.Equal(("succeeded", 4), (run.Status, run.Steps));
+        Assert.Equal((RunStatus.Succeeded, 4), (run.Status, run.Steps));
         var artifacts = store.Artifacts(run.Id);
         foreach (var role in new[] { "recipe", "data.train", "student.config", "student.tokenizer" })
             Assert.Contains(artifacts, a => a.Direction == "used" && a.Role == role);
@@ -81,7 +82,7 @@ public sealed class LineageStoreTests(PostgresFixture postgres) : TempDirectoryT
         Assert.Equal(2, artifacts.Count(a => a.Kind == "checkpoint"));
         Assert.Equal(ContentHash.Of(Path.Combine(TempDir, "train.txt")), artifacts.Single(a => a.Role == "data.train").Sha256);
 
-        Assert.Equal([("train", "student", "succeeded"), ("save", "student", "succeeded")], store.Stages(run.Id).Select(s => (s.Kind, s.Name, s.Status)));
+        Assert.Equal([(StageKind.Train, "student", StageStatus.Succeeded), (StageKind.Save, "student", StageStatus.Succeeded)], store.Stages(run.Id).Select(s => (s.Kind, s.Name, s.Status)));
         Assert.Equal(0, CliRunner.Run("", "runs", "--database", connection).ExitCode);
         var (showCode, show, _) = CliRunner.Run("", "show", run.Id.ToString(), "--database", connection);
         Assert.Equal(0, showCode);
