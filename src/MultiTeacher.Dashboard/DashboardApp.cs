@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using MultiTeacher.Dashboard.Pages;
-using MultiTeacher.Dashboard.Svg;
+using MultiTeacher.Reporting;
 using MultiTeacher.Jobs;
 using MultiTeacher.Lineage;
 

@@ -12,7 +12,7 @@ public static class RecipeCommand
         var check = new Command("check", "Validate a recipe: every problem listed with file:line:column (exit 2 if any).") { checkFile };
         check.SetAction(r =>
         {
-            var recipe = RecipeLoader.Load(r.GetValue(checkFile)!);
+            var recipe = CliApp.LoadRecipe(r.GetValue(checkFile)!);
             io.Out.WriteLine($"{recipe.Source}: ok ({recipe.Teachers.Count} teacher(s), {recipe.Train.Steps} steps, output {recipe.Output})");
             return CliApp.Ok;
         });
@@ -21,7 +21,7 @@ public static class RecipeCommand
         var show = new Command("show", "Print the fully resolved recipe: defaults, absolute paths, sha256 of every input.") { showFile };
         show.SetAction(r =>
         {
-            io.Out.Write(ResolvedRecipe.Resolve(RecipeLoader.Load(r.GetValue(showFile)!)).ToYaml());
+            io.Out.Write(ResolvedRecipe.Resolve(CliApp.LoadRecipe(r.GetValue(showFile)!)).ToYaml());
             return CliApp.Ok;
         });
         return new Command("recipe", "Validate and resolve recipe files.") { check, show };

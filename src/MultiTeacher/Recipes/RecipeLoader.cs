@@ -10,11 +10,12 @@ public static class RecipeLoader
 {
     public static readonly string[] Policies = ["weighted", "uniform", "confidence", "avg_ce", "min_ce", "product"];
 
-    public static Recipe Load(string path)
+    /// <param name="variables">Values of ${NAME} in paths, before the environment (default: MT_ASSETS is the asset cache).</param>
+    public static Recipe Load(string path, IReadOnlyDictionary<string, string>? variables = null)
     {
         var file = System.IO.Path.GetFullPath(path);
         if (!File.Exists(file)) throw new RecipeException([new RecipeError(file, 0, 0, "recipe file not found")]);
-        return Parse(File.ReadAllText(file), file, out _);
+        return Parse(File.ReadAllText(file), file, out _, variables: variables);
     }
 
     /// <summary>
@@ -30,7 +31,8 @@ public static class RecipeLoader
         return Parse(resolvedYaml, System.IO.Path.GetFullPath(source), out hashes, resolved: true);
     }
 
-    private static Recipe Parse(string text, string file, out IReadOnlyDictionary<string, string> hashes, bool resolved = false)
+    private static Recipe Parse(string text, string file, out IReadOnlyDictionary<string, string> hashes, bool resolved = false,
+        IReadOnlyDictionary<string, string>? variables = null)
     {
         var yaml = new YamlStream();
         try { yaml.Load(new StringReader(text)); }
@@ -38,7 +40,7 @@ public static class RecipeLoader
         if (yaml.Documents.Count != 1 || yaml.Documents[0].RootNode is not YamlMappingNode root)
             throw new RecipeException([new RecipeError(file, 1, 1, "a recipe is one YAML mapping")]);
 
-        var r = new RecipeReader(file);
+        var r = new RecipeReader(file, variables ?? new Dictionary<string, string> { ["MT_ASSETS"] = Assets.AssetStore.DefaultRoot() });
         string[] keys = ["name", "seed", "device", "threads", "deterministic", "data", "teachers", "student", "alignment", "mixing", "loss", "train", "eval", "output"];
         r.RejectUnknown(root, "the recipe", resolved ? [.. keys, "hashes"] : keys);
         hashes = resolved ? Hashes(r, root) : new Dictionary<string, string>();

@@ -11,7 +11,7 @@ public sealed record RecipeError(string File, long Line, long Column, string Mes
 
 /// <summary>A recipe that failed validation; lists every problem found, not just the first.</summary>
 public sealed class RecipeException(IReadOnlyList<RecipeError> errors)
-    : Exception(string.Join(Environment.NewLine, errors))
+    : BadInputException(string.Join(Environment.NewLine, errors))
 {
     public IReadOnlyList<RecipeError> Errors { get; } = errors;
 }
@@ -20,7 +20,7 @@ public sealed class RecipeException(IReadOnlyList<RecipeError> errors)
 /// Reads typed values out of a YAML mapping, collecting an error (with line and column) for every
 /// missing, mistyped or unknown key instead of stopping at the first.
 /// </summary>
-internal sealed class RecipeReader(string file)
+internal sealed class RecipeReader(string file, IReadOnlyDictionary<string, string> variables)
 {
     public List<RecipeError> Errors { get; } = [];
     public string File { get; } = file;
@@ -106,7 +106,7 @@ internal sealed class RecipeReader(string file)
 
     /// <summary>
     /// A path relative to the recipe's folder, made absolute; optionally required to exist.
-    /// ${NAME} is replaced by that environment variable (MT_ASSETS defaults to the asset cache).
+    /// ${NAME} is replaced by the loader's variable of that name, else by that environment variable.
     /// </summary>
     public string? Path(YamlMappingNode map, string key, bool required, bool mustExist = true)
     {
@@ -114,8 +114,7 @@ internal sealed class RecipeReader(string file)
         if (raw is null) return null;
         var expanded = System.Text.RegularExpressions.Regex.Replace(raw, @"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", m =>
         {
-            var value = Environment.GetEnvironmentVariable(m.Groups[1].Value);
-            if (string.IsNullOrEmpty(value) && m.Groups[1].Value == "MT_ASSETS") value = Assets.AssetStore.DefaultRoot();
+            var value = variables.TryGetValue(m.Groups[1].Value, out var given) ? given : Environment.GetEnvironmentVariable(m.Groups[1].Value);
             if (string.IsNullOrEmpty(value)) Error(Node(map, key)!, $"'{key}' uses ${{{m.Groups[1].Value}}}, which is not set");
             return value ?? "";
         });

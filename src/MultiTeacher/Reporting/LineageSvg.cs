@@ -3,7 +3,7 @@ using System.Text;
 using MultiTeacher.Lineage;
 using static System.Net.WebUtility;
 
-namespace MultiTeacher.Dashboard.Svg;
+namespace MultiTeacher.Reporting;
 
 /// <summary>
 /// The lineage around one run as a left-to-right DAG: runs that produced its inputs, its inputs,

@@ -1,12 +1,13 @@
 using System.Xml.Linq;
 using MultiTeacher.Tests.Cli;
+using MultiTeacher.Tests.Integration;
 using MultiTeacher.Tests.Lineage;
 using Xunit.Abstractions;
 
-namespace MultiTeacher.Tests.Integration;
+namespace MultiTeacher.Tests.Experiments;
 
 [Collection("postgres")]
-public sealed class ExperimentCommandTests(PostgresFixture postgres, ITestOutputHelper log) : TempDirectoryTest
+public sealed class ExperimentTests(PostgresFixture postgres, ITestOutputHelper log) : TempDirectoryTest
 {
     [Fact]
     public void Experiment_TrainsEveryRecipeAsARun_AndReportsIntervalsClaimsAndPlots()
