@@ -80,3 +80,12 @@ if [ "$want" != "$have" ]; then
   say "fetching pinned assets into $assets_dir"
   dotnet run --project src/MultiTeacher.Cli -c Release -- assets fetch --dir "$assets_dir"
 fi
+
+# `mt` as a command from any directory: a launcher that runs this checkout's CLI (built on first use).
+if is_root; then
+  bash scripts/install-launcher.sh /usr/local/bin/mt || true
+elif [[ ":$PATH:" == *":$HOME/.local/bin:"* ]]; then
+  bash scripts/install-launcher.sh "$HOME/.local/bin/mt" || true
+else
+  say "for \`mt\` as a command, run as root: bash $repo/scripts/install-launcher.sh /usr/local/bin/mt"
+fi

@@ -1,7 +1,9 @@
 using System.CommandLine;
-using System.Text.Json;
 using MultiTeacher.Cli.Commands;
-using MultiTeacher.Tokenization;
+using MultiTeacher.Experiments;
+using MultiTeacher.Recipes;
+using MultiTeacher.Reporting;
+using Spectre.Console;
 
 namespace MultiTeacher.Cli;
 
@@ -20,6 +22,14 @@ public sealed record CliIO(TextReader In, TextWriter Out, TextWriter Error)
         });
         console.Profile.Width = 120;
         return console;
+    }
+
+    /// <summary>Prints a report's table on Out; its text is shown as is, never read as markup.</summary>
+    public void Write(TextTable table)
+    {
+        var t = new Table().Title(Markup.Escape(table.Title)).AddColumns(table.Columns.Select(Markup.Escape).ToArray());
+        foreach (var row in table.Rows) t.AddRow(row.Select(Markup.Escape).ToArray());
+        Tables().Write(t);
     }
 }
 
@@ -44,19 +54,19 @@ public static class CliApp
             TokenizeCommand.Create(io),
             AlignCommand.Create(io),
             RecipeCommand.Create(io),
-            RunCommand.CreateRun(io),
-            JobCommands.CreateSubmit(io),
-            JobCommands.CreateWorker(io),
-            JobCommands.CreateCancel(io),
+            RunCommand.Create(io),
+            SubmitCommand.Create(io),
+            WorkerCommand.Create(io),
+            CancelCommand.Create(io),
             AuditCommand.Create(io),
             DashboardCommand.Create(io),
-            RunCommand.CreateCache(io),
-            LineageCommands.CreateRuns(io),
-            LineageCommands.CreateShow(io),
-            LineageCommands.CreateLineage(io),
-            RunCommand.CreateEval(io),
-            ModelCommand.CreateModel(io),
-            ModelCommand.CreateGenerate(io),
+            CacheCommand.Create(io),
+            RunsCommand.Create(io),
+            ShowCommand.Create(io),
+            LineageCommand.Create(io),
+            EvalCommand.Create(io),
+            ModelCommand.Create(io),
+            GenerateCommand.Create(io),
             DbCommand.Create(io),
             DemoCommand.Create(io),
             ExperimentCommand.Create(io),
@@ -72,26 +82,20 @@ public static class CliApp
         {
             return parsed.Invoke(new InvocationConfiguration { Output = io.Out, Error = io.Error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = ShutdownGrace });
         }
-        catch (Exception e) when (IsBadInput(e))
-        {
-            io.Error.WriteLine($"mt: {e.Message}");
-            return BadInput;
-        }
         catch (Exception e)
         {
-            io.Error.WriteLine($"mt: failed: {e.Message}");
-            return Failure;
+            var code = ExitCode(e);
+            io.Error.WriteLine(code == BadInput ? $"mt: {e.Message}" : $"mt: failed: {e.Message}");
+            return code;
         }
     }
 
-    /// <summary>Errors caused by what the user gave us, as opposed to failures of the tool or machine.</summary>
-    public static bool IsBadInput(Exception e) => e is TokenizerLoadException or FileNotFoundException
-        or DirectoryNotFoundException or InvalidDataException or JsonException or BadInputException
-        or MultiTeacher.Checkpoints.CheckpointException or MultiTeacher.Recipes.RecipeException or MultiTeacher.Recipes.InputsChangedException;
+    /// <summary>The exit code of a command that threw: bad input (<see cref="BadInputException.Is"/>) or failure.</summary>
+    public static int ExitCode(Exception e) => BadInputException.Is(e) ? BadInput : Failure;
+
+    /// <summary>
+    /// Loads a recipe as `mt` commands read it: ${MT_ASSETS} and ${MT_DEMO} are the asset cache and
+    /// the demo's directory (see <see cref="DemoPaths"/>), so the shipped recipes run from anywhere.
+    /// </summary>
+    public static Recipe LoadRecipe(string file, IReadOnlyList<string>? overrides = null) => DemoPaths.Default().Load(file, overrides);
 }
-
-/// <summary>A problem with the user's input, reported with exit code 2.</summary>
-public sealed class BadInputException(string message) : Exception(message);
-
-/// <summary>A run ended failed or cancelled; the message says how (exit code 1).</summary>
-public sealed class RunFailedException(string message) : Exception(message);

@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using MultiTeacher.Dashboard.Pages;
-using MultiTeacher.Dashboard.Svg;
+using MultiTeacher.Reporting;
 using MultiTeacher.Jobs;
 using MultiTeacher.Lineage;
 

@@ -20,7 +20,7 @@ public static class RecipeCommand
         var check = new Command("check", "Validate a recipe: every problem listed with file:line:column (exit 2 if any).") { checkFile, checkOverrides };
         check.SetAction(r =>
         {
-            var recipe = RecipeLoader.Load(r.GetValue(checkFile)!, r.GetValue(checkOverrides));
+            var recipe = CliApp.LoadRecipe(r.GetValue(checkFile)!, r.GetValue(checkOverrides));
             io.Out.WriteLine($"{recipe.Source}: ok ({recipe.Teachers.Count} teacher(s), {recipe.Train.Steps} steps, output {recipe.Output})");
             return CliApp.Ok;
         });
@@ -31,7 +31,7 @@ public static class RecipeCommand
             { showFile, showOverrides };
         show.SetAction(r =>
         {
-            var (recipe, errors) = RecipeLoader.Read(r.GetValue(showFile)!, r.GetValue(showOverrides));
+            var (recipe, errors) = DemoPaths.Default().Read(r.GetValue(showFile)!, r.GetValue(showOverrides));
             if (recipe is not null)
                 io.Out.Write((errors.Count == 0 ? ResolvedRecipe.Resolve(recipe) : ResolvedRecipe.ResolveExisting(recipe)).ToAnnotatedYaml());
             foreach (var e in errors) io.Error.WriteLine($"mt: {e}");

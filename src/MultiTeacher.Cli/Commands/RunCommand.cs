@@ -1,22 +1,17 @@
 using System.CommandLine;
 using System.Globalization;
-using MultiTeacher.Data;
-using MultiTeacher.Evaluation;
+using MultiTeacher.Experiments;
 using MultiTeacher.Jobs;
 using MultiTeacher.Lineage;
-using MultiTeacher.Models;
-using MultiTeacher.Recipes;
-using MultiTeacher.Tokenization;
-using MultiTeacher.Training;
 using Spectre.Console;
 using MultiTeacher.Runs;
 
 namespace MultiTeacher.Cli.Commands;
 
-/// <summary>`mt run RECIPE` trains in the foreground; `mt eval` measures bits per byte of any model directory.</summary>
+/// <summary>`mt run RECIPE`: train in the foreground through the job system, lineage recorded.</summary>
 public static class RunCommand
 {
-    public static Command CreateRun(CliIO io)
+    public static Command Create(CliIO io)
     {
         var file = new Argument<string>("RECIPE") { Description = "Recipe YAML" };
         var overrides = RecipeCommand.OverridesArgument();
@@ -32,46 +27,13 @@ public static class RunCommand
     /// <summary>--database: a PostgreSQL connection string; default MT_DATABASE, else the private server.</summary>
     public static readonly Option<string?> DatabaseOption = new("--database") { Description = "Lineage database connection string (default: $MT_DATABASE, else mt's private PostgreSQL)" };
 
-    public static Command CreateCache(CliIO io)
-    {
-        var file = new Argument<string>("RECIPE") { Description = "Recipe YAML" };
-        var command = new Command("cache", "Run each teacher once over the recipe's training data and store its top-k (reused by later runs).") { file };
-        command.SetAction(r =>
-        {
-            var recipe = RecipeLoader.Load(r.GetValue(file)!);
-            if (recipe.Teachers.Count == 0) throw new BadInputException($"{recipe.Source}: the recipe has no teachers to cache");
-            using var setup = DistillationRecipe.Setup(recipe with { Train = recipe.Train with { TeacherMode = TeacherMode.Cached } }, io.Out);
-            return CliApp.Ok;
-        });
-        return command;
-    }
-
-    public static Command CreateEval(CliIO io)
-    {
-        var model = new Option<string>("--model") { Description = "Model directory (with tokenizer files)", Required = true };
-        var data = new Option<string>("--data") { Description = "Text file, JSONL file or directory", Required = true };
-        var window = new Option<int>("--window") { Description = "Tokens per scored window", DefaultValueFactory = _ => 256 };
-        var maxBytes = new Option<long>("--max-bytes") { Description = "Stop after scoring this many bytes", DefaultValueFactory = _ => 1_000_000 };
-        var command = new Command("eval", "Held-out bits per byte and perplexity of a model on a text.") { model, data, window, maxBytes };
-        command.SetAction(r =>
-        {
-            var directory = r.GetValue(model)!;
-            using var lm = PretrainedModel.Load(directory);
-            var result = BitsPerByte.Evaluate(lm, HfTokenizer.FromDirectory(directory), TextCorpus.Load(r.GetValue(data)!), r.GetValue(window), r.GetValue(maxBytes));
-            io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"bits per byte {result.BitsPerByte:F4}  perplexity {result.Perplexity:F2}  ({result.Tokens:N0} tokens, {result.Bytes:N0} bytes)"));
-            return CliApp.Ok;
-        });
-        return command;
-    }
-
     /// <summary>
     /// Submit + in-process worker + wait: the run goes through Hangfire like any submitted one, on a
     /// queue private to this invocation so this process executes it. Ctrl+C cancels the run.
     /// </summary>
     private static int Run(string file, string[] overrides, bool resume, string? database, int workers, CliIO io, CancellationToken cancel)
     {
-        var recipe = RecipeLoader.Load(file, overrides);
+        var recipe = CliApp.LoadRecipe(file, overrides);
         // Refused before anything is recorded when another run writes the same output directory.
         using var outputLock = OutputLock.Take(recipe.Output);
         var connection = LineageDatabase.Connect(database);

@@ -1,5 +1,5 @@
 using System.Globalization;
-using MultiTeacher.Dashboard.Svg;
+using MultiTeacher.Reporting;
 using MultiTeacher.Jobs;
 using MultiTeacher.Lineage;
 using static MultiTeacher.Dashboard.Html;

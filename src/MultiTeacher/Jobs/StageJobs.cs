@@ -135,7 +135,7 @@ public sealed class StageJobs(JobContext context)
             log.WriteLine($"failed ({(permanent ? "not retried" : $"attempt {retry + 1} of {Retries + 1}")}): {e.Message}");
             if (permanent || retry >= Retries)
             {
-                Transient.Retry(() => _store.FinishRun(runId, RunStatus.Failed, $"{Spelling.Of(kind)} {name}: {e.Message}", badInput: permanent && e is not TrainingDivergedException), TimeSpan.FromMinutes(5), log);
+                Transient.Retry(() => _store.FinishRun(runId, RunStatus.Failed, $"{Spelling.Of(kind)} {name}: {e.Message}", badInput: BadInputException.Is(e)), TimeSpan.FromMinutes(5), log);
                 if (permanent) throw new PermanentJobFailure(e);
             }
             else if (!Transient.Retry(() => _ledger.Release(runId, kind, name, e.Message), TimeSpan.FromMinutes(5), log))
@@ -144,8 +144,6 @@ public sealed class StageJobs(JobContext context)
         }
     }
 
-    /// <summary>Errors a retry cannot fix: the recipe or an input is wrong, or training diverged.</summary>
-    public static bool IsPermanent(Exception e) => e is RecipeException or TrainingDivergedException or InvalidDataException
-        or FileNotFoundException or DirectoryNotFoundException or Checkpoints.CheckpointException or Tokenization.TokenizerLoadException
-        or InputsChangedException or PermanentJobFailure;
+    /// <summary>Errors a retry cannot fix: bad input (<see cref="BadInputException.Is"/>), or training diverged.</summary>
+    public static bool IsPermanent(Exception e) => BadInputException.Is(e) || e is TrainingDivergedException or PermanentJobFailure;
 }

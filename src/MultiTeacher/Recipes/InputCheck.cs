@@ -2,7 +2,7 @@ namespace MultiTeacher.Recipes;
 
 /// <summary>An input of a recorded recipe no longer has the content it had when the run was submitted.</summary>
 public sealed class InputsChangedException(IReadOnlyList<string> inputs)
-    : Exception($"inputs changed since the recipe was recorded: {string.Join(", ", inputs)}")
+    : BadInputException($"inputs changed since the recipe was recorded: {string.Join(", ", inputs)}")
 {
     public IReadOnlyList<string> Inputs { get; } = inputs;
 }

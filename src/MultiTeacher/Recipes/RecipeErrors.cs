@@ -8,7 +8,7 @@ public sealed record RecipeError(string File, long Line, long Column, string Mes
 
 /// <summary>A recipe that failed validation; lists every problem found, not just the first.</summary>
 public sealed class RecipeException(IReadOnlyList<RecipeError> errors)
-    : Exception(string.Join(Environment.NewLine, errors))
+    : BadInputException(string.Join(Environment.NewLine, errors))
 {
     public IReadOnlyList<RecipeError> Errors { get; } = errors;
 }

@@ -16,15 +16,17 @@ public static class RecipeLoader
     public const int MaxDepth = 32;
 
     /// <param name="overrides">KEY.PATH=VALUE settings applied on top of the file, validated like it.</param>
-    public static Recipe Load(string path, IReadOnlyList<string>? overrides = null) => Valid(Read(path, overrides));
+    /// <param name="variables">Values of ${NAME} in paths, before the environment (MT_ASSETS defaults to the asset cache).</param>
+    public static Recipe Load(string path, IReadOnlyList<string>? overrides = null, IReadOnlyDictionary<string, string>? variables = null) =>
+        Valid(Read(path, overrides, variables));
 
     /// <summary>Reads and validates a recipe file without throwing: what could be read, and every problem.</summary>
-    public static RecipeReading Read(string path, IReadOnlyList<string>? overrides = null)
+    public static RecipeReading Read(string path, IReadOnlyList<string>? overrides = null, IReadOnlyDictionary<string, string>? variables = null)
     {
         var file = System.IO.Path.GetFullPath(path);
         if (!File.Exists(file)) return new(null, [new RecipeError(file, 0, 0, "recipe file not found")]);
         if (new FileInfo(file).Length > MaxBytes) return new(null, [new RecipeError(file, 0, 0, $"a recipe is at most {MaxBytes / 1024} KB")]);
-        return Parse(File.ReadAllText(file), file, overrides ?? [], resolved: false, out _);
+        return Parse(File.ReadAllText(file), file, overrides ?? [], resolved: false, out _, variables);
     }
 
     /// <summary>
@@ -45,13 +47,14 @@ public static class RecipeLoader
 
     private static Recipe Valid(RecipeReading reading) => reading.Errors.Count > 0 ? throw new RecipeException(reading.Errors) : reading.Recipe!;
 
-    private static RecipeReading Parse(string text, string file, IReadOnlyList<string> overrides, bool resolved, out IReadOnlyDictionary<string, string> hashes)
+    private static RecipeReading Parse(string text, string file, IReadOnlyList<string> overrides, bool resolved, out IReadOnlyDictionary<string, string> hashes,
+        IReadOnlyDictionary<string, string>? variables = null)
     {
         hashes = new Dictionary<string, string>();
         if (Load(text, file) is not { } root) return new(null, [new RecipeError(file, 1, 1, "a recipe is one YAML mapping")]);
         if (root is RecipeError error) return new(null, [error]);
 
-        var r = new SettingsReader(file);
+        var r = new SettingsReader(file, variables);
         var map = (YamlMappingNode)root;
         RecipeOverrides.Apply(r, map, overrides);
         var recipe = (Recipe)r.Read(map, SettingsSchema.For<Recipe>(), "the recipe", resolved ? ["hashes"] : null) with { Source = file, Overrides = overrides };

@@ -10,7 +10,7 @@ namespace MultiTeacher.Recipes;
 /// error (with line and column) for every missing, mistyped, out-of-range or unknown key instead of
 /// stopping at the first.
 /// </summary>
-internal sealed class SettingsReader(string file)
+internal sealed class SettingsReader(string file, IReadOnlyDictionary<string, string>? variables = null)
 {
     public List<RecipeError> Errors { get; } = [];
     public string File { get; } = file;
@@ -144,13 +144,14 @@ internal sealed class SettingsReader(string file)
 
     /// <summary>
     /// A path relative to the recipe's folder (an override's: the working directory), made absolute;
-    /// inputs must exist. ${NAME} is replaced by that environment variable (MT_ASSETS defaults to the asset cache).
+    /// inputs must exist. ${NAME} is replaced by the loader's variable of that name, else by that environment
+    /// variable (MT_ASSETS defaults to the asset cache).
     /// </summary>
     private string Path(YamlNode node, string key, string raw, bool mustExist)
     {
         var expanded = Regex.Replace(raw, @"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", m =>
         {
-            var value = Environment.GetEnvironmentVariable(m.Groups[1].Value);
+            var value = variables is not null && variables.TryGetValue(m.Groups[1].Value, out var given) ? given : Environment.GetEnvironmentVariable(m.Groups[1].Value);
             if (string.IsNullOrEmpty(value) && m.Groups[1].Value == "MT_ASSETS") value = Assets.AssetStore.DefaultRoot();
             if (string.IsNullOrEmpty(value)) Error(node, $"'{key}' uses ${{{m.Groups[1].Value}}}, which is not set");
             return value ?? "";

@@ -85,20 +85,13 @@ public sealed class RecipeLoaderTests : RecipeTestFiles
     public void EveryShippedRecipe_OpensWithItsCommand_AndIsValidBarInputsNotYetMade()
     {
         // The demo's data and teachers are made by `mt demo`; everything else must check out.
-        var previous = Environment.GetEnvironmentVariable("MT_DEMO");
-        Environment.SetEnvironmentVariable("MT_DEMO", Path.Combine(TempDir, "demo"));
-        try { CheckShippedRecipes(); }
-        finally { Environment.SetEnvironmentVariable("MT_DEMO", previous); }
-    }
-
-    private void CheckShippedRecipes()
-    {
+        var variables = new Dictionary<string, string> { ["MT_DEMO"] = Path.Combine(TempDir, "demo"), ["MT_ASSETS"] = TestAssets.Store.Root };
         var recipes = Directory.GetFiles(Path.Combine(RepoRoot(), "recipes"), "*.yaml", SearchOption.AllDirectories);
         Assert.NotEmpty(recipes);
         foreach (var recipe in recipes)
         {
             Assert.StartsWith("# mt ", File.ReadLines(recipe).First());
-            try { RecipeLoader.Load(recipe); }
+            try { RecipeLoader.Load(recipe, variables); }
             catch (RecipeException e)
             {
                 // Demo recipes point into ${MT_DEMO}; real-scale examples at placeholder model and data paths.

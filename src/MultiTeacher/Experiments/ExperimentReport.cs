@@ -2,12 +2,11 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using MultiTeacher.Corpora;
-using MultiTeacher.Dashboard.Svg;
 using MultiTeacher.Evaluation;
 using MultiTeacher.Lineage;
-using Spectre.Console;
+using MultiTeacher.Reporting;
 
-namespace MultiTeacher.Cli.Commands;
+namespace MultiTeacher.Experiments;
 
 /// <summary>
 /// The experiment's figures: per model and genre the mean held-out bits per byte over documents
@@ -64,13 +63,8 @@ public sealed class ExperimentReport(IReadOnlyList<ExperimentRun> runs, IReadOnl
 
     private static string Cell(Interval i) => string.Create(Inv, $"{i.Mean:F4} [{i.Low:F4}, {i.High:F4}]");
 
-    public Table ConsoleTable()
-    {
-        var table = new Table().Title(Markup.Escape("Held-out bits per byte, mean over documents [95% interval]")).AddColumns(["model", .. Genres, "all"]);
-        foreach (var model in scores.Keys)
-            table.AddRow([.. new[] { model }.Concat(Genres.Select(g => Cell(Confidence.Mean(scores[model][g])))).Append(Cell(Confidence.Mean(All(model)))).Select(Markup.Escape)]);
-        return table;
-    }
+    public TextTable ConsoleTable() => new("Held-out bits per byte, mean over documents [95% interval]", ["model", .. Genres, "all"],
+        scores.Keys.Select(model => (IReadOnlyList<string>)[model, .. Genres.Select(g => Cell(Confidence.Mean(scores[model][g]))), Cell(Confidence.Mean(All(model)))]).ToList());
 
     public void Write(string path)
     {

@@ -4,7 +4,7 @@ using MultiTeacher.Lineage;
 using static System.Net.WebUtility;
 using MultiTeacher.Runs;
 
-namespace MultiTeacher.Dashboard.Svg;
+namespace MultiTeacher.Reporting;
 
 /// <summary>
 /// The lineage around one run as a left-to-right DAG: runs that produced its inputs, its inputs,

@@ -1,6 +1,6 @@
 using MultiTeacher.Corpora;
 
-namespace MultiTeacher.Cli.Commands;
+namespace MultiTeacher.Experiments;
 
 /// <summary>The demo's text: three Brown genres for three teachers, their mix for the student, and held-out documents of each.</summary>
 public static class DemoData

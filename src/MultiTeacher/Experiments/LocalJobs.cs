@@ -3,7 +3,10 @@ using MultiTeacher.Lineage;
 using MultiTeacher.Recipes;
 using MultiTeacher.Runs;
 
-namespace MultiTeacher.Cli.Commands;
+namespace MultiTeacher.Experiments;
+
+/// <summary>A run ended failed or cancelled; the message says how (exit code 1).</summary>
+public sealed class RunFailedException(string message) : Exception(message);
 
 /// <summary>
 /// Runs recipes one after another as submitted Hangfire jobs on a private in-process worker, so

@@ -1,14 +1,15 @@
 using System.Xml.Linq;
 using MultiTeacher.Tests.Cli;
+using MultiTeacher.Tests.Integration;
 using MultiTeacher.Tests.Lineage;
 using Xunit.Abstractions;
 using MultiTeacher.Runs;
 
-namespace MultiTeacher.Tests.Integration;
+namespace MultiTeacher.Tests.Experiments;
 
 [Trait("Category", TestCategory.Database)]
 [Collection("postgres")]
-public sealed class ExperimentCommandTests(PostgresFixture postgres, ITestOutputHelper log) : TempDirectoryTest
+public sealed class ExperimentTests(PostgresFixture postgres, ITestOutputHelper log) : TempDirectoryTest
 {
     [Fact]
     public void Experiment_TrainsEveryRecipeAsARun_AndReportsIntervalsClaimsAndPlots()

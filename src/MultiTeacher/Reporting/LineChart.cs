@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using static System.Net.WebUtility;
 
-namespace MultiTeacher.Dashboard.Svg;
+namespace MultiTeacher.Reporting;
 
 /// <summary>One named series of (x, y) points.</summary>
 public sealed record Series(string Name, IReadOnlyList<(double X, double Y)> Points);

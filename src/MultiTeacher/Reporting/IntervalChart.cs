@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using static System.Net.WebUtility;
 
-namespace MultiTeacher.Dashboard.Svg;
+namespace MultiTeacher.Reporting;
 
 /// <summary>One row of an interval panel: a label, a point estimate and its confidence interval.</summary>
 public sealed record IntervalRow(string Label, double Mean, double Low, double High);

@@ -1,0 +1,56 @@
+using System.CommandLine;
+using MultiTeacher.Lineage;
+using Spectre.Console;
+
+namespace MultiTeacher.Cli.Commands;
+
+/// <summary>`mt lineage RUN|ARTIFACT`: upstream and downstream of a run or artifact, as trees.</summary>
+public static class LineageCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var target = new Argument<string>("RUN|ARTIFACT") { Description = "A run id, or an artifact's sha256 prefix or path" };
+        var openLineage = new Option<bool>("--openlineage") { Description = "Print the run as OpenLineage RunEvents, one JSON object per line" };
+        var command = new Command("lineage", "Upstream (what made it) and downstream (what came from it) of a run or artifact, as trees.") { target, openLineage, RunCommand.DatabaseOption };
+        command.SetAction(r =>
+        {
+            var store = new LineageStore(LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption)));
+            var graph = new LineageGraph(store);
+            var value = r.GetValue(target)!;
+            var console = io.Tables();
+            if (long.TryParse(value, out var run))
+            {
+                if (store.Run(run) is null) throw new BadInputException($"no run {run}");
+                if (r.GetValue(openLineage))
+                {
+                    io.Out.Write(OpenLineageExport.ToJsonLines(OpenLineageExport.Events(store, run)));
+                    return CliApp.Ok;
+                }
+                console.Write(Tree("upstream: what went into it", graph.RunUpstream(run)));
+                console.Write(Tree("downstream: what came from it", graph.RunDownstream(run)));
+                return CliApp.Ok;
+            }
+            var artifacts = store.FindArtifacts(value);
+            if (artifacts.Count == 0) throw new BadInputException($"no artifact matches '{value}'");
+            foreach (var a in artifacts.DistinctBy(a => (a.Sha256, a.Path)))
+            {
+                console.Write(Tree("upstream", graph.ArtifactUpstream(a)));
+                console.Write(Tree("downstream", graph.ArtifactDownstream(a)));
+            }
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static Tree Tree(string title, LineageNode node)
+    {
+        var tree = new Tree($"[bold]{title}[/]");
+        Add(tree.AddNode(Markup.Escape(node.Label)), node);
+        return tree;
+    }
+
+    private static void Add(TreeNode parent, LineageNode node)
+    {
+        foreach (var child in node.Children) Add(parent.AddNode(Markup.Escape(child.Label)), child);
+    }
+}

@@ -1,0 +1,34 @@
+using System.CommandLine;
+using MultiTeacher.Jobs;
+using MultiTeacher.Lineage;
+
+namespace MultiTeacher.Cli.Commands;
+
+/// <summary>`mt submit RECIPE`: validate, record and enqueue a recipe's jobs in the lineage database.</summary>
+public static class SubmitCommand
+{
+    public static Command Create(CliIO io)
+    {
+        var file = new Argument<string>("RECIPE") { Description = "Recipe YAML" };
+        var overrides = RecipeCommand.OverridesArgument();
+        var queue = new Option<string?>("--queue") { Description = "Queue (default gpu-0 with CUDA, else cpu)" };
+        var resume = new Option<bool>("--resume") { Description = "Start from the newest checkpoint in the recipe's output directory" };
+        var command = new Command("submit", "Validate a recipe, record it and enqueue its jobs; prints the run id.") { file, overrides, queue, resume, RunCommand.DatabaseOption };
+        command.SetAction(r =>
+        {
+            var recipe = CliApp.LoadRecipe(r.GetValue(file)!, r.GetValue(overrides));
+            var connection = LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption));
+            var runId = new JobClient(connection, JobStorage.Create(connection)).Submit(recipe, Queue(r.GetValue(queue)), r.GetValue(resume));
+            io.Out.WriteLine(runId);
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>A queue name as given (or the machine's default), checked.</summary>
+    public static string Queue(string? named)
+    {
+        try { return QueueNames.Check(named ?? QueueNames.Default()); }
+        catch (ArgumentException e) { throw new BadInputException(e.Message); }
+    }
+}
