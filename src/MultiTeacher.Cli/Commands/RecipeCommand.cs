@@ -1,4 +1,5 @@
 using System.CommandLine;
+using MultiTeacher.Experiments;
 using MultiTeacher.Recipes;
 
 namespace MultiTeacher.Cli.Commands;

@@ -3,6 +3,7 @@ using System.Globalization;
 using MultiTeacher.Experiments;
 using MultiTeacher.Jobs;
 using MultiTeacher.Lineage;
+using MultiTeacher.Training;
 using Spectre.Console;
 using MultiTeacher.Runs;
 
