@@ -160,5 +160,5 @@ public static class DemoCommand
         return table;
     }
 
-    private static string Describe(HfTokenizer tok, int id) => id < 0 ? "-" : $"{Markup.Escape(tok.TokenText(id) ?? "?")} ({id})";
+    private static string Describe(HfTokenizer tok, int id) => id < 0 ? "-" : $"{Terminal.Cell(tok.TokenText(id) ?? "?")} ({id})";
 }

@@ -17,7 +17,7 @@ public static class LineageCommands
             var store = new LineageStore(RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption)));
             var table = new Table().AddColumns("run", "recipe", "status", "steps", "created", "finished");
             foreach (var run in store.Runs(r.GetValue(limit)))
-                table.AddRow(run.Id.ToString(), Markup.Escape(run.Recipe), run.Status, run.Steps.ToString(), $"{run.CreatedAt:yyyy-MM-dd HH:mm:ss}", run.FinishedAt is { } f ? $"{f:HH:mm:ss}" : "-");
+                table.AddRow(run.Id.ToString(), Terminal.Cell(run.Recipe), Terminal.Cell(run.Status), run.Steps.ToString(), $"{run.CreatedAt:yyyy-MM-dd HH:mm:ss}", run.FinishedAt is { } f ? $"{f:HH:mm:ss}" : "-");
             io.Tables().Write(table);
             return CliApp.Ok;
         });
@@ -33,15 +33,15 @@ public static class LineageCommands
             var store = new LineageStore(RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption)));
             var id = r.GetValue(run);
             var summary = store.Run(id) ?? throw new BadInputException($"no run {id}");
-            io.Out.WriteLine($"run {id}: {summary.Recipe}, {summary.Status}, {summary.Steps} steps");
-            io.Out.WriteLine("stages: " + string.Join(", ", store.Stages(id).Select(s => $"{s.Kind} {s.Name} ({s.Status})")));
+            io.Out.WriteLine(Terminal.Safe($"run {id}: {summary.Recipe}, {summary.Status}, {summary.Steps} steps"));
+            io.Out.WriteLine(Terminal.Safe("stages: " + string.Join(", ", store.Stages(id).Select(s => $"{s.Kind} {s.Name} ({s.Status})"))));
             var artifacts = new Table().Title("Inputs and outputs").AddColumns("", "role", "kind", "sha256", "bytes", "path");
             foreach (var a in store.Artifacts(id))
-                artifacts.AddRow(a.Direction, Markup.Escape(a.Role), a.Kind, a.Sha256[..16], a.SizeBytes.ToString("N0"), Markup.Escape(a.Path));
+                artifacts.AddRow(Terminal.Cell(a.Direction), Terminal.Cell(a.Role), Terminal.Cell(a.Kind), a.Sha256[..16], a.SizeBytes.ToString("N0"), Terminal.Cell(a.Path));
             io.Tables().Write(artifacts);
             var metrics = new Table().Title("Metrics").AddColumns("name", "last", "min", "max", "steps");
             foreach (var (name, last, min, max, count) in store.MetricSummary(id))
-                metrics.AddRow(Markup.Escape(name), F(last), F(min), F(max), count.ToString());
+                metrics.AddRow(Terminal.Cell(name), F(last), F(min), F(max), count.ToString());
             io.Tables().Write(metrics);
             return CliApp.Ok;
         });
@@ -58,6 +58,7 @@ public static class LineageCommands
             var store = new LineageStore(RunRecorder.ConnectionString(r.GetValue(RunCommand.DatabaseOption)));
             var graph = new LineageGraph(store);
             var value = r.GetValue(target)!;
+            if (string.IsNullOrWhiteSpace(value)) throw new BadInputException("lineage needs a run id, an artifact's sha256 prefix or its path, got an empty argument");
             var console = io.Tables();
             if (long.TryParse(value, out var run))
             {
@@ -72,7 +73,7 @@ public static class LineageCommands
                 return CliApp.Ok;
             }
             var artifacts = store.FindArtifacts(value);
-            if (artifacts.Count == 0) throw new BadInputException($"no artifact matches '{value}'");
+            if (artifacts.Count == 0) throw new BadInputException($"no artifact matches '{Terminal.Safe(value)}'");
             foreach (var a in artifacts.DistinctBy(a => (a.Sha256, a.Path)))
             {
                 console.Write(Tree("upstream", graph.ArtifactUpstream(a)));
@@ -86,13 +87,13 @@ public static class LineageCommands
     private static Tree Tree(string title, LineageNode node)
     {
         var tree = new Tree($"[bold]{title}[/]");
-        Add(tree.AddNode(Markup.Escape(node.Label)), node);
+        Add(tree.AddNode(Terminal.Cell(node.Label)), node);
         return tree;
     }
 
     private static void Add(TreeNode parent, LineageNode node)
     {
-        foreach (var child in node.Children) Add(parent.AddNode(Markup.Escape(child.Label)), child);
+        foreach (var child in node.Children) Add(parent.AddNode(Terminal.Cell(child.Label)), child);
     }
 
     private static string F(double v) => v.ToString("G5", CultureInfo.InvariantCulture);

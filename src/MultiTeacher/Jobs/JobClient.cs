@@ -20,6 +20,7 @@ public sealed class JobClient(string connectionString, PostgreSqlStorage storage
     public long Submit(Recipe recipe, string queue, bool resume = false)
     {
         QueueNames.Check(queue);
+        InputPreflight.Check(recipe);
         var runId = RunRecorder.Begin(_store, recipe, "queued").RunId;
         var caching = recipe.Train.TeacherMode == "cached" && recipe.Teachers.Count > 0;
         var stages = recipe.Teachers.Where(_ => caching).Select(t => (JobLedger.CacheTeacher, t.Name, "queued"))

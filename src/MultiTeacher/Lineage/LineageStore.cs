@@ -110,6 +110,31 @@ public sealed class LineageStore(string connectionString)
         return rows;
     }
 
+    /// <summary>
+    /// Every metric series of a run with at most about <paramref name="maxPoints"/> points each, for
+    /// charts: a series longer than that keeps every k-th step (k = ceil(n / maxPoints)) and always
+    /// its first and last, so a long run's chart costs the same as a short one's.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<(int Step, double Value)>> MetricSeries(long runId, int maxPoints)
+    {
+        using var c = Open();
+        using var reader = Command(c, """
+            SELECT name, step, value FROM (
+                SELECT name, step, value, row_number() OVER w AS i, count(*) OVER (PARTITION BY name) AS n
+                FROM lineage.metrics WHERE run_id = $1 WINDOW w AS (PARTITION BY name ORDER BY step)) m
+            WHERE n <= $2 OR i = 1 OR i = n OR (i - 1) % ceil(n::float8 / $2)::bigint = 0
+            ORDER BY name, step
+            """, runId, Math.Max(2, maxPoints)).ExecuteReader();
+        var series = new Dictionary<string, IReadOnlyList<(int, double)>>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            var name = reader.GetString(0);
+            if (!series.TryGetValue(name, out var points)) series[name] = points = new List<(int, double)>();
+            ((List<(int, double)>)points).Add((reader.GetInt32(1), reader.GetDouble(2)));
+        }
+        return series;
+    }
+
     /// <summary>A run's audits, newest first: verdict, when, and the report's reason.</summary>
     public IReadOnlyList<(long Id, string Verdict, DateTime At, string Reason)> Audits(long runId)
     {
@@ -242,13 +267,13 @@ public sealed class LineageStore(string connectionString)
         WHERE e.direction = 'used' AND a.sha256 = $1 AND a.path = $2 ORDER BY 1
         """, sha256, path);
 
-    /// <summary>Artifacts whose sha256 starts with the prefix or whose path is the given path.</summary>
+    /// <summary>Artifacts whose sha256 starts with the prefix (taken literally: no wildcards) or whose path is the given path.</summary>
     public IReadOnlyList<RunArtifact> FindArtifacts(string shaPrefixOrPath)
     {
         using var c = Open();
         using var reader = Command(c, """
             SELECT DISTINCT '', '', kind, sha256, size_bytes, path FROM lineage.artifacts
-            WHERE sha256 LIKE $1 || '%' OR path = $2 ORDER BY path
+            WHERE (length($1) > 0 AND starts_with(sha256, $1)) OR path = $2 ORDER BY path
             """, shaPrefixOrPath.ToLowerInvariant(), Path.GetFullPath(shaPrefixOrPath)).ExecuteReader();
         var result = new List<RunArtifact>();
         while (reader.Read())
