@@ -41,6 +41,14 @@ public sealed record DashboardSettings(string ConnectionString, IReadOnlyList<st
     /// </summary>
     public int MaxConnections { get; init; } = 16;
 
+    /// <summary>
+    /// Requests served at once; the rest wait their turn in memory. A Hangfire page can hold two
+    /// connections at once (its statistics open a queue query inside another), so with more requests
+    /// than half the pool, each could hold one connection while waiting for a second: a deadlock
+    /// that ends only in pool timeouts.
+    /// </summary>
+    public int MaxConcurrentRequests => Math.Max(1, MaxConnections / 2);
+
     /// <summary>How the dashboard's connections are named in pg_stat_activity.</summary>
     public const string ApplicationName = "mt-dashboard";
 
@@ -81,6 +89,7 @@ public static class DashboardApp
         var app = builder.Build();
         var store = new LineageStore(connectionString);
         var allowedHosts = RequestGuards.AllowedHosts(settings);
+        var inFlight = new SemaphoreSlim(settings.MaxConcurrentRequests);
         app.Use(async (context, next) =>
         {
             if (!RequestGuards.HostAllowed(context.Request, allowedHosts))
@@ -95,7 +104,9 @@ public static class DashboardApp
                 context.Response.Redirect(clean);
                 return;
             }
-            await next();
+            await inFlight.WaitAsync(context.RequestAborted);
+            try { await next(); }
+            finally { inFlight.Release(); }
         });
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {

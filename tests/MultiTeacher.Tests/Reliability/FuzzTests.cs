@@ -69,7 +69,7 @@ public sealed class FuzzTests(ITestOutputHelper output) : TempDirectoryTest
         tally.Report();
     }
 
-    private static string Yaml(JsonNode node) => new SerializerBuilder().Build().Serialize(Plain(node));
+    private static string Yaml(JsonNode node) => new SerializerBuilder().WithMaximumRecursion(1000).Build().Serialize(Plain(node));
 
     private static object? Plain(JsonNode? node) => node switch
     {
