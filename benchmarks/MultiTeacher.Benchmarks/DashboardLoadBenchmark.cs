@@ -44,13 +44,13 @@ public static class DashboardLoadBenchmark
             using var app = DashboardApp.Build(settings);
             app.StartAsync().GetAwaiter().GetResult();
             var loadFrom = store.Run(run)!.Steps;
-            var (latencies, errors, firstError, peak, seconds) = Load(port, run, connection);
+            var (latencies, byPath, errors, firstError, peak, seconds) = Load(port, run, connection);
             var loadTo = store.Run(run)!.Steps;
             app.StopAsync().GetAwaiter().GetResult();
             if (training.HasExited) throw new InvalidOperationException($"the training ended during the load (exit {training.ExitCode})");
 
             var throughput = store.MetricSeries(run, int.MaxValue)["tokens_per_s"];
-            double Median(int from, int to) => MedianOf(throughput.Where(p => p.Step > from && p.Step <= to).Select(p => p.Value).ToList());
+            double Median(long from, long to) => MedianOf(throughput.Where(p => p.Step > from && p.Step <= to).Select(p => p.Value).ToList());
             var before = Median(baselineFrom, baselineTo);
             var during = Median(loadFrom, loadTo);
             latencies.Sort();
@@ -61,6 +61,14 @@ public static class DashboardLoadBenchmark
             md.AppendLine("|---|---|---|---|---|---|---|");
             md.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| {latencies.Count:N0} | **{errors}** | {Percentile(latencies, 0.50):F3} s | **{Percentile(latencies, 0.99):F3} s** | {latencies[^1]:F3} s | {latencies.Count / seconds:F0} | {peak} of {settings.MaxConnections} |"));
+            md.AppendLine();
+            md.AppendLine("| page | requests | p50 | p99 |");
+            md.AppendLine("|---|---|---|---|");
+            foreach (var (path, times) in byPath)
+            {
+                times.Sort();
+                md.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| `{path.Replace(run.ToString(CultureInfo.InvariantCulture), "{id}")}` | {times.Count:N0} | {Percentile(times, 0.50):F3} s | {Percentile(times, 0.99):F3} s |"));
+            }
             md.AppendLine();
             md.AppendLine("| training throughput (median tokens/s per step) | steps | tokens/s | ratio |");
             md.AppendLine("|---|---|---|---|");
@@ -111,11 +119,12 @@ public static class DashboardLoadBenchmark
         return process;
     }
 
-    private static (List<double> Latencies, int Errors, string? FirstError, int Peak, double Seconds) Load(int port, long run, string connection)
+    private static (List<double> Latencies, Dictionary<string, List<double>> ByPath, int Errors, string? FirstError, int Peak, double Seconds) Load(int port, long run, string connection)
     {
         string[] paths = ["/", $"/runs/{run}", $"/runs/{run}/plots", $"/runs/{run}/lineage", "/hangfire", "/hangfire/jobs/processing"];
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Concurrency }) { Timeout = TimeSpan.FromSeconds(120) };
         var latencies = new List<double>();
+        var byPath = paths.ToDictionary(p => p, _ => new List<double>());
         var errors = 0;
         string? firstError = null;
         var next = -1;
@@ -140,6 +149,7 @@ public static class DashboardLoadBenchmark
                 lock (latencies)
                 {
                     latencies.Add(t.Elapsed.TotalSeconds);
+                    byPath[paths[i % paths.Length]].Add(t.Elapsed.TotalSeconds);
                     if (error is not null) { errors++; firstError ??= error; }
                 }
             }
@@ -148,7 +158,7 @@ public static class DashboardLoadBenchmark
         var seconds = watch.Elapsed.TotalSeconds;
         stop.Cancel();
         sampler.Wait();
-        return (latencies, errors, firstError, peak, seconds);
+        return (latencies, byPath, errors, firstError, peak, seconds);
     }
 
     /// <summary>The dashboard's connections (named by its application name), sampled every 20 ms.</summary>

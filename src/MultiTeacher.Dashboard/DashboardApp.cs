@@ -42,12 +42,12 @@ public sealed record DashboardSettings(string ConnectionString, IReadOnlyList<st
     public int MaxConnections { get; init; } = 16;
 
     /// <summary>
-    /// Requests served at once; the rest wait their turn in memory. A Hangfire page can hold two
-    /// connections at once (its statistics open a queue query inside another), so with more requests
-    /// than half the pool, each could hold one connection while waiting for a second: a deadlock
-    /// that ends only in pool timeouts.
+    /// Hangfire pages served at once; the rest wait their turn in memory. A Hangfire page can hold two
+    /// connections at once (its statistics open a queue query inside another), so with more of them
+    /// than half the pool, each could hold one connection while waiting for a second: a deadlock that
+    /// ends only in pool timeouts. MultiTeacher's own pages hold one connection at a time and need no turn.
     /// </summary>
-    public int MaxConcurrentRequests => Math.Max(1, MaxConnections / 2);
+    public int MaxConcurrentHangfireRequests => Math.Max(1, MaxConnections / 2);
 
     /// <summary>How the dashboard's connections are named in pg_stat_activity.</summary>
     public const string ApplicationName = "mt-dashboard";
@@ -89,7 +89,7 @@ public static class DashboardApp
         var app = builder.Build();
         var store = new LineageStore(connectionString);
         var allowedHosts = RequestGuards.AllowedHosts(settings);
-        var inFlight = new SemaphoreSlim(settings.MaxConcurrentRequests);
+        var hangfireTurns = new SemaphoreSlim(settings.MaxConcurrentHangfireRequests);
         app.Use(async (context, next) =>
         {
             if (!RequestGuards.HostAllowed(context.Request, allowedHosts))
@@ -104,9 +104,10 @@ public static class DashboardApp
                 context.Response.Redirect(clean);
                 return;
             }
-            await inFlight.WaitAsync(context.RequestAborted);
+            if (!context.Request.Path.StartsWithSegments("/hangfire")) { await next(); return; }
+            await hangfireTurns.WaitAsync(context.RequestAborted);
             try { await next(); }
-            finally { inFlight.Release(); }
+            finally { hangfireTurns.Release(); }
         });
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
