@@ -12,6 +12,7 @@ var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
     ["distillation"] = DistillationBenchmark.Run,
     ["lineage"] = LineageBenchmark.Run,
     ["jobs"] = JobsBenchmark.Run,
+    ["dashboard"] = DashboardLoadBenchmark.Run,
 };
 var write = !args.Contains("--no-write");
 var names = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("all").ToList();

@@ -10,7 +10,8 @@ namespace MultiTeacher.Cli;
 /// <summary>Standard streams of one CLI invocation (swappable so tests can run commands in-process).</summary>
 public sealed record CliIO(TextReader In, TextWriter Out, TextWriter Error)
 {
-    public static CliIO Console => new(System.Console.In, System.Console.Out, System.Console.Error);
+    /// <summary>Standard input is read as strict UTF-8: invalid bytes are reported by offset rather than turned into U+FFFD.</summary>
+    public static CliIO Console => new(new MultiTeacher.Inputs.Utf8LineReader(System.Console.OpenStandardInput(), "stdin"), System.Console.Out, System.Console.Error);
 
     /// <summary>A Spectre console on Out for tables: plain text, wide enough for numbers not to wrap.</summary>
     public Spectre.Console.IAnsiConsole Tables()
@@ -74,7 +75,7 @@ public static class CliApp
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            foreach (var error in parsed.Errors) io.Error.WriteLine($"mt: {error.Message}");
+            foreach (var error in parsed.Errors) io.Error.WriteLine($"mt: {Terminal.Lines(error.Message)}");
             io.Error.WriteLine("Run 'mt --help' for usage.");
             return BadInput;
         }
@@ -85,7 +86,7 @@ public static class CliApp
         catch (Exception e)
         {
             var code = ExitCode(e);
-            io.Error.WriteLine(code == BadInput ? $"mt: {e.Message}" : $"mt: failed: {e.Message}");
+            io.Error.WriteLine(code == BadInput ? $"mt: {Terminal.Lines(e.Message)}" : $"mt: failed: {Terminal.Lines(e.Message)}");
             return code;
         }
     }

@@ -33,6 +33,35 @@ public sealed record DashboardSettings(string ConnectionString, IReadOnlyList<st
 
     private static bool IsLoopback(string host) => host == "localhost" || IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip);
 
+    /// <summary>Host names accepted besides loopback and the hosts of <see cref="Urls"/> (the names a proxy or a LAN uses).</summary>
+    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
+
+    /// <summary>
+    /// Connections the dashboard may hold at once, pages and Hangfire together: under load requests
+    /// wait for a free connection instead of taking the server's last ones from training jobs.
+    /// </summary>
+    public int MaxConnections { get; init; } = 16;
+
+    /// <summary>
+    /// Hangfire pages served at once; the rest wait their turn in memory. A Hangfire page can hold two
+    /// connections at once (its statistics open a queue query inside another), so with more of them
+    /// than half the pool, each could hold one connection while waiting for a second: a deadlock that
+    /// ends only in pool timeouts. MultiTeacher's own pages hold one connection at a time and need no turn.
+    /// </summary>
+    public int MaxConcurrentHangfireRequests => Math.Max(1, MaxConnections / 2);
+
+    /// <summary>How the dashboard's connections are named in pg_stat_activity.</summary>
+    public const string ApplicationName = "mt-dashboard";
+
+    /// <summary>The connection string every part of the dashboard uses, so they share one bounded pool.</summary>
+    public string PooledConnectionString => new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString)
+    {
+        MaxPoolSize = MaxConnections,
+        MinPoolSize = 0,
+        Timeout = 30,
+        ApplicationName = ApplicationName,
+    }.ConnectionString;
+
     /// <summary>Cancel needs anti-forgery always, and the token too when one is set; read-only mode has no mutations at all.</summary>
     public bool AllowsMutations => !ReadOnly;
 }
@@ -50,19 +79,38 @@ public static class DashboardApp
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         // Open pages (a live run polls its plots) must not hold a stopping dashboard for the default 30 s.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3));
+        // The host logs a failed start (a port in use) with its stack trace before rethrowing; the caller reports the rethrown error in one line.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
         builder.Services.AddAntiforgery();
         // Keys live only as long as the process: a restarted dashboard just issues new anti-forgery tokens.
         builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
-        var storage = MultiTeacher.Jobs.JobStorage.Create(settings.ConnectionString);
+        var connectionString = settings.PooledConnectionString;
+        var storage = MultiTeacher.Jobs.JobStorage.Create(connectionString);
         // AddHangfire points Hangfire's process-wide log provider at this app's logger factory, which dies
         // with the app; workers in the same process (mt run, tests) would then fail on it.
         builder.Services.AddHangfire(c => c.UseStorage(storage).UseLogProvider(new SilentLogProvider()));
         var app = builder.Build();
-        var store = new LineageStore(settings.ConnectionString);
+        var store = new LineageStore(connectionString);
+        var allowedHosts = RequestGuards.AllowedHosts(settings);
+        var hangfireTurns = new SemaphoreSlim(settings.MaxConcurrentHangfireRequests);
         app.Use(async (context, next) =>
         {
+            if (!RequestGuards.HostAllowed(context.Request, allowedHosts))
+            {
+                context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                await context.Response.WriteAsync($"host '{context.Request.Host.Host}' is not served here (allowed: {string.Join(", ", allowedHosts.Order(StringComparer.Ordinal))}; add names with --allowed-hosts)");
+                return;
+            }
             if (!Authorized(context, settings)) { context.Response.StatusCode = StatusCodes.Status401Unauthorized; await context.Response.WriteAsync("a valid token is required (?token=, Authorization: Bearer, or the mt_token cookie)"); return; }
-            await next();
+            if (!string.IsNullOrEmpty(settings.AuthToken) && RequestGuards.WithoutToken(context.Request) is { } clean)
+            {
+                context.Response.Redirect(clean);
+                return;
+            }
+            if (!context.Request.Path.StartsWithSegments("/hangfire")) { await next(); return; }
+            await hangfireTurns.WaitAsync(context.RequestAborted);
+            try { await next(); }
+            finally { hangfireTurns.Release(); }
         });
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
@@ -95,7 +143,7 @@ public static class DashboardApp
             try { await antiforgery.ValidateRequestAsync(context); }
             catch (AntiforgeryValidationException) { return Results.BadRequest("anti-forgery token missing or invalid"); }
             if (store.Run(id) is null) return Results.NotFound();
-            new JobClient(settings.ConnectionString, storage).Cancel(id);
+            new JobClient(connectionString, storage).Cancel(id);
             return Results.Redirect($"/runs/{id}");
         });
         return app;

@@ -39,7 +39,7 @@ public static class AuditCommand
         var console = io.Tables();
         var files = new Table().Title("Integrity").AddColumns("", "role", "kind", "check", "path");
         foreach (var f in report.Integrity)
-            files.AddRow(f.Direction, Markup.Escape(f.Role), f.Kind, f.Problem + (f.Files.Count > 0 ? ": " + Markup.Escape(string.Join(", ", f.Files)) : ""), Markup.Escape(f.Path));
+            files.AddRow(f.Direction, Terminal.Cell(f.Role), f.Kind, f.Problem + (f.Files.Count > 0 ? ": " + Terminal.Cell(string.Join(", ", f.Files)) : ""), Terminal.Cell(f.Path));
         console.Write(files);
         if (report.Replay is { } replay)
         {
@@ -47,7 +47,7 @@ public static class AuditCommand
             table.AddRow("steps compared", $"{replay.StepsCompared} of {replay.StepsRecorded}{(replay.Full ? " (full)" : "")}, {replay.Threads} thread(s)");
             table.AddRow("metric values compared", replay.MetricsCompared.ToString(CultureInfo.InvariantCulture));
             table.AddRow("first divergence", replay.FirstDivergence is { } d
-                ? Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"step {d.Step} {d.Metric}: {d.Recorded:R} → {d.Replayed:R} (|Δ| {d.Difference:E2})")) : "none");
+                ? Terminal.Cell(string.Create(CultureInfo.InvariantCulture, $"step {d.Step} {d.Metric}: {d.Recorded:R} → {d.Replayed:R} (|Δ| {d.Difference:E2})")) : "none");
             table.AddRow("|Δ loss| mean / p95 / max", string.Create(CultureInfo.InvariantCulture, $"{replay.Loss.Mean:E2} / {replay.Loss.P95:E2} / {replay.Loss.Max:E2}"));
             if (replay.Full) table.AddRow("student sha256", replay.StudentSha256Recorded == replay.StudentSha256Replayed ? "identical" : $"recorded {replay.StudentSha256Recorded?[..16]}, replayed {replay.StudentSha256Replayed?[..16]}");
             console.Write(table);
@@ -55,7 +55,7 @@ public static class AuditCommand
         if (report.Environment.Count > 0)
         {
             var env = new Table().Title("Environment differences").AddColumns("fact", "recorded", "now");
-            foreach (var d in report.Environment) env.AddRow(Markup.Escape(d.Key), Markup.Escape(d.Recorded), Markup.Escape(d.Current));
+            foreach (var d in report.Environment) env.AddRow(Terminal.Cell(d.Key), Terminal.Cell(d.Recorded), Terminal.Cell(d.Current));
             console.Write(env);
         }
         else io.Out.WriteLine("environment: identical to the recorded one");

@@ -17,6 +17,7 @@ public static class LineageCommand
             var store = new LineageStore(LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption)));
             var graph = new LineageGraph(store);
             var value = r.GetValue(target)!;
+            if (string.IsNullOrWhiteSpace(value)) throw new BadInputException("lineage needs a run id, an artifact's sha256 prefix or its path, got an empty argument");
             var console = io.Tables();
             if (long.TryParse(value, out var run))
             {
@@ -31,7 +32,7 @@ public static class LineageCommand
                 return CliApp.Ok;
             }
             var artifacts = store.FindArtifacts(value);
-            if (artifacts.Count == 0) throw new BadInputException($"no artifact matches '{value}'");
+            if (artifacts.Count == 0) throw new BadInputException($"no artifact matches '{Terminal.Safe(value)}'");
             foreach (var a in artifacts.DistinctBy(a => (a.Sha256, a.Path)))
             {
                 console.Write(Tree("upstream", graph.ArtifactUpstream(a)));
@@ -45,12 +46,12 @@ public static class LineageCommand
     private static Tree Tree(string title, LineageNode node)
     {
         var tree = new Tree($"[bold]{title}[/]");
-        Add(tree.AddNode(Markup.Escape(node.Label)), node);
+        Add(tree.AddNode(Terminal.Cell(node.Label)), node);
         return tree;
     }
 
     private static void Add(TreeNode parent, LineageNode node)
     {
-        foreach (var child in node.Children) Add(parent.AddNode(Markup.Escape(child.Label)), child);
+        foreach (var child in node.Children) Add(parent.AddNode(Terminal.Cell(child.Label)), child);
     }
 }

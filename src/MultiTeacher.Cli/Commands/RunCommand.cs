@@ -55,7 +55,7 @@ public static class RunCommand
         }
         var table = new Table().Title("Held-out bits per byte").AddColumns("model", "bits/byte");
         foreach (var (name, last, _, _, _) in store.MetricSummary(runId).Where(m => m.Name.StartsWith("bpb:", StringComparison.Ordinal)))
-            table.AddRow(Markup.Escape(name["bpb:".Length..]), last.ToString("F4", CultureInfo.InvariantCulture));
+            table.AddRow(Terminal.Cell(name["bpb:".Length..]), last.ToString("F4", CultureInfo.InvariantCulture));
         if (table.Rows.Count > 0) io.Tables().Write(table);
         io.Out.WriteLine($"student saved to {Path.Combine(recipe.Output, "student")}");
         return CliApp.Ok;

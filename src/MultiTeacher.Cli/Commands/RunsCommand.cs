@@ -18,7 +18,7 @@ public static class RunsCommand
             store.FailAbandoned();
             var table = new Table().AddColumns("run", "recipe", "status", "steps", "created", "finished");
             foreach (var run in store.Runs(r.GetValue(limit)))
-                table.AddRow(run.Id.ToString(), Markup.Escape(run.Recipe), Spelling.Of(run.Status), run.Steps.ToString(), $"{run.CreatedAt:yyyy-MM-dd HH:mm:ss}", run.FinishedAt is { } f ? $"{f:HH:mm:ss}" : "-");
+                table.AddRow(run.Id.ToString(), Terminal.Cell(run.Recipe), Spelling.Of(run.Status), run.Steps.ToString(), $"{run.CreatedAt:yyyy-MM-dd HH:mm:ss}", run.FinishedAt is { } f ? $"{f:HH:mm:ss}" : "-");
             io.Tables().Write(table);
             return CliApp.Ok;
         });

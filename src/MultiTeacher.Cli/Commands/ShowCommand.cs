@@ -19,15 +19,15 @@ public static class ShowCommand
             store.FailAbandoned();
             var id = r.GetValue(run);
             var summary = store.Run(id) ?? throw new BadInputException($"no run {id}");
-            io.Out.WriteLine($"run {id}: {summary.Recipe}, {Spelling.Of(summary.Status)}, {summary.Steps} steps");
-            io.Out.WriteLine("stages: " + string.Join(", ", store.Stages(id).Select(s => $"{Spelling.Of(s.Kind)} {s.Name} ({Spelling.Of(s.Status)})")));
+            io.Out.WriteLine(Terminal.Safe($"run {id}: {summary.Recipe}, {Spelling.Of(summary.Status)}, {summary.Steps} steps"));
+            io.Out.WriteLine(Terminal.Safe("stages: " + string.Join(", ", store.Stages(id).Select(s => $"{Spelling.Of(s.Kind)} {s.Name} ({Spelling.Of(s.Status)})"))));
             var artifacts = new Table().Title("Inputs and outputs").AddColumns("", "role", "kind", "sha256", "bytes", "path");
             foreach (var a in store.Artifacts(id))
-                artifacts.AddRow(a.Direction, Markup.Escape(a.Role), a.Kind, a.Sha256[..16], a.SizeBytes.ToString("N0"), Markup.Escape(a.Path));
+                artifacts.AddRow(Terminal.Cell(a.Direction), Terminal.Cell(a.Role), Terminal.Cell(a.Kind), a.Sha256[..16], a.SizeBytes.ToString("N0"), Terminal.Cell(a.Path));
             io.Tables().Write(artifacts);
             var metrics = new Table().Title("Metrics").AddColumns("name", "last", "min", "max", "steps");
             foreach (var (name, last, min, max, count) in store.MetricSummary(id))
-                metrics.AddRow(Markup.Escape(name), F(last), F(min), F(max), count.ToString());
+                metrics.AddRow(Terminal.Cell(name), F(last), F(min), F(max), count.ToString());
             io.Tables().Write(metrics);
             return CliApp.Ok;
         });

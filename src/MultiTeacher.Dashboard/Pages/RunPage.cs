@@ -48,12 +48,16 @@ public static class RunPage
         return Page($"Run {runId}", body, script);
     }
 
+    /// <summary>Points per chart line: about one per horizontal pixel of a chart.</summary>
+    public const int ChartPoints = 400;
+
     /// <summary>The training charts: losses, per-teacher mixing weight and coverage, throughput.</summary>
     public static string Plots(LineageStore store, long runId)
     {
-        var rows = store.Metrics(runId);
-        Series S(string metric, string? label = null) => new(label ?? metric, rows.Where(kv => kv.Key.Name == metric).OrderBy(kv => kv.Key.Step).Select(kv => ((double)kv.Key.Step, kv.Value)).ToList());
-        var names = rows.Keys.Select(k => k.Name).Distinct().Order(StringComparer.Ordinal).ToList();
+        var series = store.MetricSeries(runId, ChartPoints);
+        Series S(string metric, string? label = null) => new(label ?? metric,
+            series.TryGetValue(metric, out var points) ? points.Select(p => ((double)p.Step, p.Value)).ToList() : []);
+        var names = series.Keys.Order(StringComparer.Ordinal).ToList();
         var losses = new[] { "loss", "ce", "kd" }.Where(names.Contains).Select(n => S(n)).ToList();
         var weights = names.Where(n => n.StartsWith("weight:", StringComparison.Ordinal)).Select(n => S(n, n["weight:".Length..])).ToList();
         var coverage = names.Where(n => n.StartsWith("coverage:", StringComparison.Ordinal)).Select(n => S(n, n["coverage:".Length..])).ToList();

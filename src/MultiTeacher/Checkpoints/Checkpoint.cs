@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MultiTeacher.Inputs;
 using static TorchSharp.torch;
 
 namespace MultiTeacher.Checkpoints;
@@ -41,7 +42,7 @@ public sealed class Checkpoint : IDisposable
         Dictionary<string, string> weightMap;
         try
         {
-            using var doc = JsonDocument.Parse(File.ReadAllText(index));
+            using var doc = JsonDocument.Parse(InputFile.ReadAllText(index, InputLimits.SmallJson));
             weightMap = doc.RootElement.GetProperty("weight_map").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
@@ -68,8 +69,14 @@ public sealed class Checkpoint : IDisposable
             throw new CheckpointException(file.Path, lost, "listed in the index but missing from the shard");
     }
 
-    /// <summary>Copies every tensor into the module's parameters and buffers, converting dtype; strict.</summary>
-    public void LoadInto(nn.Module module)
+    /// <summary>Parameters in the checkpoint, counted from the tensors' shapes.</summary>
+    public long ParameterCount => Entries.Sum(e => e.Elements);
+
+    /// <summary>
+    /// Checks names and shapes against a model's (a model on the meta device costs no memory), so a
+    /// config.json that disagrees with its weights is reported before the real model is allocated.
+    /// </summary>
+    public void Verify(nn.Module module)
     {
         var state = module.state_dict();
         var missing = state.Keys.Where(k => !_fileOf.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
@@ -78,13 +85,23 @@ public sealed class Checkpoint : IDisposable
             throw new CheckpointException(Directory, null,
                 $"checkpoint does not match the model: missing [{string.Join(", ", missing.Take(8))}{(missing.Count > 8 ? ", ..." : "")}], " +
                 $"unexpected [{string.Join(", ", unexpected.Take(8))}{(unexpected.Count > 8 ? ", ..." : "")}]");
-        using var noGrad = no_grad();
         foreach (var (name, target) in state)
         {
             var file = _fileOf[name];
             var entry = file.Entries[name];
             if (!entry.Shape.SequenceEqual(target.shape))
                 throw new CheckpointException(file.Path, name, $"shape [{string.Join(", ", entry.Shape)}] does not match the model's [{string.Join(", ", target.shape)}]");
+        }
+    }
+
+    /// <summary>Copies every tensor into the module's parameters and buffers, converting dtype; strict.</summary>
+    public void LoadInto(nn.Module module)
+    {
+        Verify(module);
+        using var noGrad = no_grad();
+        foreach (var (name, target) in module.state_dict())
+        {
+            var file = _fileOf[name];
             using var scope = NewDisposeScope();
             target.copy_(file.Read(name));   // one tensor at a time: converts dtype and device in place
         }

@@ -1,5 +1,6 @@
 using System.IO.MemoryMappedFiles;
 using System.Text.Json;
+using MultiTeacher.Inputs;
 using static TorchSharp.torch;
 
 namespace MultiTeacher.Checkpoints;
@@ -36,8 +37,8 @@ public sealed class SafetensorsFile : IDisposable
     public SafetensorsFile(string path)
     {
         Path = path;
-        if (!File.Exists(path)) throw new CheckpointException(path, null, "file not found");
-        var length = new FileInfo(path).Length;
+        if (!File.Exists(path) && new FileInfo(path).LinkTarget is null) throw new CheckpointException(path, null, "file not found");
+        var length = InputFile.Check(path, InputLimits.Unbounded, allowEmpty: true).Length;
         if (length < 8) throw new CheckpointException(path, null, $"truncated: {length} bytes, not even a header length");
         byte[] header;
         using (var stream = File.OpenRead(path))

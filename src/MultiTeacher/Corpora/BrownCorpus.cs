@@ -1,4 +1,5 @@
 using System.Text;
+using MultiTeacher.Inputs;
 
 namespace MultiTeacher.Corpora;
 
@@ -21,13 +22,17 @@ public static class BrownCorpus
 
     public static IEnumerable<BrownDocument> Read(string directory, string genreCodes = "abcdefghjklmnpr")
     {
-        foreach (var file in Directory.EnumerateFiles(directory).Order(StringComparer.Ordinal))
+        foreach (var file in Files(directory, genreCodes))
         {
             var name = Path.GetFileName(file);
-            if (name.Length != 4 || name[0] != 'c' || !Genres.ContainsKey(name[1]) || !genreCodes.Contains(name[1])) continue;
-            yield return new BrownDocument(name, name[1], Genres[name[1]], ToPlainText(File.ReadAllText(file)));
+            yield return new BrownDocument(name, name[1], Genres[name[1]], ToPlainText(InputFile.ReadAllText(file, InputLimits.Data)));
         }
     }
+
+    /// <summary>The document files of a corpus directory (cGNN), in order.</summary>
+    public static IEnumerable<string> Files(string directory, string genreCodes = "abcdefghjklmnpr") =>
+        Directory.EnumerateFiles(directory).Order(StringComparer.Ordinal).Where(file => Path.GetFileName(file) is { Length: 4 } name
+            && name[0] == 'c' && Genres.ContainsKey(name[1]) && genreCodes.Contains(name[1]));
 
     /// <summary>Drops the tags and undoes the corpus' token spacing (quotes, punctuation).</summary>
     public static string ToPlainText(string tagged)

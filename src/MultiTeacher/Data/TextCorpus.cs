@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MultiTeacher.Corpora;
+using MultiTeacher.Inputs;
 
 namespace MultiTeacher.Data;
 
@@ -20,6 +21,19 @@ public static class TextCorpus
         return docs;
     }
 
+    /// <summary>Checks every file <see cref="Load"/> would read (regular, within size, strict UTF-8) without parsing it.</summary>
+    public static void Check(string path, DataFormat format = DataFormat.Auto)
+    {
+        if (format == DataFormat.Auto) format = Detect(path);
+        var files = format switch
+        {
+            DataFormat.Brown => BrownCorpus.Files(path),
+            DataFormat.Jsonl => Files(path, ".jsonl"),
+            _ => Files(path, ".txt"),
+        };
+        foreach (var file in files) InputFile.CheckUtf8(file, InputLimits.Data);
+    }
+
     private static DataFormat Detect(string path)
     {
         if (File.Exists(path)) return path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) ? DataFormat.Jsonl : DataFormat.Text;
@@ -34,12 +48,12 @@ public static class TextCorpus
         : throw new FileNotFoundException($"{path} does not exist", path);
 
     private static IEnumerable<string> Paragraphs(string file) =>
-        File.ReadAllText(file).Replace("\r\n", "\n").Split("\n\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        InputFile.ReadAllText(file, InputLimits.Data).Replace("\r\n", "\n").Split("\n\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static IEnumerable<string> Jsonl(string file, string field)
     {
         var number = 0;
-        foreach (var line in File.ReadLines(file))
+        foreach (var line in InputFile.ReadAllText(file, InputLimits.Data).Split('\n'))
         {
             number++;
             if (string.IsNullOrWhiteSpace(line)) continue;

@@ -21,6 +21,7 @@ public sealed class JobClient(string connectionString, PostgreSqlStorage storage
     public long Submit(Recipe recipe, string queue, bool resume = false, bool ownedHere = false)
     {
         QueueNames.Check(queue);
+        InputPreflight.Check(recipe);
         var runId = RunRecorder.Begin(_store, recipe, RunStatus.Queued).RunId;
         var caching = recipe.Train.TeacherMode == TeacherMode.Cached && recipe.Teachers.Count > 0;
         var stages = recipe.Teachers.Where(_ => caching).Select(t => (StageKind.CacheTeacher, t.Name, StageStatus.Queued))

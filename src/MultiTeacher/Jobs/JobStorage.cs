@@ -1,5 +1,5 @@
 using Hangfire.PostgreSql;
-using Hangfire.PostgreSql.Factories;
+using Npgsql;
 
 namespace MultiTeacher.Jobs;
 
@@ -38,6 +38,15 @@ public static class JobStorage
             EnableLongPolling = false,
             DistributedLockTimeout = TimeSpan.FromMinutes(1),
         };
-        return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
+        return new PostgreSqlStorage(new SharedPoolConnections(connectionString), options);
+    }
+
+    /// <summary>
+    /// Hangfire's connections from the very connection string the rest of the process uses, so they
+    /// come from the same Npgsql pool and its Max Pool Size bounds them together.
+    /// </summary>
+    private sealed class SharedPoolConnections(string connectionString) : IConnectionFactory
+    {
+        public NpgsqlConnection GetOrCreateConnection() => new(connectionString);
     }
 }

@@ -54,4 +54,29 @@ public sealed partial class LineageStore
         while (reader.Read()) result.Add((reader.GetString(0), reader.GetDouble(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetInt32(4)));
         return result;
     }
+
+    /// <summary>
+    /// Every metric series of a run with at most about <paramref name="maxPoints"/> points each, for
+    /// charts: a series longer than that keeps every k-th step (k = ceil(n / maxPoints)) and always
+    /// its first and last, so a long run's chart costs the same as a short one's.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<(int Step, double Value)>> MetricSeries(long runId, int maxPoints)
+    {
+        using var c = Open();
+        using var reader = Command(c, """
+            SELECT name, step, value FROM (
+                SELECT name, step, value, row_number() OVER w AS i, count(*) OVER (PARTITION BY name) AS n
+                FROM lineage.metrics WHERE run_id = $1 WINDOW w AS (PARTITION BY name ORDER BY step)) m
+            WHERE n <= $2 OR i = 1 OR i = n OR (i - 1) % ceil(n::float8 / $2)::bigint = 0
+            ORDER BY name, step
+            """, runId, Math.Max(2, maxPoints)).ExecuteReader();
+        var series = new Dictionary<string, IReadOnlyList<(int, double)>>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            var name = reader.GetString(0);
+            if (!series.TryGetValue(name, out var points)) series[name] = points = new List<(int, double)>();
+            ((List<(int, double)>)points).Add((reader.GetInt32(1), reader.GetDouble(2)));
+        }
+        return series;
+    }
 }

@@ -122,13 +122,13 @@ public sealed partial class LineageStore(string connectionString)
         WHERE e.direction = 'used' AND a.sha256 = $1 AND a.path = $2 ORDER BY 1
         """, sha256, path);
 
-    /// <summary>Artifacts whose sha256 starts with the prefix or whose path is the given path.</summary>
+    /// <summary>Artifacts whose sha256 starts with the prefix (taken literally: no wildcards) or whose path is the given path.</summary>
     public IReadOnlyList<RunArtifact> FindArtifacts(string shaPrefixOrPath)
     {
         using var c = Open();
         using var reader = Command(c, """
             SELECT DISTINCT '', '', kind, sha256, size_bytes, path FROM lineage.artifacts
-            WHERE sha256 LIKE $1 || '%' OR path = $2 ORDER BY path
+            WHERE (length($1) > 0 AND starts_with(sha256, $1)) OR path = $2 ORDER BY path
             """, shaPrefixOrPath.ToLowerInvariant(), Path.GetFullPath(shaPrefixOrPath)).ExecuteReader();
         var result = new List<RunArtifact>();
         while (reader.Read())

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using MultiTeacher.Inputs;
 
 namespace MultiTeacher.Models;
 
@@ -75,12 +76,11 @@ public sealed class ModelConfig
 
     public static ModelConfig FromFile(string path)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: file not found", path);
+        var text = InputFile.ReadAllText(path, InputLimits.SmallJson);
         ModelConfig? config;
         JsonElement root;
         try
         {
-            var text = File.ReadAllText(path);
             root = JsonDocument.Parse(text).RootElement;
             config = JsonSerializer.Deserialize<ModelConfig>(text);
         }
@@ -90,6 +90,13 @@ public sealed class ModelConfig
         config.Validate(path);
         return config;
     }
+
+    /// <summary>Upper bounds on sizes, far above any real model, so a typo fails here rather than in a native allocation.</summary>
+    public static readonly IReadOnlyDictionary<string, long> Limits = new Dictionary<string, long>
+    {
+        ["vocab_size"] = 1 << 24, ["hidden_size"] = 1 << 16, ["intermediate_size"] = 1 << 20, ["num_hidden_layers"] = 1 << 10,
+        ["num_attention_heads"] = 1 << 10, ["num_key_value_heads"] = 1 << 10, ["head_dim"] = 1 << 12, ["max_position_embeddings"] = 1 << 24,
+    };
 
     public void Validate(string source)
     {
@@ -108,6 +115,14 @@ public sealed class ModelConfig
         foreach (var (name, value) in new[] { ("vocab_size", VocabSize), ("hidden_size", HiddenSize), ("intermediate_size", IntermediateSize),
                      ("num_hidden_layers", NumHiddenLayers), ("num_attention_heads", NumAttentionHeads), ("num_key_value_heads", KeyValueHeads) })
             if (value <= 0) throw new InvalidDataException($"{source}: {name} must be positive, got {value}");
+        foreach (var (name, value) in new[] { ("vocab_size", VocabSize), ("hidden_size", HiddenSize), ("intermediate_size", IntermediateSize),
+                     ("num_hidden_layers", NumHiddenLayers), ("num_attention_heads", NumAttentionHeads), ("num_key_value_heads", KeyValueHeads),
+                     ("head_dim", HeadDimOverride ?? 1), ("max_position_embeddings", MaxPositionEmbeddings) })
+            if (value <= 0 || value > Limits[name]) throw new InvalidDataException($"{source}: {name} {value} is outside [1, {Limits[name]:N0}]");
+        foreach (var (name, value) in new[] { ("rms_norm_eps", RmsNormEps), ("rope_theta", RopeTheta) })
+            if (!double.IsFinite(value) || value <= 0) throw new InvalidDataException($"{source}: {name} must be a positive finite number, got {value}");
+        if (RopeScaling is { } scaling && (!double.IsFinite(scaling.Factor) || scaling.Factor <= 0 || scaling.HighFreqFactor <= scaling.LowFreqFactor || scaling.OriginalMaxPositionEmbeddings <= 0))
+            throw new InvalidDataException($"{source}: rope_scaling needs factor > 0, high_freq_factor > low_freq_factor and original_max_position_embeddings > 0");
         if (NumAttentionHeads % KeyValueHeads != 0)
             throw new InvalidDataException($"{source}: num_attention_heads {NumAttentionHeads} is not a multiple of num_key_value_heads {KeyValueHeads}");
         if (HeadDimOverride is null && HiddenSize % NumAttentionHeads != 0)

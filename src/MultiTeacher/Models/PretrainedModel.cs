@@ -15,6 +15,7 @@ public static class PretrainedModel
     {
         var config = ModelConfig.FromPretrained(directory);
         using var checkpoint = new Checkpoint(directory);
+        using (var meta = new CausalLM(config, new Device(DeviceType.META))) checkpoint.Verify(meta);
         var model = new CausalLM(config);
         try
         {

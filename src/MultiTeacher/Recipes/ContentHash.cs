@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using MultiTeacher.Inputs;
 
 namespace MultiTeacher.Recipes;
 
@@ -8,8 +9,8 @@ public static class ContentHash
 {
     public static string Of(string path)
     {
-        if (File.Exists(path)) return OfFile(path);
-        return OfManifest(Manifest(path));
+        if (Directory.Exists(path)) return OfManifest(Manifest(path));
+        return OfFile(path);
     }
 
     /// <summary>Every file of a directory by relative path (with '/'), with its sha256, in ordinal order.</summary>
@@ -38,7 +39,8 @@ public static class ContentHash
 
     public static string OfFile(string path)
     {
-        using var stream = File.OpenRead(path);
+        // Empty files are legitimate members of a model directory; special files hash as empty, unread.
+        using var stream = InputFile.OpenRead(path, allowEmpty: true);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.ML.Tokenizers;
+using MultiTeacher.Inputs;
 
 namespace MultiTeacher.Tokenization;
 
@@ -64,7 +65,7 @@ public sealed class HfTokenizer : Tokenizer
         foreach (var name in new[] { "tokenizer.json", "tokenizer_config.json" })
         {
             var path = Path.Combine(full, name);
-            if (File.Exists(path)) sha.AppendData(File.ReadAllBytes(path));
+            if (File.Exists(path)) sha.AppendData(InputFile.ReadAllBytes(path, InputLimits.TokenizerJson));
         }
         return new HfTokenizer(full, def, Convert.ToHexStringLower(sha.GetHashAndReset()));
     }

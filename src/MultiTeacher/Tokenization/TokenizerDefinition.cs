@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using MultiTeacher.Inputs;
 
 namespace MultiTeacher.Tokenization;
 
@@ -20,6 +21,9 @@ internal abstract record NormalizerStep
 /// </summary>
 internal sealed class TokenizerDefinition
 {
+    /// <summary>Ids at or above this are refused: the largest real vocabularies have a few hundred thousand tokens, and every id gets a table row.</summary>
+    public const int MaxTokenId = (1 << 24) - 1;
+
     public required string JsonPath { get; init; }
     public required Dictionary<string, int> Vocab { get; init; }
     public required List<(string Left, string Right)> Merges { get; init; }
@@ -57,18 +61,23 @@ internal sealed class TokenizerDefinition
 
     private static JsonDocument? ReadJson(string path, bool required)
     {
-        if (!File.Exists(path))
+        if (!File.Exists(path) && new FileInfo(path).LinkTarget is null)
         {
             if (required) throw new TokenizerLoadException(path, "file not found");
             return null;
         }
         try
         {
-            return JsonDocument.Parse(File.ReadAllBytes(path), new JsonDocumentOptions { MaxDepth = 256 });
+            var limit = Path.GetFileName(path) == "tokenizer.json" ? InputLimits.TokenizerJson : InputLimits.SmallJson;
+            return JsonDocument.Parse(InputFile.ReadAllBytes(path, limit), new JsonDocumentOptions { MaxDepth = 256 });
         }
         catch (JsonException e)
         {
             throw new TokenizerLoadException(path, $"not valid JSON (line {e.LineNumber + 1}): {e.Message}", e);
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException)
+        {
+            throw new TokenizerLoadException(path, e.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message, e);
         }
         catch (IOException e)
         {
@@ -79,6 +88,20 @@ internal sealed class TokenizerDefinition
             throw new TokenizerLoadException(path, $"unreadable: {e.Message}", e);
         }
     }
+
+    /// <summary>A token id: an integer in [0, <see cref="MaxTokenId"/>].</summary>
+    private static int TokenId(string path, JsonElement value, string what)
+    {
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt64(out var id) || id < 0 || id > MaxTokenId)
+            throw new TokenizerLoadException(path, $"{what} has id {Shorten(value.GetRawText())}, expected an integer from 0 to {MaxTokenId}");
+        return (int)id;
+    }
+
+    /// <summary>A string that must be present: null or another type is a malformed file, not a crash later.</summary>
+    private static string Text(string path, JsonElement value, string what) =>
+        value.ValueKind == JsonValueKind.String ? value.GetString()! : throw new TokenizerLoadException(path, $"{what} is {value.ValueKind.ToString().ToLowerInvariant()}, expected a string");
+
+    private static string Shorten(string raw) => raw.Length <= 40 ? raw : raw[..40] + "...";
 
     private static TokenizerDefinition Parse(string path, JsonElement root, JsonElement? config)
     {
@@ -96,7 +119,7 @@ internal sealed class TokenizerDefinition
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         if (!model.TryGetProperty("vocab", out var vocabJson) || vocabJson.ValueKind != JsonValueKind.Object)
             throw new TokenizerLoadException(path, "model.vocab is missing");
-        foreach (var p in vocabJson.EnumerateObject()) vocab[p.Name] = p.Value.GetInt32();
+        foreach (var p in vocabJson.EnumerateObject()) vocab[p.Name] = TokenId(path, p.Value, $"vocab entry '{Shorten(p.Name)}'");
 
         var merges = new List<(string, string)>();
         if (model.TryGetProperty("merges", out var mergesJson))
@@ -114,8 +137,12 @@ internal sealed class TokenizerDefinition
         var added = new List<AddedToken>();
         if (root.TryGetProperty("added_tokens", out var addedJson))
             foreach (var a in addedJson.EnumerateArray())
-                added.Add(new AddedToken(a.GetProperty("id").GetInt32(), a.GetProperty("content").GetString()!,
+            {
+                var content = Text(path, a.GetProperty("content"), "added_tokens content");
+                if (content.Length == 0) throw new TokenizerLoadException(path, "added_tokens has an empty content");
+                added.Add(new AddedToken(TokenId(path, a.GetProperty("id"), $"added token '{Shorten(content)}'"), content,
                     Bool(a, "special"), Bool(a, "lstrip"), Bool(a, "rstrip"), Bool(a, "single_word")));
+            }
 
         return new TokenizerDefinition
         {
@@ -145,7 +172,7 @@ internal sealed class TokenizerDefinition
             return (s[..space], s[(space + 1)..]);
         }
         if (m.ValueKind == JsonValueKind.Array && m.GetArrayLength() == 2)
-            return (m[0].GetString()!, m[1].GetString()!);
+            return (Text(path, m[0], "merge entry"), Text(path, m[1], "merge entry"));
         throw new TokenizerLoadException(path, $"merge entry {m.GetRawText()} is neither \"a b\" nor [a, b]");
     }
 
@@ -162,11 +189,11 @@ internal sealed class TokenizerDefinition
             case "NFD": steps.Add(new NormalizerStep.Unicode(NormalizationForm.FormD)); break;
             case "NFKC": steps.Add(new NormalizerStep.Unicode(NormalizationForm.FormKC)); break;
             case "NFKD": steps.Add(new NormalizerStep.Unicode(NormalizationForm.FormKD)); break;
-            case "Prepend": steps.Add(new NormalizerStep.Prepend(Str(n, "prepend")!)); break;
+            case "Prepend": steps.Add(new NormalizerStep.Prepend(Text(path, n.GetProperty("prepend"), "Prepend normalizer's prepend"))); break;
             case "Replace":
                 if (!n.GetProperty("pattern").TryGetProperty("String", out var pattern))
                     throw new TokenizerLoadException(path, "Replace normalizer with a regex pattern is not supported");
-                steps.Add(new NormalizerStep.Replace(pattern.GetString()!, Str(n, "content")!));
+                steps.Add(new NormalizerStep.Replace(Text(path, pattern, "Replace normalizer's pattern"), Text(path, n.GetProperty("content"), "Replace normalizer's content")));
                 break;
             default:
                 throw new TokenizerLoadException(path, $"unsupported normalizer '{type}'");
@@ -189,7 +216,7 @@ internal sealed class TokenizerDefinition
                     throw new TokenizerLoadException(path, "only Split with behavior Isolated and invert false is supported");
                 if (!p.GetProperty("pattern").TryGetProperty("Regex", out var regex))
                     throw new TokenizerLoadException(path, "Split pre-tokenizer without a Regex pattern");
-                split = regex.GetString();
+                split = Text(path, regex, "Split pre-tokenizer's Regex");
                 break;
             case "ByteLevel":
                 byteLevel = true;
@@ -227,8 +254,8 @@ internal sealed class TokenizerDefinition
                 foreach (var piece in p.GetProperty("single").EnumerateArray())
                 {
                     if (piece.TryGetProperty("Sequence", out _)) { items.Add(null); continue; }
-                    var id = piece.GetProperty("SpecialToken").GetProperty("id").GetString()!;
-                    items.Add(specials.GetProperty(id).GetProperty("ids").EnumerateArray().Select(x => x.GetInt32()).ToArray());
+                    var id = Text(path, piece.GetProperty("SpecialToken").GetProperty("id"), "template SpecialToken id");
+                    items.Add(specials.GetProperty(id).GetProperty("ids").EnumerateArray().Select(x => TokenId(path, x, $"template special token '{Shorten(id)}'")).ToArray());
                 }
                 return items;
             default:
