@@ -8,6 +8,7 @@ using MultiTeacher.Training;
 
 namespace MultiTeacher.Tests;
 
+[Trait("Category", TestCategory.Unit)]
 public sealed class BadInputTests
 {
     private sealed class UnknownTeacher(string name) : BadInputException($"no teacher '{name}'");

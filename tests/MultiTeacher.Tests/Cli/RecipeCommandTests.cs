@@ -4,6 +4,7 @@ using MultiTeacher.Tests.Recipes;
 namespace MultiTeacher.Tests.Cli;
 
 /// <summary>`mt recipe check|show|schema` as a user runs them.</summary>
+[Trait("Category", TestCategory.Unit)]
 public sealed class RecipeCommandTests : RecipeTestFiles
 {
     [Fact]

@@ -3,6 +3,7 @@ using MultiTeacher.Tests.Cli;
 
 namespace MultiTeacher.Tests.Experiments;
 
+[Trait("Category", TestCategory.Unit)]
 public sealed class DemoPathsTests
 {
     [Fact]

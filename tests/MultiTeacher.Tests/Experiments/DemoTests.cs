@@ -11,6 +11,7 @@ using Xunit.Abstractions;
 
 namespace MultiTeacher.Tests.Experiments;
 
+[Trait("Category", TestCategory.Database)]
 [Collection("postgres")]
 public sealed class DemoTests(PostgresFixture postgres, ITestOutputHelper log) : TempDirectoryTest
 {

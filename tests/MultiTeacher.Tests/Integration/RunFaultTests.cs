@@ -8,6 +8,7 @@ using static MultiTeacher.Tests.Jobs.JobHarness;
 namespace MultiTeacher.Tests.Integration;
 
 /// <summary>`mt run` and `mt worker` as real processes under faults: SIGKILL, SIGTERM, resume after a kill, two runs into one directory.</summary>
+[Trait("Category", TestCategory.Database)]
 [Collection("postgres")]
 public sealed class RunFaultTests(PostgresFixture postgres) : TempDirectoryTest
 {

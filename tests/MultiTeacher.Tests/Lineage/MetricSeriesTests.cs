@@ -1,6 +1,7 @@
 namespace MultiTeacher.Tests.Lineage;
 
 /// <summary>Downsampled metric series for charts, against a naive selection written here.</summary>
+[Trait("Category", TestCategory.Database)]
 [Collection("postgres")]
 public sealed class MetricSeriesTests(PostgresFixture postgres)
 {

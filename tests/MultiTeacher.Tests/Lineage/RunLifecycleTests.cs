@@ -8,6 +8,7 @@ namespace MultiTeacher.Tests.Lineage;
 /// Who ends a cancelled run, decided under the run's row lock: each case sets up the exact state of
 /// the stage rows (as submission, claims and the training observer leave them) and then cancels.
 /// </summary>
+[Trait("Category", TestCategory.Database)]
 [Collection("postgres")]
 public sealed class RunLifecycleTests(PostgresFixture postgres)
 {

@@ -16,6 +16,7 @@ namespace MultiTeacher.Tests.Reliability;
 /// a taken port, and the cases that already held. Each is refused with exit 2 and one line naming
 /// the file and the problem, and nothing is recorded as a run.
 /// </summary>
+[Trait("Category", TestCategory.Database)]
 [Collection("postgres")]
 public sealed class BadInputTests(PostgresFixture postgres, ITestOutputHelper output) : TempDirectoryTest
 {
@@ -135,7 +136,7 @@ public sealed class BadInputTests(PostgresFixture postgres, ITestOutputHelper ou
         var store = new LineageStore(db);
         store.RecordArtifact("dataset", latin1);
         var evil = "evil\u001b]0;owned\u0007\u001b[2J\u009bname";
-        var runId = store.StartRun(store.RecordRecipe(evil, "name: x"), 1, new Dictionary<string, string>(), status: "queued");
+        var runId = store.StartRun(store.RecordRecipe(evil, "name: x"), 1, new Dictionary<string, string>(), status: MultiTeacher.Runs.RunStatus.Queued);
         yield return new("lineage", "lineage with an empty argument", () => Hostile.Cli("", "lineage", "", "--database", db),
             o => Refused(o, "empty argument"));
         yield return new("lineage", "lineage % (a LIKE wildcard)", () => Hostile.Cli("", "lineage", "%", "--database", db),

@@ -9,6 +9,7 @@ using Xunit.Abstractions;
 namespace MultiTeacher.Tests.Reliability;
 
 /// <summary>The dashboard against hostile requests: foreign Host headers (DNS rebinding), tokens in URLs, 50 requests at once.</summary>
+[Trait("Category", TestCategory.Database)]
 [Collection("postgres")]
 public sealed class DashboardHostileTests(PostgresFixture postgres, ITestOutputHelper output) : TempDirectoryTest
 {

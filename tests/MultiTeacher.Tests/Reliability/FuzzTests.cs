@@ -9,6 +9,7 @@ namespace MultiTeacher.Tests.Reliability;
 /// Structure-aware fuzzing through the real CLI: 200 mutations each of a valid tokenizer.json and a
 /// valid recipe (fixed seeds), every one of which must end with exit 0 or 2, in time, without a trace.
 /// </summary>
+[Trait("Category", TestCategory.Unit)]
 public sealed class FuzzTests(ITestOutputHelper output) : TempDirectoryTest
 {
     private const int Cases = 200;

@@ -9,6 +9,7 @@ namespace MultiTeacher.Tests.Reliability;
 /// integers that overflow their field, values beyond any sensible limit, and a name that walks out
 /// of the working directory.
 /// </summary>
+[Trait("Category", TestCategory.Unit)]
 public sealed class RecipeHostileInputTests(ITestOutputHelper output) : TempDirectoryTest
 {
     private string Recipe(string name, string trainSection, string? nameLine = null)

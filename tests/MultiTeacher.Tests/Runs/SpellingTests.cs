@@ -6,6 +6,7 @@ using Npgsql;
 
 namespace MultiTeacher.Tests.Runs;
 
+[Trait("Category", TestCategory.Database)]
 [Collection("postgres")]
 public sealed class SpellingTests(PostgresFixture postgres)
 {
