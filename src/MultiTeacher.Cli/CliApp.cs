@@ -54,6 +54,7 @@ public static class CliApp
             DbCommand.Create(io),
             DemoCommand.Create(io),
             ExperimentCommand.Create(io),
+            MergeCommand.Create(io),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -81,7 +82,8 @@ public static class CliApp
     /// <summary>Errors caused by what the user gave us, as opposed to failures of the tool or machine.</summary>
     public static bool IsBadInput(Exception e) => e is TokenizerLoadException or FileNotFoundException
         or DirectoryNotFoundException or InvalidDataException or JsonException or BadInputException
-        or MultiTeacher.Checkpoints.CheckpointException or MultiTeacher.Recipes.RecipeException or MultiTeacher.Recipes.InputsChangedException;
+        or MultiTeacher.Checkpoints.CheckpointException or MultiTeacher.Recipes.RecipeException or MultiTeacher.Recipes.InputsChangedException
+        or MultiTeacher.Merging.MergeException;
 }
 
 /// <summary>A problem with the user's input, reported with exit code 2.</summary>
