@@ -55,6 +55,7 @@ public static class CliApp
             DemoCommand.Create(io),
             ExperimentCommand.Create(io),
             MergeCommand.Create(io),
+            TransplantCommand.Create(io),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -59,9 +59,10 @@ public static class ModelMerger
         return new MergeResult(output, plan.Count, plan.Sum(p => p.Slot.Bytes), shards, layers, clock.Elapsed);
     }
 
+    /// <summary>The tensor in its stored dtype (each method widens what it uses), rejected if it holds NaN or Inf.</summary>
     private static Tensor ReadFinite(Checkpoint checkpoint, string name, string model)
     {
-        var t = checkpoint.Read(name).to(ScalarType.Float32);
+        var t = checkpoint.Read(name);
         if (!isfinite(t).all().item<bool>()) throw new MergeException($"tensor '{name}' of '{model}' contains NaN or Inf");
         return t;
     }

@@ -10,18 +10,19 @@ public static class Sparsify
 {
     /// <summary>
     /// TIES' trim (Yadav et al. 2023, arXiv:2306.01708): keeps the ⌊density·n⌋ entries of largest
-    /// magnitude and zeroes the rest.
+    /// magnitude and zeroes the rest (entries tied with the smallest kept magnitude are all kept).
+    /// The threshold comes from a selection, not a sort or top-k, which would hold n indices.
     /// </summary>
     public static Tensor Magnitude(Tensor delta, double density)
     {
         if (density >= 1) return delta.alias();
-        var k = (long)(density * delta.numel());
+        var n = delta.numel();
+        var k = (long)(density * n);
         if (k <= 0) return zeros_like(delta);
         using var scope = NewDisposeScope();
-        var flat = delta.reshape(-1);
-        var keep = flat.abs().topk((int)Math.Min(k, int.MaxValue), largest: true, sorted: false).indexes;
-        var mask = zeros_like(flat, dtype: ScalarType.Bool).index_fill_(0, keep, true);
-        return (flat * mask).reshape(delta.shape).MoveToOuterDisposeScope();
+        var magnitude = delta.abs();
+        var threshold = magnitude.reshape(-1).kthvalue(n - k + 1, 0, false).values;
+        return delta.mul(magnitude.ge_(threshold)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
