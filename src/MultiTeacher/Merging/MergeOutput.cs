@@ -7,6 +7,27 @@ namespace MultiTeacher.Merging;
 /// <summary>The non-weight files of a merged model directory: config, generation config, tokenizer, and the record of how it was made.</summary>
 public static class MergeOutput
 {
+    /// <summary>
+    /// Writes a model directory into a hidden directory beside <paramref name="output"/> and renames it
+    /// into place only when <paramref name="write"/> succeeds; on failure nothing is left behind.
+    /// </summary>
+    public static void Publish(string output, Action<string> write)
+    {
+        if (Directory.Exists(output) || File.Exists(output)) throw new MergeException($"{output} already exists: remove it or choose another output directory");
+        var temp = Path.Combine(Path.GetDirectoryName(output)!, $".{Path.GetFileName(output)}.partial-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(temp);
+        try
+        {
+            write(temp);
+            Directory.Move(temp, output);
+        }
+        catch
+        {
+            Directory.Delete(temp, recursive: true);
+            throw;
+        }
+    }
+
     public static void WriteMetadata(MergeConfig config, string directory, string reference, int layers, string dtype, long seed)
     {
         var raw = MergeSources.RawConfig(reference);

@@ -25,14 +25,11 @@ public static class ModelMerger
     {
         var clock = Stopwatch.StartNew();
         var output = Path.GetFullPath(outputDirectory);
-        if (Directory.Exists(output) || File.Exists(output)) throw new MergeException($"{output} already exists: remove it or choose another output directory");
         using var sources = new MergeSources(config.Models);
         var (plan, layers) = MergePlan.Build(config, sources);
         var reference = config.BaseModel ?? config.Slices[0].Sources[0].Model;
 
-        var temp = Path.Combine(Path.GetDirectoryName(output)!, $".{Path.GetFileName(output)}.partial-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        try
+        MergeOutput.Publish(output, temp =>
         {
             using (var writer = new CheckpointWriter(temp, plan.Select(p => p.Slot).ToList(), options.MaxShardBytes, new Dictionary<string, string> { ["format"] = "pt" }))
             {
@@ -48,13 +45,7 @@ public static class ModelMerger
                 writer.Complete();
             }
             MergeOutput.WriteMetadata(config, temp, reference, layers, plan.Select(p => p.Slot.DType).First(), options.Seed);
-            Directory.Move(temp, output);
-        }
-        catch
-        {
-            Directory.Delete(temp, recursive: true);
-            throw;
-        }
+        });
         var shards = Directory.GetFiles(output, "*.safetensors").Length;
         return new MergeResult(output, plan.Count, plan.Sum(p => p.Slot.Bytes), shards, layers, clock.Elapsed);
     }

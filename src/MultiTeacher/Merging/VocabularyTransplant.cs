@@ -37,7 +37,6 @@ public static class VocabularyTransplant
     public static TransplantResult Run(string modelDirectory, string tokenizerDirectory, string outputDirectory, TransplantOptions options)
     {
         var output = Path.GetFullPath(outputDirectory);
-        if (Directory.Exists(output) || File.Exists(output)) throw new MergeException($"{output} already exists: remove it or choose another output directory");
         var old = HfTokenizer.FromDirectory(modelDirectory);
         var @new = HfTokenizer.FromDirectory(tokenizerDirectory);
         var match = new VocabularyMatch(old, @new);
@@ -56,9 +55,7 @@ public static class VocabularyTransplant
             return n is Embedding or Head ? new TensorSlot(n, e.DType, [@new.VocabSize, e.Shape[1]]) : new TensorSlot(n, e.DType, e.Shape);
         }).ToList();
 
-        var temp = Path.Combine(Path.GetDirectoryName(output)!, $".{Path.GetFileName(output)}.partial-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(temp);
-        try
+        MergeOutput.Publish(output, temp =>
         {
             using (var writer = new CheckpointWriter(temp, slots, long.MaxValue, new Dictionary<string, string> { ["format"] = "pt" }))
             {
@@ -71,13 +68,7 @@ public static class VocabularyTransplant
                 writer.Complete();
             }
             WriteConfig(modelDirectory, tokenizerDirectory, temp, @new);
-            Directory.Move(temp, output);
-        }
-        catch
-        {
-            Directory.Delete(temp, recursive: true);
-            throw;
-        }
+        });
         return new TransplantResult(output, @new.VocabSize, match.Shared, @new.VocabSize - match.Shared);
     }
 
