@@ -28,6 +28,13 @@ public static class BenchmarkReport
         return line?.Split(':', 2)[1].Trim() ?? RuntimeInformation.ProcessArchitecture.ToString();
     }
 
+    /// <summary>The median (the lower middle of an even count).</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[(sorted.Count - 1) / 2];
+    }
+
     public static void Update(string path, string name, BenchmarkSection section)
     {
         var begin = $"<!-- bench:{name} -->";

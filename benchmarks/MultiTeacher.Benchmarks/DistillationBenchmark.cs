@@ -80,7 +80,7 @@ public static class DistillationBenchmark
             plainTimes.AddRange(StepSeconds(Recipe("plain", false), cacheRoot));
             distillTimes.AddRange(StepSeconds(Recipe("distill", true), cacheRoot));
         }
-        var (plain, distill) = (Median(plainTimes), Median(distillTimes));
+        var (plain, distill) = (BenchmarkReport.Median(plainTimes), BenchmarkReport.Median(distillTimes));
         var heldOut = BrownCorpus.Read(store.Require("corpora/brown"), "a").Take(4).SelectMany(d => Chunks(d.Text, 600)).Take(48).ToList();
         var fidelity = Teachers.Select(t => (t.Name, Fidelity: CacheFidelity(Path.Combine(root, "teachers", t.Name, "student"), heldOut, Path.Combine(root, t.Name + ".mtcache")))).ToList();
 
@@ -122,7 +122,6 @@ public static class DistillationBenchmark
         return times.Skip(1);
     }
 
-    private static double Median(List<double> values) => values.Order().ElementAt((values.Count - 1) / 2);
 
     private static IEnumerable<string> Chunks(string text, int size)
     {

@@ -4,6 +4,8 @@ using MultiTeacher.Runtime;
 
 // Runs the named benchmarks (default: all) and rewrites their sections of docs/benchmarks.md.
 //   dotnet run --project benchmarks/MultiTeacher.Benchmarks -c Release -- [tokenize ...] [--no-write]
+if (args is ["--merge-child", ..]) return MergeBenchmark.RunChild(args);
+
 var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
 {
     ["tokenize"] = TokenizeBenchmark.Run,
@@ -13,6 +15,7 @@ var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
     ["lineage"] = LineageBenchmark.Run,
     ["jobs"] = JobsBenchmark.Run,
     ["dashboard"] = DashboardLoadBenchmark.Run,
+    ["merge"] = MergeBenchmark.Run,
 };
 var write = !args.Contains("--no-write");
 var names = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("all").ToList();

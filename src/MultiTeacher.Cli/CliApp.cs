@@ -71,6 +71,8 @@ public static class CliApp
             DbCommand.Create(io),
             DemoCommand.Create(io),
             ExperimentCommand.Create(io),
+            MergeCommand.Create(io),
+            TransplantCommand.Create(io),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -69,6 +69,16 @@ public sealed class Checkpoint : IDisposable
             throw new CheckpointException(file.Path, lost, "listed in the index but missing from the shard");
     }
 
+    public bool Contains(string name) => _fileOf.ContainsKey(name);
+
+    /// <summary>The header entry of a tensor (dtype, shape) and the file holding it.</summary>
+    public SafetensorsEntry Entry(string name) => _fileOf.TryGetValue(name, out var file) ? file.Entries[name]
+        : throw new CheckpointException(Directory, name, "tensor not found in the checkpoint");
+
+    /// <summary>A new CPU tensor with the stored dtype and values, copied from the memory-mapped file.</summary>
+    public Tensor Read(string name) => _fileOf.TryGetValue(name, out var file) ? file.Read(name)
+        : throw new CheckpointException(Directory, name, "tensor not found in the checkpoint");
+
     /// <summary>Parameters in the checkpoint, counted from the tensors' shapes.</summary>
     public long ParameterCount => Entries.Sum(e => e.Elements);
 

@@ -1,4 +1,5 @@
 using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using MultiTeacher.Inputs;
 using static TorchSharp.torch;
@@ -114,10 +115,30 @@ public sealed class SafetensorsFile : IDisposable
         _view!.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
         try
         {
-            new ReadOnlySpan<byte>(pointer + _view.PointerOffset + _dataStart + e.Begin, bytes.Length).CopyTo(bytes);
+            var start = pointer + _view.PointerOffset + _dataStart + e.Begin;
+            new ReadOnlySpan<byte>(start, bytes.Length).CopyTo(bytes);
+            DropPages(start, bytes.Length);
         }
         finally { _view.SafeMemoryMappedViewHandle.ReleasePointer(); }
     }
+
+    /// <summary>
+    /// Unmaps the copied range's pages from this process (the page cache keeps them): streaming a
+    /// whole model through the mapping would otherwise leave all of it counted in our resident set.
+    /// </summary>
+    private static unsafe void DropPages(byte* start, long length)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var page = Environment.SystemPageSize;
+        var first = ((long)start + page - 1) / page * page;   // only whole pages inside the range
+        var last = ((long)start + length) / page * page;
+        if (last > first) _ = madvise((nint)first, (nuint)(last - first), MadvDontNeed);
+    }
+
+    private const int MadvDontNeed = 4;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int madvise(nint address, nuint length, int advice);
 
     /// <summary>A new CPU tensor with the stored dtype and values.</summary>
     public Tensor Read(string name)

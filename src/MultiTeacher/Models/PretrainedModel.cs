@@ -8,7 +8,8 @@ namespace MultiTeacher.Models;
 /// <summary>Hugging Face model directories in and out: config.json + safetensors (+ tokenizer files).</summary>
 public static class PretrainedModel
 {
-    private static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
+    /// <summary>The files that make up a Hugging Face tokenizer, where present.</summary>
+    public static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"];
 
     /// <summary>Loads config and weights strictly, converting to <paramref name="dtype"/> on <paramref name="device"/>.</summary>
     public static CausalLM Load(string directory, ScalarType dtype = ScalarType.Float32, Device? device = null)
@@ -48,18 +49,29 @@ public static class PretrainedModel
             var tensors = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().to(dtype));
             SafetensorsWriter.Write(Path.Combine(directory, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
         }
+        WriteGenerationConfig(model.Config, directory);
+        if (tokenizerDirectory is not null) CopyTokenizerFiles(tokenizerDirectory, directory);
+    }
+
+    /// <summary>generation_config.json derived from the model config's bos and eos ids.</summary>
+    public static void WriteGenerationConfig(ModelConfig config, string directory)
+    {
         var generation = new Dictionary<string, object?>
         {
             ["_from_model_config"] = true,
-            ["bos_token_id"] = model.Config.BosTokenId,
-            ["eos_token_id"] = model.Config.EosTokenId,
+            ["bos_token_id"] = config.BosTokenId,
+            ["eos_token_id"] = config.EosTokenId,
         };
         File.WriteAllText(Path.Combine(directory, "generation_config.json"), JsonSerializer.Serialize(generation, new JsonSerializerOptions { WriteIndented = true }));
-        if (tokenizerDirectory is null) return;
+    }
+
+    /// <summary>Copies the tokenizer files present in <paramref name="source"/> into <paramref name="directory"/>.</summary>
+    public static void CopyTokenizerFiles(string source, string directory)
+    {
         foreach (var file in TokenizerFiles)
         {
-            var source = Path.Combine(tokenizerDirectory, file);
-            if (File.Exists(source)) File.Copy(source, Path.Combine(directory, file), overwrite: true);
+            var path = Path.Combine(source, file);
+            if (File.Exists(path)) File.Copy(path, Path.Combine(directory, file), overwrite: true);
         }
     }
 
