@@ -1,11 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
 using MultiTeacher.Data;
+using MultiTeacher.Cache;
 using MultiTeacher.Evaluation;
 using MultiTeacher.Jobs;
 using MultiTeacher.Lineage;
 using MultiTeacher.Models;
 using MultiTeacher.Recipes;
+using MultiTeacher.Teachers;
 using MultiTeacher.Tokenization;
 using MultiTeacher.Training;
 using Spectre.Console;
@@ -37,7 +39,7 @@ public static class RunCommand
         {
             var recipe = RecipeLoader.Load(r.GetValue(file)!);
             if (recipe.Teachers.Count == 0) throw new BadInputException($"{recipe.Source}: the recipe has no teachers to cache");
-            using var setup = DistillationRecipe.Setup(recipe with { Train = recipe.Train with { TeacherMode = "cached" } }, io.Out);
+            TeacherCaches.EnsureForRecipe(recipe, DistillationRecipe.DeviceOf(recipe.Device), new TeacherHashes(), CacheDirectories.Root(), io.Out);
             return CliApp.Ok;
         });
         return command;
