@@ -21,6 +21,20 @@ public sealed class DistillationRecipeTests : TempDirectoryTest
     }
 
     [Fact]
+    public void Constructor_OnlyStoresSettings_SetupLoads_AndTrainNeedsSetup()
+    {
+        var runs = new TinyRuns(TempDir);
+        runs.WriteData(trainDocuments: 1, trainChars: 1200);
+        var config = runs.WriteConfig("student", "qwen2", 32000);
+        var recipe = RecipeLoader.Load(HardLabelRecipe(runs, "shape", $"config: {config}, tokenizer: {TestAssets.TokenizerDir("mistral-7b-v0.1")}"));
+        // An input that breaks after the recipe was checked: constructing does not read it, Setup does.
+        File.Delete(config);
+        using var run = new DistillationRecipe(recipe, TextWriter.Null);
+        Assert.Throws<InvalidOperationException>(() => run.Train());
+        Assert.ThrowsAny<IOException>(run.Setup);
+    }
+
+    [Fact]
     public void ResumedRun_EndsBitIdenticalToAnUninterruptedRun()
     {
         var runs = new TinyRuns(TempDir);
