@@ -6,6 +6,7 @@ using MultiTeacher.Cache;
 using MultiTeacher.Corpora;
 using MultiTeacher.Models;
 using MultiTeacher.Recipes;
+using MultiTeacher.Teachers;
 using MultiTeacher.Training;
 using static TorchSharp.torch;
 
@@ -50,7 +51,7 @@ public static class DistillationBenchmark
                 train: {"{"} steps: {TeacherSteps}, batch_size: 8, lr: 0.004, warmup_steps: 4 {"}"}
                 output: {Path.Combine(root, "teachers", name)}
                 """);
-            using (var run = DistillationRecipe.Setup(RecipeLoader.Load(teacherRecipe), TextWriter.Null, cacheRoot)) run.Train();
+            using (var run = new DistillationRecipe(RecipeLoader.Load(teacherRecipe), TextWriter.Null, cacheRoot)) { run.Setup(); run.Train(); }
             teachers.AppendLine($"  - {{ name: {name}, path: {Path.Combine(root, "teachers", name, "student")} }}");
         }
         var studentDir = Directory.CreateDirectory(Path.Combine(root, "student-config")).FullName;
@@ -115,7 +116,8 @@ public static class DistillationBenchmark
 
     private static IEnumerable<double> StepSeconds(string recipePath, string cacheRoot)
     {
-        using var run = DistillationRecipe.Setup(RecipeLoader.Load(recipePath), TextWriter.Null, cacheRoot);
+        using var run = new DistillationRecipe(RecipeLoader.Load(recipePath), TextWriter.Null, cacheRoot);
+        run.Setup();
         var times = new List<double>();
         var watch = Stopwatch.StartNew();
         run.Train(_ => { times.Add(watch.Elapsed.TotalSeconds); watch.Restart(); });
@@ -138,16 +140,8 @@ public static class DistillationBenchmark
         var exact = new List<(int[] Ids, float[] LogProbs, float Tail)[]>();
         foreach (var text in texts)
         {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            var ids = tokenizer.EncodeToIds(text);
-            var logProbs = nn.functional.log_softmax(teacher.forward(tensor(ids.Select(i => (long)i).ToArray()).unsqueeze(0)), -1)[0];   // (T, V)
-            var (values, indices) = logProbs.topk(64, dim: -1);                                                                       // (T, 64)
-            var v = values.contiguous().data<float>().ToArray();
-            var x = indices.to(ScalarType.Int32).contiguous().data<int>().ToArray();
-            exact.Add(Enumerable.Range(0, ids.Length)
-                .Select(t => (x[(t * 64)..((t + 1) * 64)], v[(t * 64)..((t + 1) * 64)], (float)Math.Max(0, 1 - v[(t * 64)..((t + 1) * 64)].Sum(l => Math.Exp(l)))))
-                .ToArray());
+            var computed = TeacherRecords.Compute(teacher, [tokenizer.EncodeToIds(text)], 64);
+            exact.Add(Enumerable.Range(0, computed.Lengths[0]).Select(t => (computed.Ids(0, t).ToArray(), computed.LogProbs(0, t).ToArray(), computed.Tail(0, t))).ToArray());
         }
         var positions = exact.Sum(r => r.Length);
         var watch = Stopwatch.StartNew();

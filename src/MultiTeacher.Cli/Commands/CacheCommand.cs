@@ -1,5 +1,6 @@
 using System.CommandLine;
-using MultiTeacher.Recipes;
+using MultiTeacher.Cache;
+using MultiTeacher.Teachers;
 using MultiTeacher.Training;
 
 namespace MultiTeacher.Cli.Commands;
@@ -15,7 +16,7 @@ public static class CacheCommand
         {
             var recipe = CliApp.LoadRecipe(r.GetValue(file)!);
             if (recipe.Teachers.Count == 0) throw new BadInputException($"{recipe.Source}: the recipe has no teachers to cache");
-            using var setup = DistillationRecipe.Setup(recipe with { Train = recipe.Train with { TeacherMode = TeacherMode.Cached } }, io.Out);
+            TeacherCaches.EnsureForRecipe(recipe, DistillationRecipe.DeviceOf(recipe.Device), new TeacherHashes(), CacheDirectories.Root(), io.Out);
             return CliApp.Ok;
         });
         return command;

@@ -4,7 +4,7 @@ using MultiTeacher.Data;
 using MultiTeacher.Jobs;
 using MultiTeacher.Lineage;
 using MultiTeacher.Recipes;
-using MultiTeacher.Training;
+using MultiTeacher.Teachers;
 using static MultiTeacher.Dashboard.Html;
 
 namespace MultiTeacher.Dashboard.Pages;

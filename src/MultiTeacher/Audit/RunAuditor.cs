@@ -85,8 +85,9 @@ public static class RunAuditor
         string? studentReplayed = null;
         log.WriteLine($"replaying run {runId}: {limit} of {recipe.Train.Steps} steps, {recipe.Threads} thread(s), in {scratch}");
         using (var stop = new CancellationTokenSource())
-        using (var training = DistillationRecipe.Setup(recipe with { Output = Path.Combine(scratch, "output") }, log, options.CacheRoot))
+        using (var training = new DistillationRecipe(recipe with { Output = Path.Combine(scratch, "output") }, log, options.CacheRoot))
         {
+            training.Setup();
             try
             {
                 var result = training.Train(m => { replayed.Add(m); if (m.Step >= limit && !full) stop.Cancel(); }, cancel: stop.Token);

@@ -1,9 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using MultiTeacher.Models;
-using MultiTeacher.Tokenization;
-using static TorchSharp.torch;
 
 namespace MultiTeacher.Cache;
 
@@ -51,40 +48,6 @@ public sealed class TeacherCache
         var end = index + 1 < _offsets.Length ? _offsets[index + 1] : _indexAt;
         var count = BitConverter.ToInt32(_bytes, (int)start);
         return TopKRecordCoder.Decode(_bytes.AsSpan((int)start + 4, (int)(end - start - 4)), count, _ranks);
-    }
-
-    /// <summary>Runs the teacher over every text and writes the cache to <paramref name="path"/>.</summary>
-    public static TeacherCache Build(CausalLM teacher, HfTokenizer tokenizer, IReadOnlyList<string> texts, int topK, string key, string path, int batchSize = 8)
-    {
-        var vocabulary = teacher.Config.VocabSize;
-        var records = new QuantizedPosition[texts.Count][];
-        var device = teacher.parameters().First().device;
-        for (var start = 0; start < texts.Count; start += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            var batch = texts.Skip(start).Take(batchSize).Select(t => tokenizer.EncodeToIds(t)).ToList();
-            var length = batch.Max(b => b.Length);
-            var ids = zeros(batch.Count, length, dtype: ScalarType.Int64);
-            for (var b = 0; b < batch.Count; b++) ids[b, ..batch[b].Length] = tensor(batch[b].Select(i => (long)i).ToArray());
-            Tensor logProbs;
-            using (no_grad()) logProbs = nn.functional.log_softmax(teacher.forward(ids.to(device)).to(float32).cpu(), -1);   // (B, T, V)
-            var k = (int)Math.Min(topK, logProbs.shape[^1]);
-            var (values, indices) = logProbs.topk(k, dim: -1);                                                         // (B, T, k)
-            var v = values.contiguous().data<float>().ToArray();
-            var x = indices.to(ScalarType.Int32).contiguous().data<int>().ToArray();
-            Parallel.For(0, batch.Count, b =>
-            {
-                var record = records[start + b] = new QuantizedPosition[batch[b].Length];
-                for (var t = 0; t < record.Length; t++)
-                {
-                    var at = (b * length + t) * k;
-                    var kept = 0.0;
-                    for (var c = 0; c < k; c++) kept += Math.Exp(v[at + c]);
-                    record[t] = TopKCodec.Quantize(x.AsSpan(at, k), v.AsSpan(at, k), (float)Math.Max(0, 1 - kept), vocabulary);
-                }
-            });
-        }
-        return Write(records, key, topK, vocabulary, path);
     }
 
     /// <summary>Entropy-codes quantised records with a rank table learned from all of them, and writes the file atomically.</summary>

@@ -1,10 +1,10 @@
 using System.ComponentModel;
 using Hangfire;
 using Hangfire.Server;
-using MultiTeacher.Data;
 using MultiTeacher.Lineage;
 using MultiTeacher.Recipes;
 using MultiTeacher.Runs;
+using MultiTeacher.Teachers;
 using MultiTeacher.Training;
 
 namespace MultiTeacher.Jobs;
@@ -31,15 +31,10 @@ public sealed class StageJobs(JobContext context)
     [DisplayName("run {0}: cache teacher {1}")]
     public void CacheTeacher(long runId, string teacher, PerformContext? perform, CancellationToken cancel)
     {
-        var done = Execute(runId, StageKind.CacheTeacher, teacher, perform, cancel, (recipe, log, _) =>
+        var done = Execute(runId, StageKind.CacheTeacher, teacher, perform, cancel, (recipe, hashes, log, _) =>
         {
-            var k = recipe.Teachers.ToList().FindIndex(t => t.Name == teacher);
-            if (k < 0) throw new InvalidDataException($"run {runId}'s recipe has no teacher '{teacher}'");
-            var student = Tokenization.HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory);
-            var samples = TrainingSamples.ForRecipe(recipe.Data, student);
-            var loaded = Teacher.Load(recipe.Teachers[k], student, recipe.Alignment.Method, DistillationRecipe.DeviceOf(recipe.Device), CacheRoot, log);
-            try { TeacherCaches.Open(loaded, recipe.Teachers[k].Path, samples, recipe.Alignment.TopK, Path.Combine(CacheRoot, "teachers"), log, out string _); }
-            finally { loaded.Model.Dispose(); }
+            if (recipe.Teachers.All(t => t.Name != teacher)) throw new InvalidDataException($"run {runId}'s recipe has no teacher '{teacher}'");
+            TeacherCaches.EnsureForRecipe(recipe, DistillationRecipe.DeviceOf(recipe.Device), new TeacherHashes(hashes), CacheRoot, log, t => t.Name == teacher);
         });
         if (!done) return;
         if (Transient.Retry(() => _ledger.CompleteCacheStage(runId, teacher), TimeSpan.FromMinutes(5), context.Log))
@@ -50,14 +45,15 @@ public sealed class StageJobs(JobContext context)
     [DisplayName("run {0}: train")]
     public void Train(long runId, PerformContext? perform, CancellationToken cancel)
     {
-        _ = Execute(runId, StageKind.Train, DistillationRecipe.TrainStage, perform, cancel, (recipe, log, claim) =>
+        _ = Execute(runId, StageKind.Train, DistillationRecipe.TrainStage, perform, cancel, (recipe, hashes, log, claim) =>
         {
             var recorder = RunRecorder.Attach(_store, runId, log);
             var resumeFrom = claim == StageClaim.Reclaimed ? recorder.LatestCheckpoint() : null;
             var resume = resumeFrom is null && _store.Submission(runId)!.Resume;
             if (resumeFrom is not null) log.WriteLine($"run {runId}: continuing from {resumeFrom}");
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            using var training = DistillationRecipe.Setup(recipe, log, CacheRoot, recorder);
+            using var training = new DistillationRecipe(recipe, log, CacheRoot, recorder, hashes);
+            training.Setup();
             // The worker's facts (threads, device, commit) are what the results depend on, not the submitter's.
             Transient.Retry(() => _store.SetEnvironment(runId, RunEnvironment.Current(recipe)), TimeSpan.FromMinutes(5), log);
             try
@@ -91,7 +87,7 @@ public sealed class StageJobs(JobContext context)
     }
 
     /// <summary>Claims the stage and runs its body; true when the stage is done (now or earlier).</summary>
-    private bool Execute(long runId, StageKind kind, string name, PerformContext? perform, CancellationToken cancel, Action<Recipe, TextWriter, StageClaim> body)
+    private bool Execute(long runId, StageKind kind, string name, PerformContext? perform, CancellationToken cancel, Action<Recipe, IReadOnlyDictionary<string, string>, TextWriter, StageClaim> body)
     {
         var log = new PrefixedWriter(context.Log, $"[run {runId} {Spelling.Of(kind)} {name}] ");
         var run = _store.Submission(runId) ?? throw new PermanentJobFailure(new InvalidDataException($"run {runId} does not exist"));
@@ -113,7 +109,7 @@ public sealed class StageJobs(JobContext context)
             var recipe = RecipeLoader.LoadResolved(run.ResolvedYaml, out var hashes);
             // A teacher cache reads the data, the student's tokenizer (its own or its init's) and its one teacher; training reads everything.
             InputCheck.Verify(recipe, hashes, kind == StageKind.CacheTeacher ? key => key is "data.train" or "student.tokenizer" or "student.init" || key == $"teachers.{name}" : null);
-            body(recipe with { Device = QueueNames.DeviceFor(perform?.BackgroundJob.Job.Queue, recipe.Device) }, log, claim);
+            body(recipe with { Device = QueueNames.DeviceFor(perform?.BackgroundJob.Job.Queue, recipe.Device) }, hashes, log, claim);
             return true;
         }
         catch (OperationCanceledException e) when (_store.CancelRequested(runId))

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using MultiTeacher.Alignment;
 using MultiTeacher.Cache;
 using MultiTeacher.Data;
 using MultiTeacher.Evaluation;
@@ -8,6 +7,7 @@ using MultiTeacher.Losses;
 using MultiTeacher.Mixing;
 using MultiTeacher.Models;
 using MultiTeacher.Recipes;
+using MultiTeacher.Teachers;
 using MultiTeacher.Tokenization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -24,8 +24,9 @@ public sealed record TrainResult(string StudentDirectory, int Steps, double Firs
 public sealed record BlendAgreement(double Top1, double Kl, long Positions);
 
 /// <summary>
-/// Single-device multi-teacher distillation, one recipe from start to end: setup (student,
-/// teachers, projections, data), loss step (hard label + blended teachers at aligned positions),
+/// Single-device multi-teacher distillation, one recipe from start to end, in three calls after a
+/// constructor that only stores settings: <see cref="Setup"/> (student, the teacher set with its
+/// projections and caches, data), <see cref="Train"/>, <see cref="Cleanup"/>. Loss step (hard label + blended teachers at aligned positions),
 /// train (AdamW, warmup + decay, clipping, accumulation, checkpoints, resume), evaluate, save.
 /// With no teachers it is plain language-model training on the hard labels.
 /// </summary>
@@ -33,25 +34,41 @@ public sealed class DistillationRecipe : IDisposable
 {
     private readonly Recipe _recipe;
     private readonly TextWriter _log;
-    private readonly HfTokenizer _tokenizer;
-    private readonly CausalLM _student;
-    private readonly List<Teacher> _teachers = [];
-    private readonly MixingPolicy? _mixing;
-    private readonly TrainingSamples _samples;
-    private readonly IReadOnlyList<string> _evalDocuments;
-    private readonly Device _device;
+    private readonly string _cacheRoot;
     private readonly IStageObserver? _stages;
+    private readonly IReadOnlyDictionary<string, string>? _verifiedHashes;
+    private HfTokenizer _tokenizer = null!;
+    private CausalLM _student = null!;
+    private TeacherSet _teachers = null!;
+    private TrainingSamples _samples = null!;
+    private IReadOnlyList<string> _evalDocuments = [];
+    private Device _device = CPU;
+    private bool _setUp;
 
     public CausalLM Student => _student;
 
     /// <summary>The name of the train stage in lineage (one per run).</summary>
     public const string TrainStage = "student";
 
-    private DistillationRecipe(Recipe recipe, TextWriter log, string cacheRoot, IStageObserver? stages)
+    /// <summary>Stores the settings; nothing is loaded until <see cref="Setup"/>.</summary>
+    /// <param name="cacheRoot">Where projections and teacher caches live (default: <see cref="CacheDirectories.Root"/>).</param>
+    /// <param name="stages">Told when each stage (cache-teacher, train, eval, save) starts and ends, e.g. to record lineage.</param>
+    /// <param name="verifiedHashes">Input hashes a check has just verified (a resolved recipe's), so teacher directories are not hashed again.</param>
+    public DistillationRecipe(Recipe recipe, TextWriter log, string? cacheRoot = null, IStageObserver? stages = null, IReadOnlyDictionary<string, string>? verifiedHashes = null)
     {
         _recipe = recipe;
         _log = log;
+        _cacheRoot = cacheRoot ?? CacheDirectories.Root();
         _stages = stages;
+        _verifiedHashes = verifiedHashes;
+    }
+
+    /// <summary>Loads the student, the teachers (and, in cached mode, their caches), the training and held-out data.</summary>
+    public void Setup()
+    {
+        if (_setUp) throw new InvalidOperationException("the recipe is already set up");
+        _setUp = true;
+        var recipe = _recipe;
         _device = DeviceOf(recipe.Device);
         if (recipe.Threads > 0) set_num_threads(recipe.Threads);
         manual_seed(recipe.Seed);
@@ -60,29 +77,26 @@ public sealed class DistillationRecipe : IDisposable
         if (_student.Config.VocabSize < _tokenizer.VocabSize)
             throw new InvalidDataException($"student vocab_size {_student.Config.VocabSize} is smaller than its tokenizer's {_tokenizer.VocabSize}");
         _student.to(_device);
-        foreach (var t in recipe.Teachers) _teachers.Add(Teacher.Load(t, _tokenizer, recipe.Alignment.Method, _device, cacheRoot, log));
-        if (_teachers.Count > 0) _mixing = MixingPolicy.Create(recipe.Mixing, recipe.Teachers.Select(t => t.Weight).ToArray());
+        _teachers = TeacherSet.Load(recipe, _tokenizer, _device, new TeacherHashes(_verifiedHashes), _cacheRoot, _log);
         _samples = TrainingSamples.ForRecipe(recipe.Data, _tokenizer);
         if (recipe.Train.TeacherMode == TeacherMode.Cached)
+        {
+            var texts = _samples.Samples.Select(s => s.Text).ToList();
             for (var k = 0; k < _teachers.Count; k++)
             {
-                var teacher = _teachers[k];
-                var path = recipe.Teachers[k].Path;
-                _teachers[k] = Stage(StageKind.CacheTeacher, teacher.Name, () =>
+                var name = _teachers.Teachers[k].Name;
+                var teacher = k;
+                Stage(StageKind.CacheTeacher, name, () =>
                 {
-                    var cache = TeacherCaches.Open(teacher, path, _samples, recipe.Alignment.TopK, Path.Combine(cacheRoot, "teachers"), log, out var file);
-                    _stages?.InputUsed("cache", file, $"cache:{teacher.Name}");
-                    return teacher with { Cache = cache };
+                    var ensured = _teachers.EnsureCache(teacher, texts);
+                    _stages?.InputUsed("cache", ensured.Path, $"cache:{name}");
+                    return ensured;
                 });
             }
+        }
         _evalDocuments = recipe.Data.Eval is { } eval ? TextCorpus.Load(eval, recipe.Data.Format, recipe.Data.Field) : [];
         _log.WriteLine($"student: {_student.Config.ModelType}, {_student.ParameterCount:N0} parameters on {_device.type}; {_samples.Samples.Count:N0} training samples");
     }
-
-    /// <param name="cacheRoot">Where projections and teacher caches live (default: <see cref="CacheDirectories.Root"/>).</param>
-    /// <param name="stages">Told when each stage (cache-teacher, train, eval, save) starts and ends, e.g. to record lineage.</param>
-    public static DistillationRecipe Setup(Recipe recipe, TextWriter log, string? cacheRoot = null, IStageObserver? stages = null) =>
-        new(recipe, log, cacheRoot ?? CacheDirectories.Root(), stages);
 
     /// <summary>auto, cpu, cuda or cuda:N (a worker's gpu-N queue picks N).</summary>
     public static Device DeviceOf(string name) => name switch
@@ -133,17 +147,16 @@ public sealed class DistillationRecipe : IDisposable
         var flatLogits = logits.view(-1, logits.shape[^1]);                                // (B*T, V)
         if (teachers.Count == 0) return new BatchForward(flatLogits, targets, null, null, null);
         var encodings = samples.Select(s => new SampleView(s.Index, s.Text, Truncate(_tokenizer.Encode(s.Text), s.StudentIds.Length))).ToList();
-        var teacherBatch = TeacherEnsemble.Run(teachers, _tokenizer, encodings, t, _recipe.Alignment.TopK,
-            _recipe.Alignment.Tail, targets);
+        var teacherBatch = TeacherEnsemble.Run(teachers, _tokenizer, encodings, t, _teachers.TopK, _teachers.Tail, targets);
         if (teacherBatch.Positions.Length == 0) return new BatchForward(flatLogits, targets, teacherBatch, null, null);
         var studentRows = flatLogits.index_select(0, tensor(teacherBatch.Positions, device: _device));      // (N, V)
-        return new BatchForward(flatLogits, targets, teacherBatch, _mixing!.Mix(teacherBatch.Input), studentRows);
+        return new BatchForward(flatLogits, targets, teacherBatch, _teachers.Mixing!.Mix(teacherBatch.Input), studentRows);
     }
 
     /// <summary>Loss of one micro-batch (to backpropagate) and what it measured.</summary>
     private (Tensor Loss, double Ce, double? Kd, double[] Weights, double[] Coverage, long Tokens) LossStep(int[] batch)
     {
-        var f = Forward(batch.Select(i => _samples.Samples[i]).ToList(), _teachers);
+        var f = Forward(batch.Select(i => _samples.Samples[i]).ToList(), _teachers.Teachers);
         var ce = nn.functional.cross_entropy(f.FlatLogits, f.Targets.view(-1).to(_device), ignore_index: -100);
         var kd = f.Mixed is { } mixed ? DistillationLoss.Divergence(f.StudentRows!, mixed.Target.To(_device), _recipe.Loss) : null;
         var weights = f.Mixed?.Weights.mean([1]).data<float>().Select(w => (double)w).ToArray() ?? new double[_teachers.Count];
@@ -160,7 +173,7 @@ public sealed class DistillationRecipe : IDisposable
     {
         if (_teachers.Count == 0 || _evalDocuments.Count == 0) return null;
         var eval = new TrainingSamples(_evalDocuments, _tokenizer, _recipe.Data.SequenceLength, _recipe.Data.Packing);
-        var online = _teachers.Select(t => t with { Cache = null }).ToList();
+        var online = _teachers.Online();
         long agree = 0, positions = 0, bytes = 0;
         double kl = 0;
         using var noGrad = no_grad();
@@ -190,6 +203,7 @@ public sealed class DistillationRecipe : IDisposable
     /// </summary>
     public TrainResult Train(Action<StepMetrics>? onStep = null, bool resume = false, CancellationToken cancel = default, string? resumeFrom = null)
     {
+        if (!_setUp) throw new InvalidOperationException("Setup must run before Train");
         var from = resumeFrom is not null ? (resumeFrom, TrainingCheckpoint.StepOf(resumeFrom))
             : resume ? TrainingCheckpoint.Latest(_recipe.Output) : null;
         var (evaluation, first, last) = Stage(StageKind.Train, TrainStage, () => TrainSteps(onStep, from, cancel));
@@ -258,8 +272,8 @@ public sealed class DistillationRecipe : IDisposable
             if (_recipe.Eval.Every > 0 && step % _recipe.Eval.Every == 0 && _evalDocuments.Count > 0)
                 evalBpb = Evaluate(_student, _tokenizer).BitsPerByte;
             var metrics = new StepMetrics(step, loss, ce, _teachers.Count > 0 ? kd : null, lr, gradNorm, tokens / watch.Elapsed.TotalSeconds,
-                _teachers.Select((t, k) => (t.Name, weights[k])).ToDictionary(x => x.Name, x => x.Item2),
-                _teachers.Select((t, k) => (t.Name, coverage[k])).ToDictionary(x => x.Name, x => x.Item2), evalBpb);
+                _teachers.Teachers.Select((t, k) => (t.Name, weights[k])).ToDictionary(x => x.Name, x => x.Item2),
+                _teachers.Teachers.Select((t, k) => (t.Name, coverage[k])).ToDictionary(x => x.Name, x => x.Item2), evalBpb);
             metricsFile.WriteLine(JsonSerializer.Serialize(metrics));
             metricsFile.Flush();
             onStep?.Invoke(metrics);
@@ -293,7 +307,7 @@ public sealed class DistillationRecipe : IDisposable
             Stage(StageKind.Eval, "bits-per-byte", () =>
             {
                 evaluation["student"] = Evaluate(_student, _tokenizer);
-                foreach (var t in _teachers) evaluation[$"teacher {t.Name}"] = Evaluate(t.Model, t.Tokenizer);
+                foreach (var t in _teachers.Teachers) evaluation[$"teacher {t.Name}"] = Evaluate(t.Model, t.Tokenizer);
                 agreement = AgreementWithBlend();
                 File.WriteAllText(Path.Combine(_recipe.Output, "eval.json"), JsonSerializer.Serialize(evaluation, new JsonSerializerOptions { WriteIndented = true }));
                 if (agreement is not null) File.WriteAllText(Path.Combine(_recipe.Output, "agreement.json"), JsonSerializer.Serialize(agreement, new JsonSerializerOptions { WriteIndented = true }));
@@ -310,9 +324,12 @@ public sealed class DistillationRecipe : IDisposable
         finally { if (training) model.train(); }
     }
 
-    public void Dispose()
+    /// <summary>Frees the student and the teachers.</summary>
+    public void Cleanup()
     {
-        _student.Dispose();
-        foreach (var t in _teachers) t.Model.Dispose();
+        _student?.Dispose();
+        _teachers?.Dispose();
     }
+
+    public void Dispose() => Cleanup();
 }

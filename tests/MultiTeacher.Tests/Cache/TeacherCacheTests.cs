@@ -108,7 +108,7 @@ public sealed class TeacherCacheTests : TempDirectoryTest
         string[] texts = ["The jury said it did find that many of Georgia's laws are outmoded.", "A second, shorter text."];
         var key = TeacherCache.KeyFor("teacher", tokenizer.ContentHash, texts, 16);
         var path = Path.Combine(TempDir, "t.mtcache");
-        var built = TeacherCache.Build(teacher, tokenizer, texts, 16, key, path);
+        var built = MultiTeacher.Teachers.TeacherCaches.Build(teacher, tokenizer, texts, 16, key, path);
 
         var opened = TeacherCache.TryOpen(path, key, out var problem);
         Assert.NotNull(opened);

@@ -21,6 +21,20 @@ public sealed class DistillationRecipeTests : TempDirectoryTest
     }
 
     [Fact, Trait("Category", TestCategory.Unit)]
+    public void Constructor_OnlyStoresSettings_SetupLoads_AndTrainNeedsSetup()
+    {
+        var runs = new TinyRuns(TempDir);
+        runs.WriteData(trainDocuments: 1, trainChars: 1200);
+        var config = runs.WriteConfig("student", "qwen2", 32000);
+        var recipe = RecipeLoader.Load(HardLabelRecipe(runs, "shape", $"config: {config}, tokenizer: {TestAssets.TokenizerDir("mistral-7b-v0.1")}"));
+        // An input that breaks after the recipe was checked: constructing does not read it, Setup does.
+        File.Delete(config);
+        using var run = new DistillationRecipe(recipe, TextWriter.Null);
+        Assert.Throws<InvalidOperationException>(() => run.Train());
+        Assert.ThrowsAny<IOException>(run.Setup);
+    }
+
+    [Fact, Trait("Category", TestCategory.Unit)]
     public void ResumedRun_EndsBitIdenticalToAnUninterruptedRun()
     {
         var runs = new TinyRuns(TempDir);
@@ -29,14 +43,17 @@ public sealed class DistillationRecipeTests : TempDirectoryTest
         var init = $"config: {config}, tokenizer: {TestAssets.TokenizerDir("mistral-7b-v0.1")}";
 
         var full = RecipeLoader.Load(HardLabelRecipe(runs, "full", init));
-        using (var run = DistillationRecipe.Setup(full, TextWriter.Null)) run.Train();
+        using (var run = new DistillationRecipe(full, TextWriter.Null)) { run.Setup(); run.Train(); }
 
         var split = RecipeLoader.Load(HardLabelRecipe(runs, "split", init));
         using (var cancel = new CancellationTokenSource())
-        using (var run = DistillationRecipe.Setup(split, TextWriter.Null))
+        using (var run = new DistillationRecipe(split, TextWriter.Null))
+        {
+            run.Setup();
             Assert.Equal(3, Assert.Throws<TrainingCancelledException>(() => run.Train(m => { if (m.Step == 3) cancel.Cancel(); }, cancel: cancel.Token)).Step);
+        }
         Assert.False(File.Exists(Path.Combine(runs.Output("split"), "student", "model.safetensors")));
-        using (var run = DistillationRecipe.Setup(split, TextWriter.Null)) run.Train(resume: true);
+        using (var run = new DistillationRecipe(split, TextWriter.Null)) { run.Setup(); run.Train(resume: true); }
 
         Assert.Equal(File.ReadAllBytes(Path.Combine(runs.Output("full"), "student", "model.safetensors")),
                      File.ReadAllBytes(Path.Combine(runs.Output("split"), "student", "model.safetensors")));
@@ -59,7 +76,8 @@ public sealed class DistillationRecipeTests : TempDirectoryTest
         var recipe = HardLabelRecipe(runs, "poisoned", $"init: {modelDir}");
         var e = Assert.Throws<TrainingDivergedException>(() =>
         {
-            using var run = DistillationRecipe.Setup(RecipeLoader.Load(recipe), TextWriter.Null);
+            using var run = new DistillationRecipe(RecipeLoader.Load(recipe), TextWriter.Null);
+            run.Setup();
             run.Train();
         });
         Assert.Equal(1, e.Step);
@@ -81,7 +99,7 @@ public sealed class DistillationRecipeTests : TempDirectoryTest
             student: {"{"} config: {config}, tokenizer: {TestAssets.TokenizerDir("mistral-7b-v0.1")} {"}"}
             train: {"{"} steps: 2, batch_size: 2, clip: 0 {"}"}
             """);
-        using (var run = DistillationRecipe.Setup(RecipeLoader.Load(recipe), TextWriter.Null)) run.Train();
+        using (var run = new DistillationRecipe(RecipeLoader.Load(recipe), TextWriter.Null)) { run.Setup(); run.Train(); }
         Assert.All(runs.Metrics("noclip"), m => Assert.True(m.GetProperty("GradNorm").GetDouble() > 0));
     }
 }

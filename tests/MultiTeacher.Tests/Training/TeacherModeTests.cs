@@ -37,7 +37,8 @@ public sealed class TeacherModeTests : TempDirectoryTest
 
             double FirstKd(string recipe)
             {
-                using var run = DistillationRecipe.Setup(RecipeLoader.Load(recipe), TextWriter.Null, cacheRoot);
+                using var run = new DistillationRecipe(RecipeLoader.Load(recipe), TextWriter.Null, cacheRoot);
+                run.Setup();
                 double? kd = null;
                 run.Train(m => kd ??= m.Distillation);
                 return kd!.Value;

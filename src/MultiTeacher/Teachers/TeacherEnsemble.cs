@@ -2,26 +2,10 @@ using MultiTeacher.Alignment;
 using MultiTeacher.Cache;
 using MultiTeacher.Mixing;
 using MultiTeacher.Models;
-using MultiTeacher.Recipes;
 using MultiTeacher.Tokenization;
 using static TorchSharp.torch;
 
-namespace MultiTeacher.Training;
-
-/// <summary>A teacher ready to run: its model, tokenizer, projection into the student vocabulary, and its cache (offline mode).</summary>
-public sealed record Teacher(string Name, CausalLM Model, HfTokenizer Tokenizer, VocabularyProjection Projection, TeacherCache? Cache = null)
-{
-    /// <summary>Loads a recipe's teacher (model and tokenizer) and its projection into the student vocabulary (cached on disk).</summary>
-    public static Teacher Load(TeacherSettings spec, HfTokenizer student, ProjectionMethod method, Device device, string cacheRoot, TextWriter log)
-    {
-        var tokenizer = HfTokenizer.FromDirectory(spec.Path);
-        var dtype = spec.DType switch { TeacherDType.Bfloat16 => ScalarType.BFloat16, TeacherDType.Float16 => ScalarType.Float16, _ => ScalarType.Float32 };
-        var model = PretrainedModel.Load(spec.Path, dtype, device);
-        var (projection, built) = new ProjectionCache(Path.Combine(cacheRoot, "projections")).GetOrBuild(tokenizer, student, method);
-        log.WriteLine($"teacher {spec.Name}: {model.Config.ModelType}, {model.ParameterCount:N0} parameters, projection {(built ? "built" : "cached")} ({projection.ExactCount:N0} exact tokens)");
-        return new Teacher(spec.Name, model, tokenizer, projection);
-    }
-}
+namespace MultiTeacher.Teachers;
 
 /// <summary>One training sample as the teachers see it: its index (for the cache), its text, the student's encoding.</summary>
 public sealed record SampleView(int Index, string Text, TokenEncoding Encoding);
@@ -106,26 +90,12 @@ public static class TeacherEnsemble
 
     private static void FillFromModel(CausalLM model, List<TokenEncoding> encodings, List<(long Flat, int Sample, int Position)> picks, TopKRows rows)
     {
-        using var scope = NewDisposeScope();
-        var length = encodings.Max(e => e.Count);
-        var ids = zeros(encodings.Count, length, dtype: ScalarType.Int64);                 // (B, Tt), padded at the end
-        for (var b = 0; b < encodings.Count; b++)
-            ids[b, ..encodings[b].Count] = tensor(encodings[b].Ids.Select(i => (long)i).ToArray());
-        Tensor logProbs;
-        using (no_grad())
-            logProbs = nn.functional.log_softmax(model.forward(ids.to(model.parameters().First().device)).to(float32).cpu(), -1);   // (B, Tt, Vt)
-        var k = (int)Math.Min(rows.K, logProbs.shape[^1]);
-        var (values, indices) = logProbs.topk(k, dim: -1);                                  // (B, Tt, k)
-        var valuesArray = values.contiguous().data<float>().ToArray();
-        var indicesArray = indices.to(ScalarType.Int32).contiguous().data<int>().ToArray();
+        var records = TeacherRecords.Compute(model, encodings.Select(e => e.Ids).ToList(), rows.K);
         for (var r = 0; r < picks.Count; r++)
         {
-            var offset = (picks[r].Sample * length + picks[r].Position) * k;
-            Array.Copy(valuesArray, offset, rows.LogProbs, r * rows.K, k);
-            Array.Copy(indicesArray, offset, rows.Ids, r * rows.K, k);
-            var kept = 0.0;
-            for (var c = 0; c < k; c++) kept += Math.Exp(rows.LogProbs[r * rows.K + c]);
-            rows.TailMass[r] = (float)Math.Max(0, 1 - kept);
+            records.Ids(picks[r].Sample, picks[r].Position).CopyTo(rows.Ids.AsSpan(r * rows.K));
+            records.LogProbs(picks[r].Sample, picks[r].Position).CopyTo(rows.LogProbs.AsSpan(r * rows.K));
+            rows.TailMass[r] = records.Tail(picks[r].Sample, picks[r].Position);
         }
     }
 }

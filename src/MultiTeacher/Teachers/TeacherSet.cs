@@ -1,0 +1,79 @@
+using MultiTeacher.Alignment;
+using MultiTeacher.Mixing;
+using MultiTeacher.Models;
+using MultiTeacher.Recipes;
+using MultiTeacher.Tokenization;
+using static TorchSharp.torch;
+
+namespace MultiTeacher.Teachers;
+
+/// <summary>
+/// A recipe's teachers, loaded: each model and tokenizer, its projection into the student
+/// vocabulary (cached on disk), the recipe's alignment settings and mixing policy; in cached mode,
+/// each teacher's cache once ensured. Owns the models.
+/// </summary>
+public sealed class TeacherSet : IDisposable
+{
+    private readonly Teacher[] _teachers;
+    private readonly TeacherHashes _hashes;
+    private readonly string _cacheRoot;
+    private readonly TextWriter _log;
+
+    public IReadOnlyList<Teacher> Teachers => _teachers;
+    public int Count => _teachers.Length;
+    /// <summary>Blends the teachers present at a position; null without teachers.</summary>
+    public MixingPolicy? Mixing { get; }
+    public int TopK { get; }
+    public TailTreatment Tail { get; }
+
+    private TeacherSet(Teacher[] teachers, MixingPolicy? mixing, int topK, TailTreatment tail, TeacherHashes hashes, string cacheRoot, TextWriter log)
+        => (_teachers, Mixing, TopK, Tail, _hashes, _cacheRoot, _log) = (teachers, mixing, topK, tail, hashes, cacheRoot, log);
+
+    /// <param name="hashes">Teacher directory hashes already verified (a run's input check), so caches are keyed without hashing again.</param>
+    /// <param name="cacheRoot">Where projections and teacher caches live.</param>
+    /// <param name="only">The teachers to load (default: all), e.g. the one a cache job builds.</param>
+    public static TeacherSet Load(Recipe recipe, HfTokenizer student, Device device, TeacherHashes hashes, string cacheRoot, TextWriter log,
+        Func<TeacherSettings, bool>? only = null)
+    {
+        var specs = recipe.Teachers.Where(t => only?.Invoke(t) ?? true).ToList();
+        var teachers = new List<Teacher>();
+        try
+        {
+            foreach (var spec in specs) teachers.Add(LoadOne(spec, student, recipe.Alignment.Method, device, cacheRoot, log));
+        }
+        catch
+        {
+            foreach (var t in teachers) t.Model.Dispose();
+            throw;
+        }
+        var mixing = teachers.Count > 0 ? MixingPolicy.Create(recipe.Mixing, specs.Select(t => t.Weight).ToArray()) : null;
+        return new TeacherSet([.. teachers], mixing, recipe.Alignment.TopK, recipe.Alignment.Tail, hashes, cacheRoot, log);
+    }
+
+    private static Teacher LoadOne(TeacherSettings spec, HfTokenizer student, ProjectionMethod method, Device device, string cacheRoot, TextWriter log)
+    {
+        var tokenizer = HfTokenizer.FromDirectory(spec.Path);
+        var dtype = spec.DType switch { TeacherDType.Bfloat16 => ScalarType.BFloat16, TeacherDType.Float16 => ScalarType.Float16, _ => ScalarType.Float32 };
+        var model = PretrainedModel.Load(spec.Path, dtype, device);
+        var (projection, built) = new ProjectionCache(Path.Combine(cacheRoot, "projections")).GetOrBuild(tokenizer, student, method);
+        log.WriteLine($"teacher {spec.Name}: {model.Config.ModelType}, {model.ParameterCount:N0} parameters, projection {(built ? "built" : "cached")} ({projection.ExactCount:N0} exact tokens)");
+        return new Teacher(spec, model, tokenizer, projection);
+    }
+
+    /// <summary>Opens teacher <paramref name="k"/>'s cache over <paramref name="texts"/>, building it if missing or unusable; the teacher reads from it from then on.</summary>
+    public EnsuredCache EnsureCache(int k, IReadOnlyList<string> texts)
+    {
+        var teacher = _teachers[k];
+        var ensured = TeacherCaches.Ensure(teacher, _hashes.Of(teacher.Spec), texts, TopK, Path.Combine(_cacheRoot, "teachers"), _log);
+        _teachers[k] = teacher with { Cache = ensured.Cache };
+        return ensured;
+    }
+
+    /// <summary>The teachers, run online whatever their caches (caches cover the training text only).</summary>
+    public IReadOnlyList<Teacher> Online() => _teachers.Select(t => t with { Cache = null }).ToList();
+
+    public void Dispose()
+    {
+        foreach (var t in _teachers) t.Model.Dispose();
+    }
+}
