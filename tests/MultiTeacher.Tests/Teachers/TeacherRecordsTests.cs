@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace MultiTeacher.Tests.Teachers;
 
+[Trait("Category", TestCategory.Unit)]
 public sealed class TeacherRecordsTests
 {
     /// <summary>

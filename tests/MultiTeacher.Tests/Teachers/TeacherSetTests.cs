@@ -9,6 +9,7 @@ using static TorchSharp.torch;
 
 namespace MultiTeacher.Tests.Teachers;
 
+[Trait("Category", TestCategory.Unit)]
 public sealed class TeacherSetTests : TempDirectoryTest
 {
     private Recipe TinyRecipe(TinyRuns runs, string policy, string tail, params (string Name, string ModelType, string Tokenizer, int Vocab)[] teachers)
