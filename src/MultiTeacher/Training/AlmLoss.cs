@@ -20,7 +20,7 @@ public static class AlmLoss
     // A chunk below e^-1000 counts as e^-1000, so an impossible chunk (−∞) gives no 0 · ∞.
     private const double Floor = -1000;
 
-    /// <summary>Mean binary KL over the plan's chunks from student logits (N, V) of the flattened batch.</summary>
+    /// <summary>Mean binary KL over the plan's chunks from student logits (N, V) of the flattened batch, in the logits' dtype (chunk sums in float64).</summary>
     public static Tensor Compute(Tensor studentLogits, AlmChunkPlan plan, Tensor boundaryMask)
     {
         using var scope = NewDisposeScope();
@@ -31,7 +31,7 @@ public static class AlmLoss
     public static Tensor FromLogProbs(Tensor studentLogProbs, AlmChunkPlan plan, Tensor boundaryMask)
     {
         using var scope = NewDisposeScope();
-        if (plan.Chunks == 0) return (studentLogProbs.sum() * 0).to(float64).MoveToOuterDisposeScope();
+        if (plan.Chunks == 0) return (studentLogProbs.sum() * 0).MoveToOuterDisposeScope();
         var device = studentLogProbs.device;
         var vocab = studentLogProbs.shape[^1];
         var flat = tensor(plan.Rows.Zip(plan.Ids, (r, i) => r * vocab + i).ToArray(), device: device);
@@ -45,7 +45,7 @@ public static class AlmLoss
         }
         var teacher = tensor(plan.TeacherLogLikelihood.ToArray(), dtype: float64, device: device);
         var tau = plan.Settings.Temperature;
-        return BinaryKl((teacher / tau).clamp(Floor, 0) - Epsilon, (student / tau).clamp(Floor, 0) - Epsilon).mean().MoveToOuterDisposeScope();
+        return BinaryKl((teacher / tau).clamp(Floor, 0) - Epsilon, (student / tau).clamp(Floor, 0) - Epsilon).mean().to(studentLogProbs.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>KL(Bernoulli(e^a) ‖ Bernoulli(e^b)) for log-probabilities a, b &lt; 0.</summary>

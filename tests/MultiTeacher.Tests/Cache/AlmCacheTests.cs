@@ -136,7 +136,7 @@ public sealed class AlmCacheTests(ITestOutputHelper output) : TempDirectoryTest
             {
                 var plan = new AlmChunkPlan(new AlmSettings(Temperature: 5));
                 plan.Add(alignment, e.Ids, records, 0);
-                pair[slot] = AlmLoss.Compute(logits, plan, mask).item<double>();
+                pair[slot] = AlmLoss.Compute(logits, plan, mask).item<float>();
             }
             losses.Add((pair[0], pair[1]));
         }

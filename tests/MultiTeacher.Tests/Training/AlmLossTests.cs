@@ -121,16 +121,17 @@ public class AlmLossTests
             plan.Add(alignment, e.Ids, records, 0);
             student.zero_grad();
             var loss = AlmLoss.Compute(student.forward(ids)[0], plan, mask);
+            Assert.Equal(ScalarType.Float32, loss.dtype);
             loss.backward();
             var gradient = student.parameters().Max(p => p.grad is { } gr ? gr.abs().max().item<float>() : 0f);
             if (zero)
             {
-                Assert.True(Math.Abs(loss.item<double>()) < 1e-10, $"loss {loss.item<double>()}");
+                Assert.True(Math.Abs(loss.item<float>()) < 1e-10, $"loss {loss.item<float>()}");
                 Assert.True(gradient < 1e-6, $"gradient {gradient}");
             }
             else
             {
-                Assert.True(loss.item<double>() > 1e-4, $"loss {loss.item<double>()}");
+                Assert.True(loss.item<float>() > 1e-4, $"loss {loss.item<float>()}");
                 Assert.True(gradient > 1e-4, $"gradient {gradient}");
             }
         }
@@ -166,6 +167,8 @@ public class AlmLossTests
         Assert.Equal(0, w[2]);
         Assert.Equal(w[0] * 3 * Math.Sqrt(2), w[1] * Math.Sqrt(5), 12);
         var total = GradientBalance.Combine([l1, l2], [theta], out _);
+        var single = tensor(new[] { 1f, 2f }).requires_grad_();   // float32 parameters, as a model's
+        Assert.Equal(1.0, GradientBalance.Weights([single.sum()], [single])[0], 12);
         total.backward();
         Assert.Equal(w[0] * 3 + w[1] * 1, theta.grad![0].item<double>(), 12);
     }
