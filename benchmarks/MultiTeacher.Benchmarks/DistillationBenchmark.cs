@@ -107,7 +107,7 @@ public static class DistillationBenchmark
         return new BenchmarkSection("Distillation step and teacher cache", md.ToString());
     }
 
-    private static ModelConfig Config(string type, int vocab, int hidden, int layers) => new()
+    internal static ModelConfig Config(string type, int vocab, int hidden, int layers) => new()
     {
         ModelType = type, VocabSize = vocab, HiddenSize = hidden, IntermediateSize = hidden * 2, NumHiddenLayers = layers,
         NumAttentionHeads = 4, NumKeyValueHeads = 2, RmsNormEps = 1e-6, RopeTheta = 10000, TieWordEmbeddings = type != "mistral",
@@ -125,7 +125,7 @@ public static class DistillationBenchmark
     }
 
 
-    private static IEnumerable<string> Chunks(string text, int size)
+    internal static IEnumerable<string> Chunks(string text, int size)
     {
         for (var at = 0; at + size <= text.Length; at += size) yield return text.Substring(at, size);
     }

@@ -12,6 +12,7 @@ var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
     ["alignment"] = AlignmentBenchmark.Run,
     ["model"] = ModelBenchmark.Run,
     ["distillation"] = DistillationBenchmark.Run,
+    ["alm"] = AlmBenchmark.Run,
     ["lineage"] = LineageBenchmark.Run,
     ["jobs"] = JobsBenchmark.Run,
     ["dashboard"] = DashboardLoadBenchmark.Run,

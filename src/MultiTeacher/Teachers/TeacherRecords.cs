@@ -33,22 +33,14 @@ public sealed class TeacherRecords
         return sequence * _length + position;
     }
 
-    /// <summary>
-    /// Runs the teacher once over the sequences, padded at the end into one (B, T) batch (a causal
-    /// model's earlier positions do not see the padding), without gradients.
-    /// </summary>
+    /// <summary>Runs the teacher once over the sequences (see <see cref="TeacherForward.LogProbs"/>) and keeps each position's top-k and tail mass.</summary>
     public static TeacherRecords Compute(CausalLM teacher, IReadOnlyList<int[]> sequences, int topK)
     {
         using var scope = NewDisposeScope();
         var lengths = sequences.Select(s => s.Length).ToArray();
         var length = lengths.DefaultIfEmpty(0).Max();
         if (length == 0) return new TeacherRecords([], [], [], 0, 0, lengths);
-        var ids = zeros(sequences.Count, length, dtype: ScalarType.Int64);                 // (B, T)
-        for (var b = 0; b < sequences.Count; b++)
-            if (lengths[b] > 0) ids[b, ..lengths[b]] = tensor(sequences[b].Select(i => (long)i).ToArray());
-        Tensor logProbs;
-        using (no_grad())
-            logProbs = nn.functional.log_softmax(teacher.forward(ids.to(teacher.parameters().First().device)).to(float32).cpu(), -1);   // (B, T, V)
+        var logProbs = TeacherForward.LogProbs(teacher, sequences);                          // (B, T, V)
         var k = (int)Math.Min(topK, logProbs.shape[^1]);
         var (values, indices) = logProbs.topk(k, dim: -1);                                   // (B, T, k)
         var v = values.contiguous().data<float>().ToArray();

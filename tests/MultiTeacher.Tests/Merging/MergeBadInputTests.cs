@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace MultiTeacher.Tests.Merging;
 
+[Trait("Category", TestCategory.Unit)]
 public class MergeBadInputTests : TempDirectoryTest
 {
     private string Linear(string a, string b) => MergeFixtures.WriteConfig(TempDir, $"""

@@ -2,6 +2,7 @@ using MultiTeacher.Merging;
 
 namespace MultiTeacher.Tests.Merging;
 
+[Trait("Category", TestCategory.Unit)]
 public class MergeConfigTests : TempDirectoryTest
 {
     [Fact]

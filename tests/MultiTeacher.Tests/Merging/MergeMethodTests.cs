@@ -3,6 +3,7 @@ using static TorchSharp.torch;
 
 namespace MultiTeacher.Tests.Merging;
 
+[Trait("Category", TestCategory.Unit)]
 public class MergeMethodTests
 {
     private static Tensor T(params float[] values) => tensor(values);

@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace MultiTeacher.Tests.Merging;
 
+[Trait("Category", TestCategory.Unit)]
 public class MergeRoundTripTests : TempDirectoryTest
 {
     private string TiesConfig(string a, string b, string c) => MergeFixtures.WriteConfig(TempDir, $"""

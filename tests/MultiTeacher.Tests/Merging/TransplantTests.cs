@@ -6,6 +6,7 @@ using static TorchSharp.torch;
 
 namespace MultiTeacher.Tests.Merging;
 
+[Trait("Category", TestCategory.Unit)]
 public class TransplantTests : TempDirectoryTest
 {
     /// <summary>A tiny model sized for a real tokenizer, saved with that tokenizer's files.</summary>

@@ -1,0 +1,129 @@
+using MultiTeacher.Teachers;
+using System.Diagnostics;
+using System.Text;
+using MultiTeacher.Alignment;
+using MultiTeacher.Assets;
+using MultiTeacher.Cache;
+using MultiTeacher.Corpora;
+using MultiTeacher.Models;
+using MultiTeacher.Tokenization;
+using MultiTeacher.Training;
+using static TorchSharp.torch;
+
+namespace MultiTeacher.Benchmarks;
+
+/// <summary>
+/// One training step of a Mistral-vocabulary student with approximate likelihood matching against
+/// three cached teachers of other vocabularies (chunking, plans, loss, backward, optimiser) against
+/// a plain cross-entropy step on the same batches in the same run, and the ALM cache's size per
+/// teacher. The teachers' weights are random: step time and record size do not depend on them.
+/// </summary>
+public static class AlmBenchmark
+{
+    private static readonly (string Type, string Tokenizer, int Vocab)[] Teachers =
+        [("llama", "llama3", 128256), ("mistral", "mistral-7b-v0.1", 32000), ("qwen3", "qwen3", 151936)];
+
+    private const int Batch = 8, Seq = 64, Steps = 6, Rounds = 3;
+
+    private enum Kind { Plain, Alm, AlmBalanced }
+
+    public static BenchmarkSection Run(AssetStore store)
+    {
+        var root = Directory.CreateTempSubdirectory("mt-bench-alm-").FullName;
+        try { return Measure(store, root); }
+        finally { Directory.Delete(root, recursive: true); }
+    }
+
+    private sealed record TeacherData(HfTokenizer Tokenizer, AlmCache Cache, TokenEncoding[] Encodings);
+
+    private static BenchmarkSection Measure(AssetStore store, string root)
+    {
+        var texts = BrownCorpus.Read(store.Require("corpora/brown"), "j").Take(4)
+            .SelectMany(d => DistillationBenchmark.Chunks(d.Text, 400)).Take(Batch * Steps).ToList();
+        var studentTok = HfTokenizer.FromDirectory(store.Require("tokenizers/mistral-7b-v0.1"));
+        var student = texts.Select(t => Truncate(studentTok.Encode(t), Seq)).ToArray();
+        var teachers = new List<TeacherData>();
+        var cacheRows = new StringBuilder();
+        foreach (var (type, tokenizer, vocab) in Teachers)
+        {
+            var tok = HfTokenizer.FromDirectory(store.Require($"tokenizers/{tokenizer}"));
+            using var model = new CausalLM(DistillationBenchmark.Config(type, vocab, hidden: 128, layers: 2));
+            model.eval();
+            var path = Path.Combine(root, tokenizer + ".mtalm");
+            var cache = AlmCaches.Build(model, tok, texts, AlmCache.KeyFor(type, tok.ContentHash, texts), path);
+            teachers.Add(new TeacherData(tok, cache, texts.Select(t => tok.Encode(t)).ToArray()));
+            cacheRows.AppendLine($"| {tokenizer} ({vocab:N0}) | {cache.Positions:N0} | **{cache.SizeBytes / (double)cache.Positions:F2}** |");
+        }
+
+        using var mask = tensor(BoundaryMask.For(studentTok, 32000));
+        var times = new Dictionary<Kind, List<double>> { [Kind.Plain] = [], [Kind.Alm] = [], [Kind.AlmBalanced] = [] };
+        var coverage = new List<double>();
+        for (var round = 0; round < Rounds; round++)
+            foreach (var kind in times.Keys)
+                times[kind].AddRange(StepSeconds(kind, student, studentTok, teachers, mask, coverage));
+
+        var plain = BenchmarkReport.Median(times[Kind.Plain]);
+        var md = new StringBuilder();
+        md.AppendLine($"Student: Mistral vocabulary, 4 layers, hidden 256, random weights; batch {Batch} x {Seq} tokens of Brown press texts; three teachers (Llama 3, Mistral, Qwen3 vocabularies) " +
+                      $"read from ALM caches; loss 0.5 CE + 0.5 mean of the three ALM terms (tau 5, gamma 0.1, debiased). Median of {Rounds} x {Steps - 1} steps per kind " +
+                      "(the first of each run left out), the kinds alternating; spread = min-max over those steps.");
+        md.AppendLine();
+        md.AppendLine("| step | median | spread | ratio to plain CE |");
+        md.AppendLine("|---|---|---|---|");
+        foreach (var (kind, label) in new[] { (Kind.Plain, "plain cross-entropy (baseline)"), (Kind.Alm, "CE + ALM, 3 cached teachers (chunking, plans, loss)"), (Kind.AlmBalanced, "the same with gradient-magnitude balancing on the last layer") })
+        {
+            var m = BenchmarkReport.Median(times[kind]);
+            md.AppendLine($"| {label} | {m * 1e3:F0} ms | {times[kind].Min() * 1e3:F0}-{times[kind].Max() * 1e3:F0} ms | {(kind == Kind.Plain ? "1.00x" : $"**{m / plain:F2}x**")} |");
+        }
+        md.AppendLine();
+        md.AppendLine($"Byte coverage of the student windows by scored chunks, mean over teachers and sequences: {coverage.Average():P1} (the rest: a window's first chunk where a side has no BOS, and its tail after the last common boundary).");
+        md.AppendLine();
+        md.AppendLine("### ALM teacher cache (observed-token log-prob and boundary log-mass, 2 bytes each, plus the file's header, index and checksum)");
+        md.AppendLine();
+        md.AppendLine("| teacher (vocabulary) | positions | bytes/token |");
+        md.AppendLine("|---|---|---|");
+        md.Append(cacheRows);
+        return new BenchmarkSection("ALM distillation step and ALM cache", md.ToString());
+    }
+
+    private static IEnumerable<double> StepSeconds(Kind kind, TokenEncoding[] student, HfTokenizer studentTok, List<TeacherData> teachers, Tensor mask, List<double> coverage)
+    {
+        using var model = new CausalLM(DistillationBenchmark.Config("mistral", 32000, hidden: 256, layers: 4));
+        var optimizer = optim.AdamW(model.parameters(), 1e-3);
+        var lastLayer = model.named_parameters().Where(p => p.name.Contains($"layers.{model.Config.NumHiddenLayers - 1}.")).Select(p => (Tensor)p.parameter).ToList();
+        var settings = new AlmSettings(Temperature: 5, Gamma: 0.1);
+        var result = new List<double>();
+        for (var step = 0; step < Steps; step++)
+        {
+            var watch = Stopwatch.StartNew();
+            using var scope = NewDisposeScope();
+            var rows = Enumerable.Range(step * Batch, Batch).ToArray();
+            var ids = tensor(rows.SelectMany(r => student[r].Ids.Select(i => (long)i)).ToArray(), [Batch, Seq]);
+            optimizer.zero_grad();
+            var logQ = nn.functional.log_softmax(model.forward(ids), -1).view(Batch * Seq, -1);                   // (B·T, V)
+            var ce = -logQ.view(Batch, Seq, -1)[.., ..(Seq - 1)].gather(2, ids[.., 1..].unsqueeze(2)).mean();
+            var loss = ce;
+            if (kind != Kind.Plain)
+            {
+                var terms = new List<Tensor>();
+                foreach (var teacher in teachers)
+                {
+                    var plan = new AlmChunkPlan(settings);
+                    for (var b = 0; b < Batch; b++)
+                        plan.Add(ChunkAligner.Align(student[rows[b]], studentTok, teacher.Encodings[rows[b]], teacher.Tokenizer), student[rows[b]].Ids, teacher.Cache.Read(rows[b]), b * Seq);
+                    if (kind == Kind.Alm && step == 0) coverage.Add(plan.Coverage);
+                    terms.Add(AlmLoss.FromLogProbs(logQ, plan, mask));
+                }
+                var alm = terms.Aggregate((a, b) => a + b) / terms.Count;
+                loss = kind == Kind.Alm ? 0.5 * ce + 0.5 * alm : GradientBalance.Combine([ce, alm], lastLayer, out _);
+            }
+            loss.backward();
+            optimizer.step();
+            if (step > 0) result.Add(watch.Elapsed.TotalSeconds);
+        }
+        return result;
+    }
+
+    private static TokenEncoding Truncate(TokenEncoding e, int n) =>
+        e.Count < n ? throw new InvalidOperationException($"a piece has {e.Count} tokens, fewer than {n}") : new TokenEncoding(e.Ids[..n], e.Offsets[..n], e.ByteOffsets[..n]);
+}
