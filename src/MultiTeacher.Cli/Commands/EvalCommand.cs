@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using MultiTeacher.Lineage;
+using MultiTeacher.Models;
 using MultiTeacher.Runs;
 using MultiTeacher.Training;
 
@@ -11,7 +12,7 @@ public static class EvalCommand
 {
     public static Command Create(CliIO io)
     {
-        var model = new Option<string?>("--model") { Description = "Model directory (with tokenizer files); default with --run: the run's student" };
+        var model = new Option<string?>("--model") { Description = "Model directory (with tokenizer files) or Hugging Face id (org/name) in the local cache; default with --run: the run's student" };
         var run = new Option<long?>("--run") { Description = "A recorded run: its student, held-out data, seq_len as window and max_bytes, unless given" };
         var data = new Option<string?>("--data") { Description = "Text file, JSONL file or directory (default: the run's data.eval)" };
         var window = new Option<int?>("--window") { Description = $"Tokens per scored window (default: the run's seq_len, else {StudentEvaluation.DefaultWindow})" };
@@ -20,11 +21,12 @@ public static class EvalCommand
             { model, run, data, window, maxBytes, CliApp.JsonOption, RunCommand.DatabaseOption };
         command.SetAction(r =>
         {
+            var directory = r.GetValue(model) is { } given ? HubCache.Local(given) : null;
             var recipe = r.GetValue(run) is { } id
                 ? StudentEvaluation.FromResolved(new LineageStore(LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption))).ResolvedRecipe(id)
                     ?? throw new BadInputException($"no run {id}"))
-                : r.GetValue(model) is { } directory ? StudentEvaluation.RecipeBeside(directory) : null;
-            var request = StudentEvaluation.Plan(recipe, r.GetValue(model), r.GetValue(data), r.GetValue(window), r.GetValue(maxBytes));
+                : directory is not null ? StudentEvaluation.RecipeBeside(directory) : null;
+            var request = StudentEvaluation.Plan(recipe, directory, r.GetValue(data), r.GetValue(window), r.GetValue(maxBytes));
             var result = StudentEvaluation.Evaluate(request);
             io.Out.WriteLine(r.GetValue(CliApp.JsonOption)
                 ? SpellingJson.Serialize(new { request.Model, request.Data, request.Window, request.MaxBytes, Result = result })

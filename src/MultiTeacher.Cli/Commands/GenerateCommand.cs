@@ -9,7 +9,7 @@ public static class GenerateCommand
 {
     public static Command Create(CliIO io)
     {
-        var model = new Option<string>("--model") { Description = "Model directory (with tokenizer files)", Required = true };
+        var model = new Option<string>("--model") { Description = "Model directory (with tokenizer files), or a Hugging Face id (org/name) in the local Hugging Face cache", Required = true };
         var prompt = new Option<string>("--prompt") { Description = "Text to continue", Required = true };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Tokens to generate", DefaultValueFactory = _ => 32 };
         var temperature = new Option<double>("--temperature") { Description = "0 for greedy decoding, else sampling temperature", DefaultValueFactory = _ => 0 };
@@ -20,7 +20,7 @@ public static class GenerateCommand
             { model, prompt, maxNew, temperature, topK, topP, seed };
         command.SetAction(r =>
         {
-            var directory = r.GetValue(model)!;
+            var directory = HubCache.Local(r.GetValue(model)!);
             if (r.GetValue(maxNew) < 1) throw new BadInputException("--max-new-tokens must be at least 1");
             if (r.GetValue(topK) < 0) throw new BadInputException("--top-k must be at least 0");
             if (r.GetValue(topP) is <= 0 or > 1) throw new BadInputException("--top-p must be in (0, 1]");
