@@ -6,6 +6,7 @@ using MultiTeacher.Tests.Integration;
 namespace MultiTeacher.Tests.Models;
 
 /// <summary>Models named by Hugging Face id come from a cache laid out as huggingface_hub writes it, here a fake one in a temporary directory.</summary>
+[Trait("Category", TestCategory.Unit)]
 public sealed class HubCacheTests : TempDirectoryTest
 {
     private static readonly string[] Variables = ["HF_HUB_CACHE", "HF_HOME"];

@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace MultiTeacher.Tests.Models;
 
+[Trait("Category", TestCategory.Unit)]
 public sealed class SamplingTests : TempDirectoryTest
 {
     private static bool[] Kept(float[] logits, int topK, double topP)
