@@ -39,6 +39,9 @@ public static class CliApp
 {
     public const int Ok = 0, Failure = 1, BadInput = 2;
 
+    /// <summary>--json: one JSON document on stdout (snake_case names, see <see cref="MultiTeacher.Runs.SpellingJson"/>) instead of tables.</summary>
+    public static readonly Option<bool> JsonOption = new("--json") { Description = "Print one JSON document (snake_case names) instead of tables" };
+
     /// <summary>
     /// How long Ctrl+C or SIGTERM lets a command stop cleanly (a worker or `mt run` ends its current
     /// training step and checkpoints it) before the process ends anyway.

@@ -1,29 +1,37 @@
 using System.CommandLine;
 using System.Globalization;
-using MultiTeacher.Data;
-using MultiTeacher.Evaluation;
+using MultiTeacher.Lineage;
 using MultiTeacher.Models;
-using MultiTeacher.Tokenization;
+using MultiTeacher.Runs;
+using MultiTeacher.Training;
 
 namespace MultiTeacher.Cli.Commands;
 
-/// <summary>`mt eval`: held-out bits per byte and perplexity of any model directory.</summary>
+/// <summary>`mt eval`: held-out bits per byte and perplexity of any model directory, or of a run's student as the run scored it.</summary>
 public static class EvalCommand
 {
     public static Command Create(CliIO io)
     {
-        var model = new Option<string>("--model") { Description = "Model directory (with tokenizer files)", Required = true };
-        var data = new Option<string>("--data") { Description = "Text file, JSONL file or directory", Required = true };
-        var window = new Option<int>("--window") { Description = "Tokens per scored window", DefaultValueFactory = _ => 256 };
-        var maxBytes = new Option<long>("--max-bytes") { Description = "Stop after scoring this many bytes", DefaultValueFactory = _ => 1_000_000 };
-        var command = new Command("eval", "Held-out bits per byte and perplexity of a model on a text.") { model, data, window, maxBytes };
+        var model = new Option<string?>("--model") { Description = "Model directory (with tokenizer files) or Hugging Face id (org/name) in the local cache; default with --run: the run's student" };
+        var run = new Option<long?>("--run") { Description = "A recorded run: its student, held-out data, seq_len as window and max_bytes, unless given" };
+        var data = new Option<string?>("--data") { Description = "Text file, JSONL file or directory (default: the run's data.eval)" };
+        var window = new Option<int?>("--window") { Description = $"Tokens per scored window (default: the run's seq_len, else {StudentEvaluation.DefaultWindow})" };
+        var maxBytes = new Option<long?>("--max-bytes") { Description = $"Stop after scoring this many bytes (default: the run's eval.max_bytes, else {StudentEvaluation.DefaultMaxBytes})" };
+        var command = new Command("eval", "Held-out bits per byte and perplexity of a model on a text; of a run's student, as the run measured it.")
+            { model, run, data, window, maxBytes, CliApp.JsonOption, RunCommand.DatabaseOption };
         command.SetAction(r =>
         {
-            var directory = r.GetValue(model)!;
-            using var lm = PretrainedModel.Load(directory);
-            var result = BitsPerByte.Evaluate(lm, HfTokenizer.FromDirectory(directory), TextCorpus.Load(r.GetValue(data)!), r.GetValue(window), r.GetValue(maxBytes));
-            io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"bits per byte {result.BitsPerByte:F4}  perplexity {result.Perplexity:F2}  ({result.Tokens:N0} tokens, {result.Bytes:N0} bytes)"));
+            var directory = r.GetValue(model) is { } given ? HubCache.Local(given) : null;
+            var recipe = r.GetValue(run) is { } id
+                ? StudentEvaluation.FromResolved(new LineageStore(LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption))).ResolvedRecipe(id)
+                    ?? throw new BadInputException($"no run {id}"))
+                : directory is not null ? StudentEvaluation.RecipeBeside(directory) : null;
+            var request = StudentEvaluation.Plan(recipe, directory, r.GetValue(data), r.GetValue(window), r.GetValue(maxBytes));
+            var result = StudentEvaluation.Evaluate(request);
+            io.Out.WriteLine(r.GetValue(CliApp.JsonOption)
+                ? SpellingJson.Serialize(new { request.Model, request.Data, request.Window, request.MaxBytes, Result = result })
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"bits per byte {result.BitsPerByte:F4}  perplexity {result.Perplexity:F2}  ({result.Tokens:N0} tokens, {result.Bytes:N0} bytes, window {request.Window})"));
             return CliApp.Ok;
         });
         return command;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MultiTeacher.Lineage;
+using MultiTeacher.Runs;
 using Spectre.Console;
 
 namespace MultiTeacher.Cli.Commands;
@@ -11,7 +12,7 @@ public static class LineageCommand
     {
         var target = new Argument<string>("RUN|ARTIFACT") { Description = "A run id, or an artifact's sha256 prefix or path" };
         var openLineage = new Option<bool>("--openlineage") { Description = "Print the run as OpenLineage RunEvents, one JSON object per line" };
-        var command = new Command("lineage", "Upstream (what made it) and downstream (what came from it) of a run or artifact, as trees.") { target, openLineage, RunCommand.DatabaseOption };
+        var command = new Command("lineage", "Upstream (what made it) and downstream (what came from it) of a run or artifact, as trees.") { target, openLineage, CliApp.JsonOption, RunCommand.DatabaseOption };
         command.SetAction(r =>
         {
             var store = new LineageStore(LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption)));
@@ -19,6 +20,7 @@ public static class LineageCommand
             var value = r.GetValue(target)!;
             if (string.IsNullOrWhiteSpace(value)) throw new BadInputException("lineage needs a run id, an artifact's sha256 prefix or its path, got an empty argument");
             var console = io.Tables();
+            var json = r.GetValue(CliApp.JsonOption);
             if (long.TryParse(value, out var run))
             {
                 if (store.Run(run) is null) throw new BadInputException($"no run {run}");
@@ -27,12 +29,23 @@ public static class LineageCommand
                     io.Out.Write(OpenLineageExport.ToJsonLines(OpenLineageExport.Events(store, run)));
                     return CliApp.Ok;
                 }
+                if (json)
+                {
+                    io.Out.WriteLine(SpellingJson.Serialize(new { Run = run, Upstream = graph.RunUpstream(run), Downstream = graph.RunDownstream(run) }));
+                    return CliApp.Ok;
+                }
                 console.Write(Tree("upstream: what went into it", graph.RunUpstream(run)));
                 console.Write(Tree("downstream: what came from it", graph.RunDownstream(run)));
                 return CliApp.Ok;
             }
             var artifacts = store.FindArtifacts(value);
             if (artifacts.Count == 0) throw new BadInputException($"no artifact matches '{Terminal.Safe(value)}'");
+            if (json)
+            {
+                io.Out.WriteLine(SpellingJson.Serialize(artifacts.DistinctBy(a => (a.Sha256, a.Path))
+                    .Select(a => new { Artifact = a, Upstream = graph.ArtifactUpstream(a), Downstream = graph.ArtifactDownstream(a) })));
+                return CliApp.Ok;
+            }
             foreach (var a in artifacts.DistinctBy(a => (a.Sha256, a.Path)))
             {
                 console.Write(Tree("upstream", graph.ArtifactUpstream(a)));

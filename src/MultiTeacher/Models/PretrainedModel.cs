@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MultiTeacher.Checkpoints;
+using MultiTeacher.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -43,6 +44,7 @@ public static class PretrainedModel
         var name = dtype switch { ScalarType.BFloat16 => "bfloat16", ScalarType.Float16 => "float16", _ => "float32" };
         model.Config.TorchDtype = name;
         model.Config.Architectures ??= [ArchitectureName(model.Config.ModelType)];
+        if (tokenizerDirectory is not null && File.Exists(Path.Combine(tokenizerDirectory, "tokenizer.json"))) TakeSpecialTokens(model.Config, HfTokenizer.FromDirectory(tokenizerDirectory).Roles);
         model.Config.Save(directory);
         using (var scope = NewDisposeScope())
         {
@@ -74,6 +76,18 @@ public static class PretrainedModel
             if (File.Exists(path)) File.Copy(path, Path.Combine(directory, file), overwrite: true);
         }
     }
+
+    /// <summary>
+    /// BOS and EOS ids the config lacks are the tokenizer's: without them generation_config.json has
+    /// no eos_token_id and transformers' generate() never stops.
+    /// </summary>
+    private static void TakeSpecialTokens(ModelConfig config, SpecialTokenRoles roles)
+    {
+        if (IsAbsent(config.BosTokenId) && roles.Bos >= 0) config.BosTokenId = JsonSerializer.SerializeToElement(roles.Bos);
+        if (IsAbsent(config.EosTokenId) && roles.Eos >= 0) config.EosTokenId = JsonSerializer.SerializeToElement(roles.Eos);
+    }
+
+    private static bool IsAbsent(JsonElement? id) => id is null || id.Value.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined;
 
     public static string ArchitectureName(string modelType) => modelType switch
     {

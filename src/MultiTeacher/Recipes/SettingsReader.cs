@@ -158,7 +158,10 @@ internal sealed class SettingsReader(string file, IReadOnlyDictionary<string, st
         });
         var folder = Overridden.ContainsKey(node) ? Environment.CurrentDirectory : System.IO.Path.GetDirectoryName(File)!;
         var full = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, expanded));
-        if (mustExist && !System.IO.File.Exists(full) && !Directory.Exists(full)) Error(node, $"'{key}': {full} does not exist");
+        if (!mustExist || System.IO.File.Exists(full) || Directory.Exists(full)) return full;
+        // A Hugging Face id (org/name) that is no local path is read from the local Hugging Face cache.
+        if (expanded == raw && Models.HubCache.IsModelId(raw) && Models.HubCache.Find(raw) is { } snapshot) return snapshot;
+        Error(node, $"'{key}': {full} does not exist" + (expanded == raw && Models.HubCache.IsModelId(raw) ? $", and {Models.HubCache.Missing(raw)}" : ""));
         return full;
     }
 

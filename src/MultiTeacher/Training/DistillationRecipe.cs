@@ -300,7 +300,7 @@ public sealed class DistillationRecipe : IDisposable
         Stage(StageKind.Save, "student", () =>
         {
             PretrainedModel.Save(_student, studentDir, _recipe.Student.TokenizerDirectory);
-            File.WriteAllText(Path.Combine(_recipe.Output, "resolved-recipe.yaml"), ResolvedRecipe.Resolve(_recipe).ToYaml());
+            File.WriteAllText(Path.Combine(_recipe.Output, StudentEvaluation.ResolvedRecipeFile), ResolvedRecipe.Resolve(_recipe).ToYaml());
             return true;
         });
         if (_evalDocuments.Count > 0)

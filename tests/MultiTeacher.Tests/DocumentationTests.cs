@@ -1,0 +1,61 @@
+using System.Text.RegularExpressions;
+using MultiTeacher.Recipes;
+using MultiTeacher.Tests.Recipes;
+
+namespace MultiTeacher.Tests;
+
+/// <summary>What README.md and docs/*.md show works: their recipe examples load, and their links lead somewhere.</summary>
+[Trait("Category", TestCategory.Unit)]
+public sealed partial class DocumentationTests : TempDirectoryTest
+{
+    private static IEnumerable<string> Pages()
+    {
+        var root = RecipeLoaderTests.RepoRoot();
+        return Directory.GetFiles(Path.Combine(root, "docs"), "*.md").Prepend(Path.Combine(root, "README.md")).Order();
+    }
+
+    [Fact]
+    public void EveryRecipeExample_IsValidYamlThatTheRecipeLoaderAccepts_BarTheUsersOwnFiles()
+    {
+        var examples = 0;
+        foreach (var page in Pages())
+            foreach (Match block in YamlBlock().Matches(File.ReadAllText(page)))
+            {
+                var text = block.Groups[1].Value;
+                if (!Regex.IsMatch(text, @"^(teachers|student|data):", RegexOptions.Multiline)) continue;
+                examples++;
+                var file = Path.Combine(TempDir, $"example-{examples}.yaml");
+                File.WriteAllText(file, text);
+                var reading = RecipeLoader.Read(file);
+                var where = $"{Path.GetFileName(page)}, recipe example {examples}";
+                Assert.True(reading.Recipe is not null, $"{where}: {string.Join("; ", reading.Errors)}");
+                // The example names the user's data and models, which are not here; anything else is wrong with the example.
+                var others = reading.Errors.Where(e => !e.Message.Contains("does not exist", StringComparison.Ordinal)).ToList();
+                Assert.True(others.Count == 0, $"{where}: {string.Join("; ", others)}");
+            }
+        Assert.True(examples > 0, "no recipe example found in README.md or docs/");
+    }
+
+    [Fact]
+    public void EveryRelativeLink_LeadsToAFileOrFolderOfTheRepository()
+    {
+        var root = RecipeLoaderTests.RepoRoot();
+        var broken = new List<string>();
+        foreach (var page in Pages())
+            foreach (Match link in Link().Matches(File.ReadAllText(page)))
+            {
+                var target = link.Groups[1].Value.Split('#')[0];
+                if (target.Length == 0 || Regex.IsMatch(target, "^[a-z][a-z0-9+.-]*:", RegexOptions.IgnoreCase)) continue;
+                var full = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(page)!, Uri.UnescapeDataString(target)));
+                if (!full.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) || !(File.Exists(full) || Directory.Exists(full)))
+                    broken.Add($"{Path.GetRelativePath(root, page)}: {link.Groups[1].Value}");
+            }
+        Assert.True(broken.Count == 0, "broken links: " + string.Join(", ", broken));
+    }
+
+    [GeneratedRegex(@"^```ya?ml\s*\n(.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]
+    private static partial Regex YamlBlock();
+
+    [GeneratedRegex(@"\]\(\s*<?([^)\s>]+)>?(?:\s+""[^""]*"")?\s*\)")]
+    private static partial Regex Link();
+}
