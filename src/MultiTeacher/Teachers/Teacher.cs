@@ -6,8 +6,8 @@ using MultiTeacher.Tokenization;
 
 namespace MultiTeacher.Teachers;
 
-/// <summary>A teacher ready to run: its recipe entry, model, tokenizer, projection into the student vocabulary, and its cache (offline mode).</summary>
-public sealed record Teacher(TeacherSettings Spec, CausalLM Model, HfTokenizer Tokenizer, VocabularyProjection Projection, TeacherCache? Cache = null)
+/// <summary>A teacher ready to run: its recipe entry, model, tokenizer, projection into the student vocabulary, and its top-k or likelihood-matching cache (offline mode).</summary>
+public sealed record Teacher(TeacherSettings Spec, CausalLM Model, HfTokenizer Tokenizer, VocabularyProjection Projection, TeacherCache? Cache = null, AlmCache? Alm = null)
 {
     public string Name => Spec.Name;
 }

@@ -10,6 +10,9 @@ namespace MultiTeacher.Teachers;
 /// <summary>A teacher's cache as ensured: the file (recorded in lineage as an input the run used) and whether it was reused.</summary>
 public sealed record EnsuredCache(TeacherCache Cache, string Path, bool Reused);
 
+/// <summary>A teacher's likelihood-matching cache as ensured: the file and whether it was reused.</summary>
+public sealed record EnsuredAlmCache(AlmCache Cache, string Path, bool Reused);
+
 /// <summary>Finds, verifies or builds teacher caches over a recipe's training samples.</summary>
 public static class TeacherCaches
 {
@@ -18,29 +21,50 @@ public static class TeacherCaches
     {
         var key = TeacherCache.KeyFor(teacherHash, teacher.Tokenizer.ContentHash, texts, topK);
         var path = Path.Combine(directory, $"{key[..32]}.mtcache");
-        var cache = TeacherCache.TryOpen(path, key, out var problem);
+        var (cache, reused) = OpenOrBuild(teacher.Name, "cache", path, () => TeacherCache.TryOpen(path, key, out var problem) is { } c ? (c, problem) : (null, problem),
+            () => Build(teacher.Model, teacher.Tokenizer, texts, topK, key, path), c => (c.Positions, c.SizeBytes), log);
+        return new EnsuredCache(cache, path, reused);
+    }
+
+    /// <summary>The teacher's likelihood-matching cache over <paramref name="texts"/> (observed-token log-probabilities and boundary masses), built if missing or unusable.</summary>
+    public static EnsuredAlmCache EnsureAlm(Teacher teacher, string teacherHash, IReadOnlyList<string> texts, string directory, TextWriter log)
+    {
+        var key = AlmCache.KeyFor(teacherHash, teacher.Tokenizer.ContentHash, texts);
+        var path = Path.Combine(directory, $"{key[..32]}.mtalm");
+        var (cache, reused) = OpenOrBuild(teacher.Name, "alm cache", path, () => AlmCache.TryOpen(path, key, out var problem) is { } c ? (c, problem) : (null, problem),
+            () => AlmCaches.Build(teacher.Model, teacher.Tokenizer, texts, key, path), c => (c.Positions, c.SizeBytes), log);
+        return new EnsuredAlmCache(cache, path, reused);
+    }
+
+    private static (T Cache, bool Reused) OpenOrBuild<T>(string teacher, string what, string path, Func<(T?, string?)> open, Func<T> build,
+        Func<T, (long Positions, long Bytes)> size, TextWriter log) where T : class
+    {
+        var (cache, problem) = open();
         if (cache is not null)
         {
-            log.WriteLine($"teacher {teacher.Name}: cache reused ({cache.SizeBytes / (double)cache.Positions:F1} bytes/token, {path})");
-            return new EnsuredCache(cache, path, Reused: true);
+            var (positions, bytes) = size(cache);
+            log.WriteLine($"teacher {teacher}: {what} reused ({bytes / (double)positions:F1} bytes/token, {path})");
+            return (cache, true);
         }
-        if (problem != "missing") log.WriteLine($"teacher {teacher.Name}: cache at {path} not usable ({problem}); rebuilding");
-        cache = Build(teacher.Model, teacher.Tokenizer, texts, topK, key, path);
-        log.WriteLine($"teacher {teacher.Name}: cache built, {cache.Positions:N0} positions, {cache.SizeBytes / (double)cache.Positions:F1} bytes/token ({path})");
-        return new EnsuredCache(cache, path, Reused: false);
+        if (problem != "missing") log.WriteLine($"teacher {teacher}: {what} at {path} not usable ({problem}); rebuilding");
+        cache = build();
+        var (n, b) = size(cache);
+        log.WriteLine($"teacher {teacher}: {what} built, {n:N0} positions, {b / (double)n:F1} bytes/token ({path})");
+        return (cache, false);
     }
 
     /// <summary>
-    /// Ensures the caches of a recipe's teachers (default: all) over its training samples, then
-    /// unloads them: what `mt cache` and a run's cache jobs do ahead of training.
+    /// Ensures the caches a recipe's teachers (default: all) need over its training samples (top-k
+    /// records, or likelihood-matching records for alm), then unloads them: what `mt cache` and a
+    /// run's cache jobs do ahead of training. Returns the cache files.
     /// </summary>
-    public static IReadOnlyList<EnsuredCache> EnsureForRecipe(Recipe recipe, Device device, TeacherHashes hashes, string cacheRoot, TextWriter log,
+    public static IReadOnlyList<string> EnsureForRecipe(Recipe recipe, Device device, TeacherHashes hashes, string cacheRoot, TextWriter log,
         Func<TeacherSettings, bool>? only = null)
     {
         var student = HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory);
         var texts = TrainingSamples.ForRecipe(recipe.Data, student).Samples.Select(s => s.Text).ToList();
         using var teachers = TeacherSet.Load(recipe, student, device, hashes, cacheRoot, log, only);
-        return Enumerable.Range(0, teachers.Count).Select(k => teachers.EnsureCache(k, texts)).ToList();
+        return Enumerable.Range(0, teachers.Count).Select(k => teachers.EnsureCacheFor(k, texts, recipe.Loss.Kind)).ToList();
     }
 
     /// <summary>Runs the teacher over every text, <paramref name="batchSize"/> at a time, and writes the cache to <paramref name="path"/>.</summary>

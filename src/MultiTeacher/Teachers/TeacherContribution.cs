@@ -24,7 +24,7 @@ public static class TeacherContribution
         using var noGrad = no_grad();
         var full = student.Encode(text);
         var n = Math.Min(full.Count, recipe.Data.SequenceLength + 1);
-        var encoding = new TokenEncoding(full.Ids[..n], full.Offsets[..n], full.ByteOffsets[..n]);
+        var encoding = full.Take(n);
         var t = n - 1;
         var gold = tensor(encoding.Ids[1..].Select(i => (long)i).ToArray()).view(1, t);                 // (1, T)
         var contributions = Enumerable.Range(0, n).Select(j => new TokenContribution(text[encoding.Offsets[j].Start..encoding.Offsets[j].End], new Dictionary<string, double>())).ToArray();

@@ -13,6 +13,9 @@ public sealed record SampleView(int Index, string Text, TokenEncoding Encoding);
 /// <summary>The teachers' view of one batch: the mixing input over every position at least one teacher covers.</summary>
 public sealed record TeacherBatch(MixingInput Input, long[] Positions, double[] Coverage);
 
+/// <summary>A teacher's top-k rows at the student positions aligned to it, and how many positions could have been.</summary>
+public sealed record AlignedTeacherRows(long[] Positions, TopKRows Rows, long Total);
+
 /// <summary>
 /// Gives the teachers' view of a batch of student samples: each teacher tokenizes the same text,
 /// its top-k per position comes from its cache (offline) or from running it now (online), and
@@ -49,6 +52,17 @@ public static class TeacherEnsemble
     private static (TeacherRows Rows, long Aligned, long Total) ProjectRows(Teacher teacher, HfTokenizer student,
         IReadOnlyList<SampleView> samples, int sequenceLength, int topK, TailTreatment tail)
     {
+        var aligned = AlignedRows(teacher, student, samples, sequenceLength, topK);
+        return (new TeacherRows(aligned.Positions, TopKProjector.Project(aligned.Rows, teacher.Projection, tail)), aligned.Positions.Length, aligned.Total);
+    }
+
+    /// <summary>
+    /// The teacher's own top-k rows (its ids, unprojected) at every student position aligned to one of
+    /// its positions, from its cache or from running it now; <see cref="AlignedTeacherRows.Positions"/>
+    /// are flat student positions b·T + j, <see cref="AlignedTeacherRows.Total"/> the positions that predict something.
+    /// </summary>
+    public static AlignedTeacherRows AlignedRows(Teacher teacher, HfTokenizer student, IReadOnlyList<SampleView> samples, int sequenceLength, int topK)
+    {
         var encodings = samples.Select(s => teacher.Tokenizer.Encode(s.Text)).ToList();
         var picks = new List<(long Flat, int Sample, int Position)>();
         long total = 0;
@@ -65,8 +79,7 @@ public static class TeacherEnsemble
         var rows = TopKRows.Create(picks.Count, k);
         if (teacher.Cache is { } cache) FillFromCache(cache, samples, encodings, picks, rows);
         else FillFromModel(teacher.Model, encodings, picks, rows);
-
-        return (new TeacherRows(picks.Select(p => p.Flat).ToArray(), TopKProjector.Project(rows, teacher.Projection, tail)), picks.Count, total);
+        return new AlignedTeacherRows(picks.Select(p => p.Flat).ToArray(), rows, total);
     }
 
     private static void FillFromCache(TeacherCache cache, IReadOnlyList<SampleView> samples, List<TokenEncoding> encodings,

@@ -1,4 +1,5 @@
 using MultiTeacher.Alignment;
+using MultiTeacher.Losses;
 using MultiTeacher.Mixing;
 using MultiTeacher.Models;
 using MultiTeacher.Recipes;
@@ -69,8 +70,21 @@ public sealed class TeacherSet : IDisposable
         return ensured;
     }
 
+    /// <summary>Opens or builds teacher <paramref name="k"/>'s likelihood-matching cache over <paramref name="texts"/>; the teacher reads its ALM records from it from then on.</summary>
+    public EnsuredAlmCache EnsureAlmCache(int k, IReadOnlyList<string> texts)
+    {
+        var teacher = _teachers[k];
+        var ensured = TeacherCaches.EnsureAlm(teacher, _hashes.Of(teacher.Spec), texts, Path.Combine(_cacheRoot, "teachers"), _log);
+        _teachers[k] = teacher with { Alm = ensured.Cache };
+        return ensured;
+    }
+
+    /// <summary>The cache the objective reads (likelihood-matching records for alm, top-k records otherwise), ensured; its file.</summary>
+    public string EnsureCacheFor(int k, IReadOnlyList<string> texts, LossKind kind) =>
+        kind == LossKind.Alm ? EnsureAlmCache(k, texts).Path : EnsureCache(k, texts).Path;
+
     /// <summary>The teachers, run online whatever their caches (caches cover the training text only).</summary>
-    public IReadOnlyList<Teacher> Online() => _teachers.Select(t => t with { Cache = null }).ToList();
+    public IReadOnlyList<Teacher> Online() => _teachers.Select(t => t with { Cache = null, Alm = null }).ToList();
 
     public void Dispose()
     {

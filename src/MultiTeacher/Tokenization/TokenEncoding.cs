@@ -8,6 +8,10 @@ namespace MultiTeacher.Tokenization;
 public sealed record TokenEncoding(int[] Ids, (int Start, int End)[] Offsets, (int Start, int End)[] ByteOffsets)
 {
     public int Count => Ids.Length;
+
+    /// <summary>The first <paramref name="count"/> tokens (all of them if there are fewer).</summary>
+    public TokenEncoding Take(int count) =>
+        Count <= count ? this : new TokenEncoding(Ids[..count], Offsets[..count], ByteOffsets[..count]);
 }
 
 /// <summary>Ids of the tokens that play the standard roles, from tokenizer_config.json; -1 when absent.</summary>

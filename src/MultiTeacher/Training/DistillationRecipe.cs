@@ -40,6 +40,7 @@ public sealed class DistillationRecipe : IDisposable
     private HfTokenizer _tokenizer = null!;
     private CausalLM _student = null!;
     private TeacherSet _teachers = null!;
+    private CrossTokenizerTerms? _terms;
     private TrainingSamples _samples = null!;
     private IReadOnlyList<string> _evalDocuments = [];
     private Device _device = CPU;
@@ -79,6 +80,7 @@ public sealed class DistillationRecipe : IDisposable
         _student.to(_device);
         _teachers = TeacherSet.Load(recipe, _tokenizer, _device, new TeacherHashes(_verifiedHashes), _cacheRoot, _log);
         _samples = TrainingSamples.ForRecipe(recipe.Data, _tokenizer);
+        if (recipe.Loss.PerTeacher && _teachers.Count > 0) _terms = new CrossTokenizerTerms(_tokenizer, _student.Config.VocabSize, recipe.Loss, recipe.Alignment.TopK);
         if (recipe.Train.TeacherMode == TeacherMode.Cached)
         {
             var texts = _samples.Samples.Select(s => s.Text).ToList();
@@ -88,8 +90,8 @@ public sealed class DistillationRecipe : IDisposable
                 var teacher = k;
                 Stage(StageKind.CacheTeacher, name, () =>
                 {
-                    var ensured = _teachers.EnsureCache(teacher, texts);
-                    _stages?.InputUsed("cache", ensured.Path, $"cache:{name}");
+                    var ensured = _teachers.EnsureCacheFor(teacher, texts, recipe.Loss.Kind);
+                    _stages?.InputUsed("cache", ensured, $"cache:{name}");
                     return ensured;
                 });
             }
@@ -145,24 +147,35 @@ public sealed class DistillationRecipe : IDisposable
         }
         var logits = _student.forward(ids[.., ..t].to(_device)).to(float32);               // (B, T, V)
         var flatLogits = logits.view(-1, logits.shape[^1]);                                // (B*T, V)
-        if (teachers.Count == 0) return new BatchForward(flatLogits, targets, null, null, null);
-        var encodings = samples.Select(s => new SampleView(s.Index, s.Text, Truncate(_tokenizer.Encode(s.Text), s.StudentIds.Length))).ToList();
-        var teacherBatch = TeacherEnsemble.Run(teachers, _tokenizer, encodings, t, _teachers.TopK, _teachers.Tail, targets);
+        if (teachers.Count == 0 || _terms is not null) return new BatchForward(flatLogits, targets, null, null, null);
+        var teacherBatch = TeacherEnsemble.Run(teachers, _tokenizer, Views(samples), t, _teachers.TopK, _teachers.Tail, targets);
         if (teacherBatch.Positions.Length == 0) return new BatchForward(flatLogits, targets, teacherBatch, null, null);
         var studentRows = flatLogits.index_select(0, tensor(teacherBatch.Positions, device: _device));      // (N, V)
         return new BatchForward(flatLogits, targets, teacherBatch, _teachers.Mixing!.Mix(teacherBatch.Input), studentRows);
     }
 
-    /// <summary>Loss of one micro-batch (to backpropagate) and what it measured.</summary>
-    private (Tensor Loss, double Ce, double? Kd, double[] Weights, double[] Coverage, long Tokens) LossStep(int[] batch)
+    private List<SampleView> Views(IReadOnlyList<TextSample> samples) =>
+        samples.Select(s => new SampleView(s.Index, s.Text, _tokenizer.Encode(s.Text).Take(s.StudentIds.Length))).ToList();
+
+    /// <summary>Loss of one micro-batch (to backpropagate) and what it measured; per-teacher terms only for alm and uld.</summary>
+    private (Tensor Loss, double Ce, double? Kd, double[] Weights, double[] Coverage, double[]? Terms, long Tokens) LossStep(int[] batch)
     {
-        var f = Forward(batch.Select(i => _samples.Samples[i]).ToList(), _teachers.Teachers);
+        var samples = batch.Select(i => _samples.Samples[i]).ToList();
+        var f = Forward(samples, _teachers.Teachers);
         var ce = nn.functional.cross_entropy(f.FlatLogits, f.Targets.view(-1).to(_device), ignore_index: -100);
+        var tokens = f.Targets.ne(-100).sum().item<long>();
+        if (_terms is not null)
+        {
+            var terms = _terms.Compute(f.FlatLogits, Views(samples), _recipe.Data.SequenceLength, _teachers.Teachers);
+            var distillation = terms.Combined();
+            return (CrossTokenizerTerms.Total(ce, distillation, _recipe.Loss, _student), ce.item<float>(), distillation.item<float>(),
+                terms.Weights, terms.Coverage, terms.Terms.Select(x => (double)x.item<float>()).ToArray(), tokens);
+        }
         var kd = f.Mixed is { } mixed ? DistillationLoss.Divergence(f.StudentRows!, mixed.Target.To(_device), _recipe.Loss) : null;
         var weights = f.Mixed?.Weights.mean([1]).data<float>().Select(w => (double)w).ToArray() ?? new double[_teachers.Count];
         var coverage = f.Teachers?.Coverage ?? new double[_teachers.Count];
         var loss = DistillationLoss.Combine(ce, kd, _recipe.Loss.HardLabelWeight);
-        return (loss, ce.item<float>(), kd?.item<float>(), weights, coverage, f.Targets.ne(-100).sum().item<long>());
+        return (loss, ce.item<float>(), kd?.item<float>(), weights, coverage, null, tokens);
     }
 
     /// <summary>
@@ -191,10 +204,6 @@ public sealed class DistillationRecipe : IDisposable
         }
         return positions == 0 ? null : new BlendAgreement((double)agree / positions, kl / positions, positions);
     }
-
-
-    private static TokenEncoding Truncate(TokenEncoding e, int length) =>
-        e.Count <= length ? e : new TokenEncoding(e.Ids[..length], e.Offsets[..length], e.ByteOffsets[..length]);
 
     /// <summary>
     /// Trains to the recipe's step count. <paramref name="resume"/> continues from the newest checkpoint
@@ -246,6 +255,7 @@ public sealed class DistillationRecipe : IDisposable
             double loss = 0, ce = 0, kd = 0;
             var weights = new double[_teachers.Count];
             var coverage = new double[_teachers.Count];
+            var terms = _terms is null ? null : new double[_teachers.Count];
             long tokens = 0;
             for (var micro = 0; micro < r.GradAccum; micro++)
             {
@@ -259,6 +269,7 @@ public sealed class DistillationRecipe : IDisposable
                 ce += m.Ce / r.GradAccum;
                 kd += (m.Kd ?? 0) / r.GradAccum;
                 for (var k = 0; k < weights.Length; k++) { weights[k] += m.Weights[k] / r.GradAccum; coverage[k] += m.Coverage[k] / r.GradAccum; }
+                for (var k = 0; terms is not null && k < terms.Length; k++) terms[k] += m.Terms![k] / r.GradAccum;
                 tokens += m.Tokens;
             }
             // Clip 0 means no clipping; the norm is still measured (an infinite bound changes nothing).
@@ -273,7 +284,8 @@ public sealed class DistillationRecipe : IDisposable
                 evalBpb = Evaluate(_student, _tokenizer).BitsPerByte;
             var metrics = new StepMetrics(step, loss, ce, _teachers.Count > 0 ? kd : null, lr, gradNorm, tokens / watch.Elapsed.TotalSeconds,
                 _teachers.Teachers.Select((t, k) => (t.Name, weights[k])).ToDictionary(x => x.Name, x => x.Item2),
-                _teachers.Teachers.Select((t, k) => (t.Name, coverage[k])).ToDictionary(x => x.Name, x => x.Item2), evalBpb);
+                _teachers.Teachers.Select((t, k) => (t.Name, coverage[k])).ToDictionary(x => x.Name, x => x.Item2), evalBpb,
+                terms is null ? null : _teachers.Teachers.Select((t, k) => (t.Name, terms[k])).ToDictionary(x => x.Name, x => x.Item2));
             metricsFile.WriteLine(JsonSerializer.Serialize(metrics));
             metricsFile.Flush();
             onStep?.Invoke(metrics);
@@ -329,6 +341,7 @@ public sealed class DistillationRecipe : IDisposable
     {
         _student?.Dispose();
         _teachers?.Dispose();
+        _terms?.Dispose();
     }
 
     public void Dispose() => Cleanup();

@@ -1,9 +1,10 @@
 namespace MultiTeacher.Training;
 
-/// <summary>What one optimiser step measured; one JSON line of metrics.jsonl per step.</summary>
+/// <summary>What one optimiser step measured; one JSON line of metrics.jsonl per step. TeacherTerm: each teacher's own distillation term (alm, uld).</summary>
 public sealed record StepMetrics(
     int Step, double Loss, double HardLabelCe, double? Distillation, double LearningRate, double GradNorm, double TokensPerSecond,
-    IReadOnlyDictionary<string, double> TeacherWeight, IReadOnlyDictionary<string, double> TeacherCoverage, double? EvalBitsPerByte = null)
+    IReadOnlyDictionary<string, double> TeacherWeight, IReadOnlyDictionary<string, double> TeacherCoverage, double? EvalBitsPerByte = null,
+    IReadOnlyDictionary<string, double>? TeacherTerm = null)
 {
     /// <summary>The step as (step, name, value) rows, the form lineage stores and audits compare.</summary>
     public IEnumerable<(int Step, string Name, double Value)> Rows()
@@ -16,6 +17,7 @@ public sealed record StepMetrics(
         yield return (Step, "tokens_per_s", TokensPerSecond);
         foreach (var (name, w) in TeacherWeight) yield return (Step, $"weight:{name}", w);
         foreach (var (name, c) in TeacherCoverage) yield return (Step, $"coverage:{name}", c);
+        foreach (var (name, d) in TeacherTerm ?? new Dictionary<string, double>()) yield return (Step, $"term:{name}", d);
         if (EvalBitsPerByte is { } bpb) yield return (Step, "eval_bits_per_byte", bpb);
     }
 }

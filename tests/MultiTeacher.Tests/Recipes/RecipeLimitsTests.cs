@@ -19,6 +19,9 @@ public sealed class RecipeLimitsTests : RecipeTestFiles
     [InlineData("data: { train: train.txt, seq_len: 65537 }", "'seq_len' is 65537, expected between 8 and 65536")]
     [InlineData("train: { lr: 100 }", "'lr' is 100, expected > 0 and <= 10")]
     [InlineData("train: { lr: .inf }", "'lr' must be a number")]
+    [InlineData("loss: { kind: alm, alm_temperature: 0 }", "'alm_temperature' is 0, expected > 0 and <= 1000000")]
+    [InlineData("loss: { kind: alm, alm_gamma: 1.5 }", "'alm_gamma' is 1.5, expected between 0 and 1")]
+    [InlineData("loss: { kind: alm, alm_debias: 2 }", "'alm_debias' must be true or false")]
     [InlineData("alignment: { top_k: 1.5 }", "'top_k' must be an integer")]
     public void OutOfRangeNumbers_AreErrorsOnTheirLine(string line, string message)
     {

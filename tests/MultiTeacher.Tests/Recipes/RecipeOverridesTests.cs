@@ -35,7 +35,7 @@ public sealed class RecipeOverridesTests : RecipeTestFiles
         var messages = e.Errors.Select(x => x.ToString()).ToList();
         Assert.Contains(messages, m => m.EndsWith("recipe.yaml: override 'train.steps=0': 'steps' is 0, expected between 1 and 10000000"));
         Assert.Contains(messages, m => m.Contains("override 'train.stpes=5': unknown key 'stpes' in train (did you mean 'steps'?"));
-        Assert.Contains(messages, m => m.Contains("override 'loss.kind=kl': 'kind' is 'kl', expected one of: forward_kl, reverse_kl, jsd, tv"));
+        Assert.Contains(messages, m => m.Contains("override 'loss.kind=kl': 'kind' is 'kl', expected one of: forward_kl, reverse_kl, jsd, tv, alm, uld"));
         Assert.Contains(messages, m => m.Contains("override 'steps' must read KEY.PATH=VALUE"));
         Assert.Contains(messages, m => m.Contains("override 'teachers.3.weight=1'"));
         Assert.Contains(messages, m => m.Contains("recipe.yaml:4:7: 'seed' is -1"));

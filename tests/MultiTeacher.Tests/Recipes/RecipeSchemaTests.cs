@@ -95,7 +95,7 @@ public sealed class RecipeSchemaTests : RecipeTestFiles
         Assert.Equal(("integer", 64, 1, 1024), (topK["type"]!.GetValue<string>(), topK["default"]!.GetValue<int>(), topK["minimum"]!.GetValue<int>(), topK["maximum"]!.GetValue<int>()));
         Assert.Equal(["exact", "first_token", "min_edit"], root["alignment"]!["properties"]!["method"]!["enum"]!.AsArray().Select(n => n!.GetValue<string>()));
         Assert.Equal(["weighted", "uniform", "confidence", "avg_ce", "min_ce", "product"], root["mixing"]!["properties"]!["policy"]!["enum"]!.AsArray().Select(n => n!.GetValue<string>()));
-        Assert.Equal(["forward_kl", "reverse_kl", "jsd", "tv"], root["loss"]!["properties"]!["kind"]!["enum"]!.AsArray().Select(n => n!.GetValue<string>()));
+        Assert.Equal(["forward_kl", "reverse_kl", "jsd", "tv", "alm", "uld"], root["loss"]!["properties"]!["kind"]!["enum"]!.AsArray().Select(n => n!.GetValue<string>()));
         var lr = root["train"]!["properties"]!["lr"]!;
         Assert.Equal(("number", 1e-3, 0.0, 10.0), (lr["type"]!.GetValue<string>(), lr["default"]!.GetValue<double>(), lr["exclusiveMinimum"]!.GetValue<double>(), lr["maximum"]!.GetValue<double>()));
         Assert.Equal("array", root["teachers"]!["type"]!.GetValue<string>());

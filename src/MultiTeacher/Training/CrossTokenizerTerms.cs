@@ -1,0 +1,142 @@
+using MultiTeacher.Alignment;
+using MultiTeacher.Cache;
+using MultiTeacher.Losses;
+using MultiTeacher.Teachers;
+using MultiTeacher.Tokenization;
+using static TorchSharp.torch;
+
+namespace MultiTeacher.Training;
+
+/// <summary>
+/// One batch's per-teacher distillation terms (in the graph of the student's logits), the weight
+/// each carries and each teacher's coverage: bytes inside scored chunks for alm, aligned positions for uld.
+/// </summary>
+public sealed record TeacherTerms(Tensor[] Terms, double[] Weights, double[] Coverage)
+{
+    /// <summary>Σ_k w_k · term_k.</summary>
+    public Tensor Combined()
+    {
+        var total = Terms[0] * Weights[0];
+        for (var k = 1; k < Terms.Length; k++) total = total + Terms[k] * Weights[k];
+        return total;
+    }
+}
+
+/// <summary>
+/// The objectives where every teacher contributes its own term and no distribution is blended or
+/// projected (loss.kind alm or uld). Each teacher reads the batch's texts in its own tokenization.
+/// alm: the student's window is chunked against the teacher's encoding (<see cref="ChunkAligner"/>),
+/// the teacher's <see cref="AlmPosition"/> records come from its alm cache or from running it now,
+/// and <see cref="AlmLoss"/> compares chunk likelihoods. uld: <see cref="UldLoss"/> over the
+/// teacher's own top-k at the student positions aligned to it. Terms are weighed by the recipe's
+/// teacher weights normalised to sum 1: a fixed policy that needs nothing comparable across vocabularies.
+/// </summary>
+public sealed class CrossTokenizerTerms : IDisposable
+{
+    private readonly HfTokenizer _student;
+    private readonly LossSettings _loss;
+    private readonly AlmSettings _alm;
+    private readonly Tensor _studentBoundary;
+    private readonly Dictionary<string, Tensor> _teacherBoundary = new(StringComparer.Ordinal);
+    private readonly int _topK;
+
+    /// <param name="studentVocabulary">The student model's output size (its boundary mask is padded to it).</param>
+    /// <param name="topK">Entries per position of teachers run online for uld.</param>
+    public CrossTokenizerTerms(HfTokenizer student, int studentVocabulary, LossSettings loss, int topK)
+    {
+        if (!loss.PerTeacher) throw new ArgumentException($"loss kind {loss.Kind} blends the teachers; it has no per-teacher terms", nameof(loss));
+        (_student, _loss, _topK) = (student, loss, topK);
+        _alm = new AlmSettings(loss.AlmTemperature, loss.AlmGamma, loss.AlmDebias);
+        _studentBoundary = tensor(BoundaryMask.For(student, studentVocabulary)).DetachFromDisposeScope();
+    }
+
+    /// <summary>The recipe's teacher weights normalised to sum 1 (uniform if all are 0).</summary>
+    public static double[] FixedWeights(IReadOnlyList<Teacher> teachers)
+    {
+        var total = teachers.Sum(t => t.Spec.Weight);
+        return teachers.Select(t => total > 0 ? t.Spec.Weight / total : 1.0 / teachers.Count).ToArray();
+    }
+
+    /// <summary>
+    /// The terms of one batch. <paramref name="studentLogits"/> (B·T, V) are the student's outputs
+    /// for the first T tokens of each sample, row b·T + j predicting token j + 1 of sample b.
+    /// </summary>
+    public TeacherTerms Compute(Tensor studentLogits, IReadOnlyList<SampleView> samples, int sequenceLength, IReadOnlyList<Teacher> teachers)
+    {
+        var terms = new Tensor[teachers.Count];
+        var coverage = new double[teachers.Count];
+        var logProbs = _loss.Kind == LossKind.Alm ? nn.functional.log_softmax(studentLogits, -1) : null;
+        for (var k = 0; k < teachers.Count; k++)
+            (terms[k], coverage[k]) = logProbs is not null
+                ? Alm(logProbs, samples, sequenceLength, teachers[k])
+                : Uld(studentLogits, samples, sequenceLength, teachers[k]);
+        return new TeacherTerms(terms, FixedWeights(teachers), coverage);
+    }
+
+    private (Tensor Term, double Coverage) Alm(Tensor studentLogProbs, IReadOnlyList<SampleView> samples, int sequenceLength, Teacher teacher)
+    {
+        var encodings = samples.Select(s => teacher.Tokenizer.Encode(s.Text)).ToList();
+        var records = teacher.Alm is { } cache ? Cached(cache, samples, encodings) : Online(teacher, encodings);
+        var plan = new AlmChunkPlan(_alm);
+        for (var b = 0; b < samples.Count; b++)
+        {
+            // Only the first T student tokens: token T is predicted by the last output, but a chunk ending
+            // there would need the boundary probability after it, which no output gives.
+            var window = samples[b].Encoding.Take(sequenceLength);
+            plan.Add(ChunkAligner.Align(window, _student, encodings[b], teacher.Tokenizer), window.Ids, records[b], (long)b * sequenceLength);
+        }
+        return (AlmLoss.FromLogProbs(studentLogProbs, plan, _studentBoundary), plan.Coverage);
+    }
+
+    private static AlmPosition[][] Cached(AlmCache cache, IReadOnlyList<SampleView> samples, IReadOnlyList<TokenEncoding> encodings)
+    {
+        var records = samples.Select(s => cache.Read(s.Index)).ToArray();
+        for (var b = 0; b < samples.Count; b++)
+            if (records[b].Length != encodings[b].Count)
+                throw new InvalidDataException($"alm cache holds {records[b].Length} positions for sample {samples[b].Index}, the tokenizer gives {encodings[b].Count}");
+        return records;
+    }
+
+    private AlmPosition[][] Online(Teacher teacher, IReadOnlyList<TokenEncoding> encodings)
+    {
+        if (!_teacherBoundary.TryGetValue(teacher.Name, out var mask))
+            _teacherBoundary[teacher.Name] = mask = tensor(BoundaryMask.For(teacher.Tokenizer, teacher.Model.Config.VocabSize)).DetachFromDisposeScope();
+        using var scope = NewDisposeScope();
+        var ids = encodings.Select(e => e.Ids).ToList();
+        return AlmRecords.FromLogProbs(TeacherForward.LogProbs(teacher.Model, ids), ids, mask);
+    }
+
+    private (Tensor Term, double Coverage) Uld(Tensor studentLogits, IReadOnlyList<SampleView> samples, int sequenceLength, Teacher teacher)
+    {
+        var aligned = TeacherEnsemble.AlignedRows(teacher, _student, samples, sequenceLength, _topK);
+        var rows = aligned.Rows;
+        var positions = new CachedPosition[rows.Rows];
+        for (var r = 0; r < rows.Rows; r++)
+        {
+            // Pruned entries (probability 0) leave the head; UldLoss spreads the tail over every token outside it.
+            var kept = Enumerable.Range(r * rows.K, rows.K).Where(i => float.IsFinite(rows.LogProbs[i])).ToArray();
+            positions[r] = new CachedPosition(kept.Select(i => rows.Ids[i]).ToArray(), kept.Select(i => rows.LogProbs[i]).ToArray(), rows.TailMass[r]);
+        }
+        var studentRows = studentLogits.index_select(0, tensor(aligned.Positions, device: studentLogits.device));      // (N, V)
+        var coverage = aligned.Total == 0 ? 0 : aligned.Positions.Length / (double)aligned.Total;
+        return (UldLoss.Compute(studentRows, positions, teacher.Model.Config.VocabSize), coverage);
+    }
+
+    /// <summary>
+    /// α·CE + (1−α)·distillation, or with loss.balance the two weighed by the inverse of their
+    /// gradient norms on the student's last decoder layer (<see cref="GradientBalance"/>).
+    /// </summary>
+    public static Tensor Total(Tensor hardLabelCe, Tensor distillation, LossSettings loss, Models.CausalLM student)
+    {
+        if (!loss.Balance) return DistillationLoss.Combine(hardLabelCe, distillation, loss.HardLabelWeight);
+        var last = $"model.layers.{student.Config.NumHiddenLayers - 1}.";
+        var parameters = student.named_parameters().Where(p => p.name.StartsWith(last, StringComparison.Ordinal)).Select(p => p.parameter).ToList();
+        return GradientBalance.Combine([hardLabelCe, distillation], [.. parameters], out _);
+    }
+
+    public void Dispose()
+    {
+        _studentBoundary.Dispose();
+        foreach (var mask in _teacherBoundary.Values) mask.Dispose();
+    }
+}
