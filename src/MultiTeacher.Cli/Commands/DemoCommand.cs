@@ -26,7 +26,7 @@ public static class DemoCommand
             var models = Demo.Train(settings, io.Out, cancel);
             io.Write(Demo.HeldOutTable(models));
             var fused = models.Single(m => m.Name == "student-fused");
-            io.Out.WriteLine($"\nStudent: {fused.Directory} (run {fused.RunId}; `mt show {fused.RunId}` lists these numbers as bpb:heldout_*)");
+            io.Out.WriteLine($"\nStudent: {fused.Directory} (run {fused.RunId}; `mt show {fused.RunId}` lists these numbers as bpb/heldout_*)");
             io.Out.WriteLine($"Next: `mt dashboard` (runs, curves, lineage graph, teacher contribution at http://127.0.0.1:5080/runs/{fused.RunId}),");
             io.Out.WriteLine($"      `mt lineage {fused.RunId}` (which teachers and data made the student), `mt audit {fused.RunId}` (replay and verdict),");
             io.Out.WriteLine("      `mt generate --model DIR --prompt TEXT`.");

@@ -12,7 +12,8 @@ public static class LineageCommand
     {
         var target = new Argument<string>("RUN|ARTIFACT") { Description = "A run id, or an artifact's sha256 prefix or path" };
         var openLineage = new Option<bool>("--openlineage") { Description = "Print the run as OpenLineage RunEvents, one JSON object per line" };
-        var command = new Command("lineage", "Upstream (what made it) and downstream (what came from it) of a run or artifact, as trees.") { target, openLineage, CliApp.JsonOption, RunCommand.DatabaseOption };
+        var url = new Option<string?>("--url") { Description = "With --openlineage: POST each event to URL/api/v1/lineage (Marquez-compatible) instead of printing" };
+        var command = new Command("lineage", "Upstream (what made it) and downstream (what came from it) of a run or artifact, as trees.") { target, openLineage, url, CliApp.JsonOption, RunCommand.DatabaseOption };
         command.SetAction(r =>
         {
             var store = new LineageStore(LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption)));
@@ -21,12 +22,17 @@ public static class LineageCommand
             if (string.IsNullOrWhiteSpace(value)) throw new BadInputException("lineage needs a run id, an artifact's sha256 prefix or its path, got an empty argument");
             var console = io.Tables();
             var json = r.GetValue(CliApp.JsonOption);
+            var endpoint = r.GetValue(url);
+            if (endpoint is not null && !r.GetValue(openLineage)) throw new BadInputException("--url sends OpenLineage events; it needs --openlineage");
+            if (endpoint is not null) OpenLineageHttp.Endpoint(endpoint);
             if (long.TryParse(value, out var run))
             {
                 if (store.Run(run) is null) throw new BadInputException($"no run {run}");
                 if (r.GetValue(openLineage))
                 {
-                    io.Out.Write(OpenLineageExport.ToJsonLines(OpenLineageExport.Events(store, run)));
+                    var events = OpenLineageExport.Events(store, run);
+                    if (endpoint is null) io.Out.Write(OpenLineageExport.ToJsonLines(events));
+                    else io.Out.WriteLine($"run {run}: {OpenLineageHttp.Post(events, endpoint)} OpenLineage events sent to {OpenLineageHttp.Endpoint(endpoint)}");
                     return CliApp.Ok;
                 }
                 if (json)

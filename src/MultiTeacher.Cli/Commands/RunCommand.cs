@@ -54,8 +54,8 @@ public static class RunCommand
                     : new RunFailedException($"run {runId} {Spelling.Of(final.Status)}: {final.Error}");
         }
         var table = new Table().Title("Held-out bits per byte").AddColumns("model", "bits/byte");
-        foreach (var (name, last, _, _, _) in store.MetricSummary(runId).Where(m => m.Name.StartsWith("bpb:", StringComparison.Ordinal)))
-            table.AddRow(Terminal.Cell(name["bpb:".Length..]), last.ToString("F4", CultureInfo.InvariantCulture));
+        foreach (var (name, last, _, _, _) in store.MetricSummary(runId).Where(m => MetricNames.Member(m.Name, MetricNames.BitsPerByteGroup) is not null))
+            table.AddRow(Terminal.Cell(MetricNames.Member(name, MetricNames.BitsPerByteGroup)!), last.ToString("F4", CultureInfo.InvariantCulture));
         if (table.Rows.Count > 0) io.Tables().Write(table);
         io.Out.WriteLine($"student saved to {Path.Combine(recipe.Output, "student")}");
         return CliApp.Ok;

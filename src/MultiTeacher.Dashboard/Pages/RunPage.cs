@@ -29,12 +29,12 @@ public static class RunPage
         }), "stages");
         body += $"<h2>Training</h2><div id=\"plots\" class=\"charts\">{Plots(store, runId)}</div>";
         var metrics = store.MetricSummary(runId);
-        var evaluation = metrics.Where(m => m.Name.StartsWith("bpb:", StringComparison.Ordinal)).ToList();
+        var evaluation = metrics.Where(m => MetricNames.Member(m.Name, MetricNames.BitsPerByteGroup) is not null).ToList();
         if (evaluation.Count > 0)
             body += "<h2>Held-out bits per byte</h2>" + Table(["model", "bits/byte"],
-                evaluation.Select(m => new[] { E(m.Name["bpb:".Length..]), m.Last.ToString("F4", CultureInfo.InvariantCulture) }), "evaluation");
-        if (metrics.FirstOrDefault(m => m.Name == "blend:top1_agreement") is { Name: not null } top1)
-            body += $"<p>student vs blended teachers on held-out text: top-1 agreement {top1.Last:P1}, KL {metrics.First(m => m.Name == "blend:kl").Last:F4} nats</p>";
+                evaluation.Select(m => new[] { E(MetricNames.Member(m.Name, MetricNames.BitsPerByteGroup)), m.Last.ToString("F4", CultureInfo.InvariantCulture) }), "evaluation");
+        if (metrics.FirstOrDefault(m => m.Name == MetricNames.Top1Agreement) is { Name: not null } top1)
+            body += $"<p>student vs blended teachers on held-out text: top-1 agreement {top1.Last:P1}, KL {metrics.First(m => m.Name == MetricNames.BlendKl).Last:F4} nats</p>";
         body += "<h2>Inputs and outputs</h2>" + Table(["", "role", "kind", "sha256", "bytes", "path"], store.Artifacts(runId).Select(a => new[]
         {
             E(a.Direction), E(a.Role), E(a.Kind), $"<code>{E(a.Sha256[..16])}</code>", a.SizeBytes.ToString("N0", CultureInfo.InvariantCulture), E(a.Path),
@@ -58,12 +58,13 @@ public static class RunPage
         Series S(string metric, string? label = null) => new(label ?? metric,
             series.TryGetValue(metric, out var points) ? points.Select(p => ((double)p.Step, p.Value)).ToList() : []);
         var names = series.Keys.Order(StringComparer.Ordinal).ToList();
-        var losses = new[] { "loss", "ce", "kd" }.Where(names.Contains).Select(n => S(n)).ToList();
-        var weights = names.Where(n => n.StartsWith("weight:", StringComparison.Ordinal)).Select(n => S(n, n["weight:".Length..])).ToList();
-        var coverage = names.Where(n => n.StartsWith("coverage:", StringComparison.Ordinal)).Select(n => S(n, n["coverage:".Length..])).ToList();
+        var losses = new[] { MetricNames.Loss, MetricNames.HardLabelCe, MetricNames.Distillation }.Where(names.Contains).Select(n => S(n)).ToList();
+        List<Series> Members(string group) => [.. names.Where(n => MetricNames.Member(n, group) is not null).Select(n => S(n, MetricNames.Member(n, group)))];
+        var weights = Members(MetricNames.WeightGroup);
+        var coverage = Members(MetricNames.CoverageGroup);
         return LineChart.Render("Loss", "step", "nats per token", losses)
             + LineChart.Render("Mixing weight per teacher", "step", "mean weight", weights)
             + LineChart.Render("Alignment coverage per teacher", "step", "aligned / all positions", coverage)
-            + LineChart.Render("Throughput", "step", "tokens per second", [S("tokens_per_s", "tokens/s")]);
+            + LineChart.Render("Throughput", "step", "tokens per second", [S(MetricNames.TokensPerSecond, "tokens/s")]);
     }
 }

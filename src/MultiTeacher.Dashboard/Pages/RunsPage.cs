@@ -20,7 +20,7 @@ public static class RunsPage
             var artifacts = store.Artifacts(r.Id);
             var teachers = artifacts.Where(a => a.Role.StartsWith("teacher:", StringComparison.Ordinal)).Select(a => a.Role["teacher:".Length..]);
             var student = artifacts.FirstOrDefault(a => a.Role is "student.init" or "student.config")?.Path;
-            var best = store.MetricSummary(r.Id).Where(m => m.Name is "bpb:student" or "eval_bits_per_byte").Select(m => m.Min).DefaultIfEmpty(double.NaN).Min();
+            var best = store.MetricSummary(r.Id).Where(m => m.Name is MetricNames.StudentBitsPerByte or MetricNames.EvalBitsPerByte).Select(m => m.Min).DefaultIfEmpty(double.NaN).Min();
             return new[]
             {
                 $"<a href=\"/runs/{r.Id}\">{r.Id}</a>", Status(r.Status), E(r.Recipe),

@@ -21,7 +21,7 @@ public sealed record AuditOptions(int? Steps = null, int? Threads = null, double
 public static class RunAuditor
 {
     private static readonly string[] Derived = ["cache", "projection"];
-    private static readonly string[] Timing = ["tokens_per_s"];
+    private static readonly string[] Timing = [MetricNames.TokensPerSecond];
 
     public static AuditReport Audit(LineageStore store, long runId, AuditOptions options, TextWriter log)
     {
@@ -77,7 +77,7 @@ public static class RunAuditor
     {
         var scratch = options.Scratch ?? Path.Combine(Path.GetTempPath(), $"mt-audit-{runId}-{Guid.NewGuid().ToString("N")[..8]}");
         var recorded = store.Metrics(runId);
-        var stepsRecorded = recorded.Keys.Where(k => k.Name == "loss").Select(k => k.Step).DefaultIfEmpty(0).Max();
+        var stepsRecorded = recorded.Keys.Where(k => k.Name == MetricNames.Loss).Select(k => k.Step).DefaultIfEmpty(0).Max();
         var limit = Math.Min(options.Steps ?? recipe.Train.Steps, recipe.Train.Steps);
         var full = limit == recipe.Train.Steps;
         var replayed = new List<StepMetrics>();
@@ -105,8 +105,8 @@ public static class RunAuditor
                 compared++;
                 if (first is null && BitConverter.DoubleToInt64Bits(was) != BitConverter.DoubleToInt64Bits(value)) first = new Divergence(step, name, was, value);
             }
-        var stats = AuditJudge.LossDifferences(replayed.Where(m => recorded.ContainsKey((m.Step, "loss")))
-            .Select(m => (recorded[(m.Step, "loss")], m.Loss)).ToList());
+        var stats = AuditJudge.LossDifferences(replayed.Where(m => recorded.ContainsKey((m.Step, MetricNames.Loss)))
+            .Select(m => (recorded[(m.Step, MetricNames.Loss)], m.Loss)).ToList());
         if (options.Scratch is null) TryDelete(scratch);
         return new ReplayResult(replayed.Count, stepsRecorded, full, compared, first, stats, full ? studentRecorded : null, full ? studentReplayed : null, recipe.Threads, notes.Distinct().Take(20).ToList());
     }

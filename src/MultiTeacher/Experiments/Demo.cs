@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using MultiTeacher.Runs;
 using MultiTeacher.Data;
 using MultiTeacher.Evaluation;
 using MultiTeacher.Models;
@@ -17,14 +18,11 @@ public sealed record DemoModel(string Name, long RunId, string Directory, IReadO
 /// <summary>
 /// The demo's training: three teachers, the hard-label baseline and the fused student, each a real
 /// run (Hangfire jobs on an in-process worker, recorded in lineage), then every model's held-out
-/// bits per byte on the same bytes of each genre, recorded with its run as bpb:heldout_GENRE.
+/// bits per byte on the same bytes of each genre, recorded with its run as bpb/heldout_GENRE.
 /// </summary>
 public static class Demo
 {
     public static readonly IReadOnlyList<string> Recipes = ["teacher-press", "teacher-learned", "teacher-fiction", "student-baseline", "student-fused"];
-
-    /// <summary>Prefix of the held-out metrics: bpb:heldout_press, ..., bpb:heldout_all.</summary>
-    public const string HeldOutMetric = "bpb:heldout_";
 
     /// <summary>Name of the all-genres column (bits over bytes of every genre, so genres weigh by their size).</summary>
     public const string AllGenres = "all";
@@ -47,7 +45,7 @@ public static class Demo
             log.WriteLine($"  {name,-17} run {runId,-4} {recipe.Train.Steps} steps, {teachers}: loss {loss[0].Loss:F3} → {loss[^1].Loss:F3} in {watch.Elapsed.TotalSeconds:F0} s");
             var student = Path.Combine(recipe.Output, "student");
             var heldOut = HeldOut(student, root);
-            jobs.Lineage.AppendMetrics(runId, heldOut.Select(h => (recipe.Train.Steps, HeldOutMetric + h.Key, h.Value)).ToList());
+            jobs.Lineage.AppendMetrics(runId, heldOut.Select(h => (recipe.Train.Steps, MetricNames.HeldOutBitsPerByte(h.Key), h.Value)).ToList());
             models.Add(new DemoModel(name, runId, student, heldOut));
         }
         return models;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using MultiTeacher.Runs;
 using MultiTeacher.Corpora;
 using MultiTeacher.Evaluation;
 using MultiTeacher.Lineage;
@@ -38,7 +39,7 @@ public sealed class ExperimentReport(IReadOnlyList<ExperimentRun> runs, IReadOnl
         File.ReadLines(metricsFile).Where(l => l.Length > 0).Select(l =>
         {
             using var json = JsonDocument.Parse(l);
-            return (json.RootElement.GetProperty("Step").GetInt32(), json.RootElement.GetProperty("Loss").GetDouble());
+            return (json.RootElement.GetProperty(MetricNames.Step).GetInt32(), json.RootElement.GetProperty(MetricNames.Loss).GetDouble());
         }).ToList();
 
     /// <summary>The claims, each with its paired difference on the documents that decide it (negative: the first model is better).</summary>

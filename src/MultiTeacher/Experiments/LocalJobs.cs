@@ -36,7 +36,7 @@ public sealed class LocalJobs : IDisposable
         RunSummary final;
         using (cancel.Register(() => _client.Cancel(runId))) final = RunFollower.Wait(Lineage, runId);
         if (final.Status != RunStatus.Succeeded) throw new RunFailedException($"{name}: run {runId} {Spelling.Of(final.Status)}: {final.Error}");
-        var loss = Lineage.Metrics(runId).Where(m => m.Key.Name == "loss").OrderBy(m => m.Key.Step).Select(m => (m.Key.Step, m.Value)).ToList();
+        var loss = Lineage.Metrics(runId).Where(m => m.Key.Name == MetricNames.Loss).OrderBy(m => m.Key.Step).Select(m => (m.Key.Step, m.Value)).ToList();
         return (runId, loss);
     }
 

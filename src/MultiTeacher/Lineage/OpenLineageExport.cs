@@ -37,8 +37,9 @@ public static class OpenLineageExport
                 ["run"] = new JsonObject { ["runId"] = runUuid },
                 ["job"] = new JsonObject { ["namespace"] = Namespace, ["name"] = run.Recipe },
             };
-            events.Add(Event("START", stage.StartedAt!.Value, stageUuid, job, parent, [], []));
-            if (Ended(stage.Status) is { } type) events.Add(Event(type, stage.FinishedAt ?? stage.StartedAt.Value, stageUuid, job, parent, [], []));
+            var (stageInputs, stageOutputs) = StageDatasets(stage.Kind, stage.Name, artifacts);
+            events.Add(Event("START", stage.StartedAt!.Value, stageUuid, job, parent, stageInputs, []));
+            if (Ended(stage.Status) is { } type) events.Add(Event(type, stage.FinishedAt ?? stage.StartedAt.Value, stageUuid, job, parent, stageInputs, stageOutputs));
         }
         if (Ended(run.Status) is { } end) events.Add(Event(end, run.FinishedAt ?? run.CreatedAt, runUuid, run.Recipe, null, inputs, outputs, run.Error));
         return events;
@@ -88,9 +89,34 @@ public static class OpenLineageExport
         };
     }
 
-    private static JsonNode Dataset(RunArtifact a) => new JsonObject
+    /// <summary>
+    /// What a stage read and made. A cache-teacher stage reads its teacher and makes the teacher's cache
+    /// (which the run then uses); the cache carries a facet naming that teacher and its dataset.
+    /// </summary>
+    private static (JsonNode[] Inputs, JsonNode[] Outputs) StageDatasets(StageKind kind, string name, IReadOnlyList<RunArtifact> artifacts)
     {
-        ["namespace"] = $"file://{Environment.MachineName}",
+        if (kind != StageKind.CacheTeacher) return ([], []);
+        var teachers = artifacts.Where(a => a.Direction == "used" && a.Role == $"teacher:{name}").DistinctBy(a => a.Path).ToList();
+        var caches = artifacts.Where(a => a.Kind == "cache" && a.Role == $"cache:{name}").DistinctBy(a => a.Path).Select(a =>
+        {
+            var cache = Dataset(a);
+            cache["facets"]!["multiteacher_teacher"] = new JsonObject
+            {
+                ["_producer"] = Producer,
+                ["_schemaURL"] = $"{Producer}/blob/main/docs/lineage-and-jobs.md#teacher-facet",
+                ["name"] = name,
+                ["datasets"] = new JsonArray([.. teachers.Select(t => (JsonNode)new JsonObject { ["namespace"] = DatasetNamespace, ["name"] = t.Path })]),
+            };
+            return cache;
+        });
+        return ([.. teachers.Select(Dataset)], [.. caches]);
+    }
+
+    private static string DatasetNamespace => $"file://{Environment.MachineName}";
+
+    private static JsonObject Dataset(RunArtifact a) => new JsonObject
+    {
+        ["namespace"] = DatasetNamespace,
         ["name"] = a.Path,
         ["facets"] = new JsonObject
         {

@@ -95,14 +95,14 @@ public sealed class RunRecorder : IStageObserver
         _pending.Clear();
     }
 
-    /// <summary>Records the student and held-out bits per byte (metrics "bpb:MODEL" at the last step), then ends the run.</summary>
+    /// <summary>Records held-out bits per byte (bpb/student, bpb/teacher/NAME) and the blend agreement at the last step, then ends the run.</summary>
     public void Succeeded(TrainResult result)
     {
-        foreach (var (model, e) in result.Evaluation) _pending.Add((result.Steps, $"bpb:{model}", e.BitsPerByte));
+        foreach (var (metric, e) in result.Evaluation) _pending.Add((result.Steps, metric, e.BitsPerByte));
         if (result.Agreement is { } a)
         {
-            _pending.Add((result.Steps, "blend:top1_agreement", a.Top1));
-            _pending.Add((result.Steps, "blend:kl", a.Kl));
+            _pending.Add((result.Steps, MetricNames.Top1Agreement, a.Top1));
+            _pending.Add((result.Steps, MetricNames.BlendKl, a.Kl));
         }
         Flush();
         Produced("student", result.StudentDirectory, "student");

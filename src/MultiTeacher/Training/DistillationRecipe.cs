@@ -17,6 +17,7 @@ using MultiTeacher.Runs;
 namespace MultiTeacher.Training;
 
 /// <summary>What a finished run produced.</summary>
+/// <remarks><see cref="TrainResult.Evaluation"/> is keyed by metric name (<see cref="MetricNames"/>): bpb/student, bpb/teacher/NAME.</remarks>
 public sealed record TrainResult(string StudentDirectory, int Steps, double FirstLoss, double LastLoss,
     IReadOnlyDictionary<string, BitsPerByteResult> Evaluation, BlendAgreement? Agreement = null);
 
@@ -235,7 +236,7 @@ public sealed class DistillationRecipe : IDisposable
             (start, lastCheckpoint) = (latest.Step, latest.Directory);
             _log.WriteLine($"resumed from {latest.Directory}");
         }
-        else if (_evalDocuments.Count > 0) evaluation["student (initial)"] = Evaluate(_student, _tokenizer);
+        else if (_evalDocuments.Count > 0) evaluation[MetricNames.InitialStudentBitsPerByte] = Evaluate(_student, _tokenizer);
 
         using var metricsFile = MetricsLog.Open(_recipe.Output, start);
         double first = double.NaN, last = double.NaN;
@@ -286,7 +287,7 @@ public sealed class DistillationRecipe : IDisposable
                 _teachers.Teachers.Select((t, k) => (t.Name, weights[k])).ToDictionary(x => x.Name, x => x.Item2),
                 _teachers.Teachers.Select((t, k) => (t.Name, coverage[k])).ToDictionary(x => x.Name, x => x.Item2), evalBpb,
                 terms is null ? null : _teachers.Teachers.Select((t, k) => (t.Name, terms[k])).ToDictionary(x => x.Name, x => x.Item2));
-            metricsFile.WriteLine(JsonSerializer.Serialize(metrics));
+            metricsFile.WriteLine(metrics.ToJsonLine());
             metricsFile.Flush();
             onStep?.Invoke(metrics);
             if (r.CheckpointEvery > 0 && step % r.CheckpointEvery == 0)
@@ -318,8 +319,8 @@ public sealed class DistillationRecipe : IDisposable
         if (_evalDocuments.Count > 0)
             Stage(StageKind.Eval, "bits-per-byte", () =>
             {
-                evaluation["student"] = Evaluate(_student, _tokenizer);
-                foreach (var t in _teachers.Teachers) evaluation[$"teacher {t.Name}"] = Evaluate(t.Model, t.Tokenizer);
+                evaluation[MetricNames.StudentBitsPerByte] = Evaluate(_student, _tokenizer);
+                foreach (var t in _teachers.Teachers) evaluation[MetricNames.TeacherBitsPerByte(t.Name)] = Evaluate(t.Model, t.Tokenizer);
                 agreement = AgreementWithBlend();
                 File.WriteAllText(Path.Combine(_recipe.Output, "eval.json"), JsonSerializer.Serialize(evaluation, new JsonSerializerOptions { WriteIndented = true }));
                 if (agreement is not null) File.WriteAllText(Path.Combine(_recipe.Output, "agreement.json"), JsonSerializer.Serialize(agreement, new JsonSerializerOptions { WriteIndented = true }));

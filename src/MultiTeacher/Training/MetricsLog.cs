@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Training;
 
@@ -26,7 +27,7 @@ public static class MetricsLog
 
     private static int? StepOf(string line)
     {
-        try { return JsonDocument.Parse(line).RootElement.TryGetProperty(nameof(StepMetrics.Step), out var step) && step.TryGetInt32(out var value) ? value : null; }
+        try { return JsonDocument.Parse(line).RootElement.TryGetProperty(MetricNames.Step, out var step) && step.TryGetInt32(out var value) ? value : null; }
         catch (JsonException) { return null; }
     }
 }

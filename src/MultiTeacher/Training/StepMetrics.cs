@@ -1,3 +1,6 @@
+using System.Text.Json.Nodes;
+using MultiTeacher.Runs;
+
 namespace MultiTeacher.Training;
 
 /// <summary>What one optimiser step measured; one JSON line of metrics.jsonl per step. TeacherTerm: each teacher's own distillation term (alm, uld).</summary>
@@ -6,19 +9,27 @@ public sealed record StepMetrics(
     IReadOnlyDictionary<string, double> TeacherWeight, IReadOnlyDictionary<string, double> TeacherCoverage, double? EvalBitsPerByte = null,
     IReadOnlyDictionary<string, double>? TeacherTerm = null)
 {
-    /// <summary>The step as (step, name, value) rows, the form lineage stores and audits compare.</summary>
+    /// <summary>The step as (step, name, value) rows named by <see cref="MetricNames"/>, the form lineage stores and audits compare.</summary>
     public IEnumerable<(int Step, string Name, double Value)> Rows()
     {
-        yield return (Step, "loss", Loss);
-        yield return (Step, "ce", HardLabelCe);
-        if (Distillation is { } kd) yield return (Step, "kd", kd);
-        yield return (Step, "lr", LearningRate);
-        yield return (Step, "grad_norm", GradNorm);
-        yield return (Step, "tokens_per_s", TokensPerSecond);
-        foreach (var (name, w) in TeacherWeight) yield return (Step, $"weight:{name}", w);
-        foreach (var (name, c) in TeacherCoverage) yield return (Step, $"coverage:{name}", c);
-        foreach (var (name, d) in TeacherTerm ?? new Dictionary<string, double>()) yield return (Step, $"term:{name}", d);
-        if (EvalBitsPerByte is { } bpb) yield return (Step, "eval_bits_per_byte", bpb);
+        yield return (Step, MetricNames.Loss, Loss);
+        yield return (Step, MetricNames.HardLabelCe, HardLabelCe);
+        if (Distillation is { } kd) yield return (Step, MetricNames.Distillation, kd);
+        yield return (Step, MetricNames.LearningRate, LearningRate);
+        yield return (Step, MetricNames.GradNorm, GradNorm);
+        yield return (Step, MetricNames.TokensPerSecond, TokensPerSecond);
+        foreach (var (name, w) in TeacherWeight) yield return (Step, MetricNames.Weight(name), w);
+        foreach (var (name, c) in TeacherCoverage) yield return (Step, MetricNames.Coverage(name), c);
+        foreach (var (name, d) in TeacherTerm ?? new Dictionary<string, double>()) yield return (Step, MetricNames.Term(name), d);
+        if (EvalBitsPerByte is { } bpb) yield return (Step, MetricNames.EvalBitsPerByte, bpb);
+    }
+
+    /// <summary>The metrics.jsonl line: "step" and every row, keyed by the same names as the lineage rows.</summary>
+    public string ToJsonLine()
+    {
+        var line = new JsonObject { [MetricNames.Step] = Step };
+        foreach (var (_, name, value) in Rows()) line[name] = value;
+        return line.ToJsonString();
     }
 }
 

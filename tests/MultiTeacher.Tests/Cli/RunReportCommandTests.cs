@@ -64,7 +64,7 @@ public sealed class RunReportCommandTests(PostgresFixture postgres) : TempDirect
             var student = root.GetProperty("artifacts").EnumerateArray().Single(a => a.GetProperty("direction").GetString() == "produced" && a.GetProperty("kind").GetString() == "student");
             Assert.Equal(64, student.GetProperty("sha256").GetString()!.Length);
             Assert.True(student.GetProperty("size_bytes").GetInt64() > 0);
-            var metric = root.GetProperty("metrics").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "bpb:student");
+            var metric = root.GetProperty("metrics").EnumerateArray().Single(m => m.GetProperty("name").GetString() == "bpb/student");
             recorded = metric.GetProperty("last").GetDouble();
         }
 

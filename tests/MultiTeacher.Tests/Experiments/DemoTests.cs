@@ -55,7 +55,7 @@ public sealed class DemoTests(PostgresFixture postgres, ITestOutputHelper log) :
             var (code, output, error) = CliRunner.Run("", "show", model.RunId.ToString(CultureInfo.InvariantCulture), "--database", db);
             Assert.True(code == 0, error);
             foreach (var (column, value) in model.HeldOut)
-                Assert.Matches($@"bpb:heldout_{column}\s*│\s*{System.Text.RegularExpressions.Regex.Escape(value.ToString("G5", CultureInfo.InvariantCulture))}\s*│", output);
+                Assert.Matches($@"bpb/heldout_{column}\s*│\s*{System.Text.RegularExpressions.Regex.Escape(value.ToString("G5", CultureInfo.InvariantCulture))}\s*│", output);
         }
 
         // "all" is every genre's bits over every genre's bytes, recomputed here from the held-out files.

@@ -51,19 +51,19 @@ public sealed class DistillationRunTests : TempDirectoryTest
 
         var metrics = runs.Metrics("distill");
         Assert.Equal(10, metrics.Count);
-        Assert.True(metrics[^1].GetProperty("Loss").GetDouble() < metrics[0].GetProperty("Loss").GetDouble(), "loss did not go down");
+        Assert.True(metrics[^1].GetProperty("loss").GetDouble() < metrics[0].GetProperty("loss").GetDouble(), "loss did not go down");
         foreach (var teacher in new[] { "llama", "mistral", "qwen" })
         {
-            Assert.InRange(metrics[^1].GetProperty("TeacherCoverage").GetProperty(teacher).GetDouble(), 0.5, 1.0);
-            Assert.InRange(metrics[^1].GetProperty("TeacherWeight").GetProperty(teacher).GetDouble(), 0.01, 1.0);
+            Assert.InRange(metrics[^1].GetProperty($"coverage/{teacher}").GetDouble(), 0.5, 1.0);
+            Assert.InRange(metrics[^1].GetProperty($"weight/{teacher}").GetDouble(), 0.01, 1.0);
         }
-        Assert.True(metrics[^1].GetProperty("Distillation").GetDouble() >= 0);
+        Assert.True(metrics[^1].GetProperty("kd").GetDouble() >= 0);
 
         using var eval = JsonDocument.Parse(File.ReadAllText(Path.Combine(runs.Output("distill"), "eval.json")));
-        var initial = eval.RootElement.GetProperty("student (initial)").GetProperty("BitsPerByte").GetDouble();
-        var final = eval.RootElement.GetProperty("student").GetProperty("BitsPerByte").GetDouble();
+        var initial = eval.RootElement.GetProperty("bpb/student_initial").GetProperty("BitsPerByte").GetDouble();
+        var final = eval.RootElement.GetProperty("bpb/student").GetProperty("BitsPerByte").GetDouble();
         Assert.True(final < initial, $"student {final:F4} bits/byte did not beat its initialisation {initial:F4}");
-        Assert.True(eval.RootElement.TryGetProperty("teacher qwen", out _));
+        Assert.True(eval.RootElement.TryGetProperty("bpb/teacher/qwen", out _));
         using var agreement = JsonDocument.Parse(File.ReadAllText(Path.Combine(runs.Output("distill"), "agreement.json")));
         Assert.InRange(agreement.RootElement.GetProperty("Top1").GetDouble(), 0.0, 1.0);
         Assert.True(agreement.RootElement.GetProperty("Kl").GetDouble() >= 0);

@@ -95,7 +95,7 @@ public sealed class RunFaultTests(PostgresFixture postgres) : TempDirectoryTest
 
         var (code, _, error) = CliRunner.Run("", "run", recipe, "--resume", "--database", db);
         Assert.True(code == 0, error);
-        Assert.Equal(Enumerable.Range(1, steps), runs.Metrics("resumed").Select(m => m.GetProperty("Step").GetInt32()));
+        Assert.Equal(Enumerable.Range(1, steps), runs.Metrics("resumed").Select(m => m.GetProperty("step").GetInt32()));
     }
 
     [Fact]

@@ -159,7 +159,7 @@ public sealed class JobTests(PostgresFixture postgres) : TempDirectoryTest
         Assert.True(end.Status == RunStatus.Succeeded, $"{end.Status}: {end.Error}");
         var perStep = Scalar(db, "SELECT count(*) FROM lineage.metrics WHERE run_id = $1 AND step = 1", runId);
         Assert.Equal(5, perStep);   // loss, ce, lr, grad_norm, tokens_per_s (no teachers, so no kd, weights or coverage)
-        Assert.Equal(steps * perStep, Scalar(db, "SELECT count(*) FROM lineage.metrics WHERE run_id = $1 AND name NOT LIKE 'bpb:%'", runId));
+        Assert.Equal(steps * perStep, Scalar(db, "SELECT count(*) FROM lineage.metrics WHERE run_id = $1 AND name NOT LIKE 'bpb/%'", runId));
         Assert.Equal(steps, runs.Metrics("restart").Count);
     }
 }

@@ -60,4 +60,27 @@ public sealed class MigratorTests(PostgresFixture postgres)
         Assert.True(postgres.Server.IsRunning);
         Assert.Equal(0, Migrator.Apply(db));
     }
+
+    [Fact]
+    public void MetricNamesMigration_RenamesEarlierRows_ToTheOneScheme()
+    {
+        var db = postgres.NewDatabase();
+        var all = Migrator.Embedded();
+        Migrator.Apply(db, [.. all.Where(m => m.Version <= 5)]);
+        var store = new LineageStore(db);
+        var run = store.StartRun(store.RecordRecipe("old", "name: old\n"), 1, new Dictionary<string, string>());
+        var earlier = new[]
+        {
+            "loss", "weight:Llama-3.2_x", "coverage:qwen", "bpb:student", "bpb:student (initial)", "bpb:teacher Llama-3.2_x",
+            "bpb:heldout_press", "blend:top1_agreement", "blend:kl", "eval_bits_per_byte",
+        };
+        store.AppendMetrics(run, [.. earlier.Select((name, k) => (3, name, (double)k))]);
+        Assert.Equal(1, Migrator.Apply(db));
+        var renamed = store.Metrics(run).ToDictionary(m => m.Key.Name, m => m.Value);
+        Assert.Equal(new Dictionary<string, double>
+        {
+            ["loss"] = 0, ["weight/Llama-3.2_x"] = 1, ["coverage/qwen"] = 2, ["bpb/student"] = 3, ["bpb/student_initial"] = 4,
+            ["bpb/teacher/Llama-3.2_x"] = 5, ["bpb/heldout_press"] = 6, ["blend/top1"] = 7, ["blend/kl"] = 8, ["eval_bpb"] = 9,
+        }, renamed);
+    }
 }

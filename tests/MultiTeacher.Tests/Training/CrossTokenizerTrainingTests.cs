@@ -135,7 +135,7 @@ public sealed class CrossTokenizerTrainingTests : TempDirectoryTest
         for (var i = 1; i < steps.Count; i++) Assert.True(steps[i].Loss < steps[i - 1].Loss, $"step {steps[i].Step}: {steps[i].Loss} after {steps[i - 1].Loss}");
         Assert.Equal(0.75 * steps[0].TeacherTerm!["llama"] + 0.25 * steps[0].TeacherTerm!["qwen3"], steps[0].Distillation!.Value, 5);
         var metrics = _runs.Metrics("uld");
-        Assert.True(metrics[0].GetProperty("TeacherTerm").GetProperty("qwen3").GetDouble() > 0);
+        Assert.True(metrics[0].GetProperty("term/qwen3").GetDouble() > 0);
         Assert.All(steps[0].TeacherCoverage.Values, c => Assert.InRange(c, 0.3, 1.0));
     }
 }

@@ -100,6 +100,6 @@ public sealed class DistillationRecipeTests : TempDirectoryTest
             train: {"{"} steps: 2, batch_size: 2, clip: 0 {"}"}
             """);
         using (var run = new DistillationRecipe(RecipeLoader.Load(recipe), TextWriter.Null)) { run.Setup(); run.Train(); }
-        Assert.All(runs.Metrics("noclip"), m => Assert.True(m.GetProperty("GradNorm").GetDouble() > 0));
+        Assert.All(runs.Metrics("noclip"), m => Assert.True(m.GetProperty("grad_norm").GetDouble() > 0));
     }
 }
