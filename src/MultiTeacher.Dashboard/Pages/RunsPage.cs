@@ -18,7 +18,7 @@ public static class RunsPage
         var rows = runs.Select(r =>
         {
             var artifacts = store.Artifacts(r.Id);
-            var teachers = artifacts.Where(a => a.Role.StartsWith("teacher:", StringComparison.Ordinal)).Select(a => a.Role["teacher:".Length..]);
+            var teachers = artifacts.Select(a => ArtifactRoles.TeacherOf(a.Role)).OfType<string>();
             var student = artifacts.FirstOrDefault(a => a.Role is "student.init" or "student.config")?.Path;
             var best = store.MetricSummary(r.Id).Where(m => m.Name is MetricNames.StudentBitsPerByte or MetricNames.EvalBitsPerByte).Select(m => m.Min).DefaultIfEmpty(double.NaN).Min();
             return new[]

@@ -96,8 +96,8 @@ public static class OpenLineageExport
     private static (JsonNode[] Inputs, JsonNode[] Outputs) StageDatasets(StageKind kind, string name, IReadOnlyList<RunArtifact> artifacts)
     {
         if (kind != StageKind.CacheTeacher) return ([], []);
-        var teachers = artifacts.Where(a => a.Direction == "used" && a.Role == $"teacher:{name}").DistinctBy(a => a.Path).ToList();
-        var caches = artifacts.Where(a => a.Kind == "cache" && a.Role == $"cache:{name}").DistinctBy(a => a.Path).Select(a =>
+        var teachers = artifacts.Where(a => a.Direction == "used" && a.Role == ArtifactRoles.Teacher(name)).DistinctBy(a => a.Path).ToList();
+        var caches = artifacts.Where(a => a.Kind == "cache" && a.Role == ArtifactRoles.Cache(name)).DistinctBy(a => a.Path).Select(a =>
         {
             var cache = Dataset(a);
             cache["facets"]!["multiteacher_teacher"] = new JsonObject
@@ -129,7 +129,7 @@ public static class OpenLineageExport
             ["multiteacher_artifact"] = new JsonObject
             {
                 ["_producer"] = Producer,
-                ["_schemaURL"] = $"{Producer}/blob/main/docs/openlineage.md#artifact-facet",
+                ["_schemaURL"] = $"{Producer}/blob/main/docs/lineage-and-jobs.md#artifact-facet",
                 ["kind"] = a.Kind,
                 ["role"] = a.Role,
                 ["sizeBytes"] = a.SizeBytes,

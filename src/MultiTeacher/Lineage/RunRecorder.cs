@@ -32,7 +32,7 @@ public sealed class RunRecorder : IStageObserver
         recorder.Used("recipe", recipe.Source, "recipe");
         recorder.Used("dataset", recipe.Data.Train, "data.train");
         if (recipe.Data.Eval is { } eval) recorder.Used("dataset", eval, "data.eval");
-        foreach (var t in recipe.Teachers) recorder.Used("teacher", t.Path, $"teacher:{t.Name}");
+        foreach (var t in recipe.Teachers) recorder.Used("teacher", t.Path, ArtifactRoles.Teacher(t.Name));
         if (recipe.Student.Init is { } init) recorder.Used("checkpoint", init, "student.init");
         if (recipe.Student.Config is { } config) recorder.Used("recipe", config, "student.config");
         recorder.Used("tokenizer", recipe.Student.TokenizerDirectory, "student.tokenizer");

@@ -92,7 +92,7 @@ public sealed class DistillationRecipe : IDisposable
                 Stage(StageKind.CacheTeacher, name, () =>
                 {
                     var ensured = _teachers.EnsureCacheFor(teacher, texts, recipe.Loss.Kind);
-                    _stages?.InputUsed("cache", ensured, $"cache:{name}");
+                    _stages?.InputUsed("cache", ensured, ArtifactRoles.Cache(name));
                     return ensured;
                 });
             }
