@@ -53,6 +53,21 @@ public sealed partial class DocumentationTests : TempDirectoryTest
         Assert.True(broken.Count == 0, "broken links: " + string.Join(", ", broken));
     }
 
+    [Fact]
+    public void EveryRepositoryPathNamedInAPage_Exists()
+    {
+        var root = RecipeLoaderTests.RepoRoot();
+        var missing = new List<string>();
+        foreach (var page in Pages())
+            foreach (Match path in RepositoryPath().Matches(File.ReadAllText(page)))
+                if (!File.Exists(Path.Combine(root, path.Value)))
+                    missing.Add($"{Path.GetRelativePath(root, page)}: {path.Value}");
+        Assert.True(missing.Count == 0, "paths that do not exist: " + string.Join(", ", missing));
+    }
+
+    [GeneratedRegex(@"(?<![\w./-])(?:recipes|scripts|tools|benchmarks)/[A-Za-z0-9_./-]+\.(?:yaml|sh|py)\b")]
+    private static partial Regex RepositoryPath();
+
     [GeneratedRegex(@"^```ya?ml\s*\n(.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex YamlBlock();
 
