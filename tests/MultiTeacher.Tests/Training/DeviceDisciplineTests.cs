@@ -1,10 +1,8 @@
 using System.Text.RegularExpressions;
-using MultiTeacher.Models;
 using MultiTeacher.Recipes;
 using MultiTeacher.Runtime;
 using MultiTeacher.Tests.Cli;
 using MultiTeacher.Tests.Integration;
-using MultiTeacher.Tests.Models;
 using MultiTeacher.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -45,13 +43,8 @@ public sealed class DeviceDisciplineTests : TempDirectoryTest
     {
         var runs = new TinyRuns(TempDir);
         runs.WriteData(trainDocuments: 1, trainChars: 1500);
-        var teachers = new List<string>();
-        foreach (var (family, tokenizer, vocab) in new[] { ("llama", "llama3", 128256), ("qwen3", "qwen3", 151936) })
-        {
-            var dir = Path.Combine(TempDir, $"teacher-{family}");
-            using (var model = TinyModels.Create(TinyModels.Config(family, vocab), seed: 3)) PretrainedModel.Save(model, dir, TestAssets.TokenizerDir(tokenizer));
-            teachers.Add($"  - {{ name: {family}, path: {dir} }}");
-        }
+        var teachers = TinyRuns.Teachers.Where(t => t.Name != "mistral")
+            .Select((t, i) => $"  - {{ name: {t.Name}, path: {runs.WriteTeacher(t.Name, t.ModelType, t.Tokenizer, t.Vocab, seed: i + 3)} }}").ToList();
         var config = runs.WriteConfig("student", "mistral", 32000);
         string Recipe(string name, int chunk) => runs.WriteRecipe(name, $"""
             seed: 4
