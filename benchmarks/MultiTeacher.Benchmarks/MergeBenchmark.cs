@@ -126,14 +126,8 @@ public static class MergeBenchmark
 
     private static ChildResult Child(string mode, string config, string target)
     {
-        var info = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var a in new[] { "--merge-child", mode, config, target }) info.ArgumentList.Add(a);
-        using var process = Process.Start(info)!;
-        var line = process.StandardOutput.ReadToEnd().Trim().Split('\n')[^1];
-        process.WaitForExit();
-        if (process.ExitCode != 0) throw new InvalidOperationException($"merge benchmark child '{mode}' failed: {line}");
-        var parts = line.Split(' ');
-        return new ChildResult(double.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), long.Parse(parts[1]));
+        var result = BenchmarkChild.Run("--merge-child", mode, config, target);
+        return new ChildResult(result[0], (long)result[1]);
     }
 
     /// <summary>The child side: runs one measurement and prints "seconds peak_rss_bytes".</summary>
@@ -166,8 +160,7 @@ public static class MergeBenchmark
                 break;
         }
         var seconds = clock.Elapsed.TotalSeconds;
-        var hwm = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1];
-        Console.WriteLine($"{seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} {long.Parse(hwm) * 1024}");
+        BenchmarkChild.Report(seconds, BenchmarkChild.PeakRssBytes());
         return 0;
     }
 }

@@ -5,6 +5,7 @@ using MultiTeacher.Runtime;
 // Runs the named benchmarks (default: all) and rewrites their sections of docs/benchmarks.md.
 //   dotnet run --project benchmarks/MultiTeacher.Benchmarks -c Release -- [tokenize ...] [--no-write]
 if (args is ["--merge-child", ..]) return MergeBenchmark.RunChild(args);
+if (args is ["--logits-child", ..]) { GlibcAllocator.KeepFreedMemory(); return LogitsBenchmark.RunChild(args); }
 
 var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
 {
@@ -17,6 +18,7 @@ var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
     ["jobs"] = JobsBenchmark.Run,
     ["dashboard"] = DashboardLoadBenchmark.Run,
     ["merge"] = MergeBenchmark.Run,
+    ["logits"] = LogitsBenchmark.Run,
 };
 var write = !args.Contains("--no-write");
 var names = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("all").ToList();

@@ -21,20 +21,44 @@ public static class AlmRecords
     {
         using var scope = NewDisposeScope();
         var (batch, length) = ((int)logProbs.shape[0], (int)logProbs.shape[1]);
-        var next = zeros(batch, length, dtype: ScalarType.Int64);
-        for (var b = 0; b < batch; b++)
-            if (ids[b].Length > 1) next[b, ..(ids[b].Length - 1)] = tensor(ids[b][1..].Select(i => (long)i).ToArray());
-        var observed = logProbs.gather(2, next.to(logProbs.device).unsqueeze(2)).squeeze(2).to(float32).cpu();                      // (B, T)
-        var boundary = logProbs.masked_fill(boundaryMask.to(logProbs.device).logical_not(), double.NegativeInfinity).logsumexp(2)    // (B, T)
-            .to(float32).cpu();
-        var o = observed.contiguous().data<float>().ToArray();
-        var m = boundary.contiguous().data<float>().ToArray();
-        var records = new AlmPosition[batch][];
-        for (var b = 0; b < batch; b++)
+        var (observed, boundary) = Reduce(logProbs.reshape(batch * length, -1), NextTokens(ids, length), boundaryMask);
+        return Assemble(observed, boundary, ids, length);
+    }
+
+    /// <summary>
+    /// Token t + 1 of each sequence at flat position b·<paramref name="length"/> + t (0 where none
+    /// follows): the observed token each position's record scores.
+    /// </summary>
+    public static long[] NextTokens(IReadOnlyList<int[]> ids, int length)
+    {
+        var next = new long[ids.Count * length];
+        for (var b = 0; b < ids.Count; b++)
+            for (var t = 0; t + 1 < ids[b].Length; t++) next[b * length + t] = ids[b][t + 1];
+        return next;
+    }
+
+    /// <summary>
+    /// Per row of <paramref name="logProbs"/> (n, V): the log-probability of its <paramref name="next"/>
+    /// token and the log of the mass on boundary tokens, read back as floats.
+    /// </summary>
+    public static (float[] Observed, float[] Boundary) Reduce(Tensor logProbs, long[] next, Tensor boundaryMask)
+    {
+        using var scope = NewDisposeScope();
+        var device = logProbs.device;
+        var observed = logProbs.gather(1, tensor(next, device: device).unsqueeze(1)).squeeze(1).to(float32);                          // (n)
+        var boundary = logProbs.masked_fill(boundaryMask.to(device).logical_not(), double.NegativeInfinity).logsumexp(1).to(float32);  // (n)
+        return (observed.cpu().data<float>().ToArray(), boundary.cpu().data<float>().ToArray());
+    }
+
+    /// <summary>Per sequence, its records from flat per-position values (b·<paramref name="length"/> + t); the last position has no observed token.</summary>
+    public static AlmPosition[][] Assemble(float[] observed, float[] boundary, IReadOnlyList<int[]> ids, int length)
+    {
+        var records = new AlmPosition[ids.Count][];
+        for (var b = 0; b < ids.Count; b++)
         {
             var record = records[b] = new AlmPosition[ids[b].Length];
             for (var t = 0; t < record.Length; t++)
-                record[t] = new AlmPosition(t + 1 < record.Length ? o[b * length + t] : 0f, m[b * length + t]);
+                record[t] = new AlmPosition(t + 1 < record.Length ? observed[b * length + t] : 0f, boundary[b * length + t]);
         }
         return records;
     }

@@ -26,6 +26,21 @@ public static class DistillationLoss
     public static Tensor Divergence(Tensor studentLogits, SupportDistribution target, LossSettings s)
     {
         using var scope = NewDisposeScope();
+        return (PerPosition(studentLogits, target, s).mean() * (s.Temperature * s.Temperature)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The divergence summed over positions (scaled by T²): what a chunk of positions adds to a
+    /// batch's mean when the batch's position count divides the whole.
+    /// </summary>
+    public static Tensor Sum(Tensor studentLogits, SupportDistribution target, LossSettings s)
+    {
+        using var scope = NewDisposeScope();
+        return (PerPosition(studentLogits, target, s).sum() * (s.Temperature * s.Temperature)).MoveToOuterDisposeScope();
+    }
+
+    private static Tensor PerPosition(Tensor studentLogits, SupportDistribution target, LossSettings s)
+    {
         var t = s.Temperature;
         var logQ = nn.functional.log_softmax(studentLogits / t, -1);                          // (N, V)
         var p = t == 1 ? target : Temper(target, t);
@@ -42,7 +57,7 @@ public static class DistillationLoss
             LossKind.Jsd or LossKind.Tv => Dense(logQ, p.Dense().to(logQ.dtype), s),
             _ => throw new ArgumentOutOfRangeException(nameof(s), s.Kind, "unknown loss kind"),
         };
-        return (perPosition.mean() * (t * t)).MoveToOuterDisposeScope();
+        return perPosition;                                                                   // (N)
     }
 
     // Σ q log q − Σ_U q log p − (student mass outside U) · log p_rest.

@@ -42,4 +42,9 @@ public sealed record SupportDistribution(Support Support, Tensor Values, Tensor 
     public Tensor Dense() => Support.Dense(Values, Rest);
 
     public SupportDistribution To(Device device) => new(Support.To(device), Values.to(device), Rest.to(device));
+
+    /// <summary>Positions start .. start + count − 1 (views, no copy).</summary>
+    public SupportDistribution Rows(long start, long count) => new(
+        Support with { Ids = Support.Ids.narrow(0, start, count), Valid = Support.Valid.narrow(0, start, count), Outside = Support.Outside.narrow(0, start, count) },
+        Values.narrow(0, start, count), Rest.narrow(0, start, count));
 }

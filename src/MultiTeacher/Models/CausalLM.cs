@@ -39,16 +39,26 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
     public Tensor Forward(Tensor ids, KvCache? cache, bool lastPositionOnly = false)
     {
         using var scope = NewDisposeScope();
-        foreach (var layer in model.Layers) layer.SelfAttention.Cache = cache;
-        var start = cache?.Length ?? 0;
-        var h = model.forward(ids, start);                                               // (B, T, C)
+        var h = Hidden(ids, cache);                                                       // (B, T, C)
         if (lastPositionOnly) h = h[.., ^1..];                                            // (B, 1, C)
-        var logits = lm_head is null
-            ? matmul(h, model.EmbedTokens.weight!.t())                                   // (B, T, V)
-            : lm_head.forward(h);
-        foreach (var layer in model.Layers) layer.SelfAttention.Cache = null;
-        return logits.MoveToOuterDisposeScope();
+        return Head(h).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The body's output (B, T, C) after the final norm: what <see cref="Head"/> turns into logits.
+    /// Split from the head so callers with a large vocabulary can project a few positions at a time.
+    /// </summary>
+    public Tensor Hidden(Tensor ids, KvCache? cache = null)
+    {
+        using var scope = NewDisposeScope();
+        foreach (var layer in model.Layers) layer.SelfAttention.Cache = cache;
+        try { return model.forward(ids, cache?.Length ?? 0).MoveToOuterDisposeScope(); }
+        finally { foreach (var layer in model.Layers) layer.SelfAttention.Cache = null; }
+    }
+
+    /// <summary>Logits (..., V) of hidden states (..., C): lm_head, or the embedding matrix when tied.</summary>
+    public Tensor Head(Tensor hidden) =>
+        lm_head is null ? matmul(hidden, model.EmbedTokens.weight!.t()) : lm_head.forward(hidden);
 
     /// <summary>
     /// Fresh weights as transformers initialises these models: matrices N(0, std²), biases zero,

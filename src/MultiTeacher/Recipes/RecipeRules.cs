@@ -35,6 +35,8 @@ internal static class RecipeRules
         var train = section("train");
         if (recipe.Train.WarmupSteps > recipe.Train.Steps && r.Node(train, "warmup_steps") is { } warmup)
             r.Error(warmup, $"warmup_steps {recipe.Train.WarmupSteps} exceeds steps {recipe.Train.Steps}");
+        if (recipe.Train.LogitsChunk > 0 && recipe.Loss.PerTeacher && recipe.Teachers.Count > 0 && r.Node(train, "logits_chunk") is { } chunk)
+            r.Error(chunk, $"logits_chunk works with the blended objectives (forward_kl, reverse_kl, jsd, tv); loss kind '{Settings.SettingNames.Of(recipe.Loss.Kind)}' needs the whole batch's logits: remove it or set it to 0");
         var tokens = (long)recipe.Train.BatchSize * recipe.Data.SequenceLength;
         if (tokens > MaxBatchTokens)
             r.Error(r.Node(train, "batch_size") ?? r.Node(section("data"), "seq_len") ?? root,

@@ -55,6 +55,10 @@ public sealed record TrainSettings
     [Setting("log_every", "print a progress line every N steps", Min = 1, Max = 10_000_000)]
     public int LogEvery { get; init; } = 10;
 
+    [Setting("logits_chunk", "student positions whose logits exist at once: the LM head and the losses run chunk by chunk, so memory does not grow with batch × seq_len × vocabulary (0: the whole micro-batch)",
+        Min = 0, Max = 1 << 20)]
+    public int LogitsChunk { get; init; }
+
     [Setting("teachers", "teachers cached once, or run online at every step")]
     public TeacherMode TeacherMode { get; init; } = TeacherMode.Cached;
 }

@@ -1,4 +1,5 @@
 using MultiTeacher.Recipes;
+using MultiTeacher.Runtime;
 using MultiTeacher.Tokenization;
 using static TorchSharp.torch;
 
@@ -19,7 +20,7 @@ public static class TeacherContribution
     public static IReadOnlyList<TokenContribution> Compute(Recipe recipe, string text, string cacheRoot)
     {
         var student = HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory);
-        using var teachers = TeacherSet.Load(recipe, student, CPU, new TeacherHashes(), cacheRoot, TextWriter.Null);
+        using var teachers = TeacherSet.Load(recipe, student, TorchDevices.Of(recipe.Device), new TeacherHashes(), cacheRoot, TextWriter.Null);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var full = student.Encode(text);

@@ -33,28 +33,33 @@ public sealed class TeacherRecords
         return sequence * _length + position;
     }
 
-    /// <summary>Runs the teacher once over the sequences (see <see cref="TeacherForward.LogProbs"/>) and keeps each position's top-k and tail mass.</summary>
-    public static TeacherRecords Compute(CausalLM teacher, IReadOnlyList<int[]> sequences, int topK)
+    /// <summary>
+    /// Runs the teacher once over the sequences and keeps each position's top-k and tail mass,
+    /// reducing the logits <paramref name="chunkTokens"/> positions at a time (see <see cref="TeacherForward.Chunks"/>).
+    /// </summary>
+    public static TeacherRecords Compute(CausalLM teacher, IReadOnlyList<int[]> sequences, int topK, int chunkTokens = TeacherForward.DefaultChunkTokens)
     {
-        using var scope = NewDisposeScope();
         var lengths = sequences.Select(s => s.Length).ToArray();
         var length = lengths.DefaultIfEmpty(0).Max();
         if (length == 0) return new TeacherRecords([], [], [], 0, 0, lengths);
-        var logProbs = TeacherForward.LogProbs(teacher, sequences);                          // (B, T, V)
-        var k = (int)Math.Min(topK, logProbs.shape[^1]);
-        var (values, indices) = logProbs.topk(k, dim: -1);                                   // (B, T, k)
-        var v = values.contiguous().data<float>().ToArray();
-        var x = indices.to(ScalarType.Int32).contiguous().data<int>().ToArray();
+        var k = Math.Min(topK, teacher.Config.VocabSize);
+        var v = new float[sequences.Count * length * k];
+        var x = new int[v.Length];
         var tail = new float[sequences.Count * length];
-        Parallel.For(0, sequences.Count, b =>
+        TeacherForward.Chunks(teacher, sequences, chunkTokens, (flat, logProbs) =>
         {
-            for (var t = 0; t < lengths[b]; t++)
+            var (values, indices) = logProbs.topk(k, dim: -1);                               // (n, k)
+            var cv = values.cpu().contiguous().data<float>().ToArray();
+            var cx = indices.to(ScalarType.Int32).cpu().contiguous().data<int>().ToArray();
+            Parallel.For(0, flat.Length, r =>
             {
-                var at = (b * length + t) * k;
+                var at = (int)flat[r];
+                Array.Copy(cv, r * k, v, at * k, k);
+                Array.Copy(cx, r * k, x, at * k, k);
                 var kept = 0.0;
-                for (var c = 0; c < k; c++) kept += Math.Exp(v[at + c]);
-                tail[b * length + t] = (float)Math.Max(0, 1 - kept);
-            }
+                for (var c = 0; c < k; c++) kept += Math.Exp(cv[r * k + c]);
+                tail[at] = (float)Math.Max(0, 1 - kept);
+            });
         });
         return new TeacherRecords(x, v, tail, length, k, lengths);
     }

@@ -101,9 +101,7 @@ public sealed class CrossTokenizerTerms : IDisposable
     {
         if (!_teacherBoundary.TryGetValue(teacher.Name, out var mask))
             _teacherBoundary[teacher.Name] = mask = tensor(BoundaryMask.For(teacher.Tokenizer, teacher.Model.Config.VocabSize)).DetachFromDisposeScope();
-        using var scope = NewDisposeScope();
-        var ids = encodings.Select(e => e.Ids).ToList();
-        return AlmRecords.FromLogProbs(TeacherForward.LogProbs(teacher.Model, ids), ids, mask);
+        return AlmCaches.Records(teacher.Model, encodings.Select(e => e.Ids).ToList(), mask);
     }
 
     private (Tensor Term, double Coverage) Uld(Tensor studentLogits, IReadOnlyList<SampleView> samples, int sequenceLength, Teacher teacher)

@@ -13,6 +13,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using MultiTeacher.Runs;
+using MultiTeacher.Runtime;
 
 namespace MultiTeacher.Training;
 
@@ -44,7 +45,7 @@ public sealed class DistillationRecipe : IDisposable
     private CrossTokenizerTerms? _terms;
     private TrainingSamples _samples = null!;
     private IReadOnlyList<string> _evalDocuments = [];
-    private Device _device = CPU;
+    private Device _device = null!;
     private bool _setUp;
 
     public CausalLM Student => _student;
@@ -102,12 +103,7 @@ public sealed class DistillationRecipe : IDisposable
     }
 
     /// <summary>auto, cpu, cuda or cuda:N (a worker's gpu-N queue picks N).</summary>
-    public static Device DeviceOf(string name) => name switch
-    {
-        "auto" => cuda.is_available() ? CUDA : CPU,
-        "cpu" => CPU,
-        _ => device(name),
-    };
+    public static Device DeviceOf(string name) => TorchDevices.Of(name);
 
     private T Stage<T>(StageKind kind, string name, Func<T> work)
     {
@@ -132,10 +128,33 @@ public sealed class DistillationRecipe : IDisposable
         return model;
     }
 
+    /// <summary>A micro-batch's loss value, the loss still to backpropagate (null when already done), and what it measured.</summary>
+    private sealed record LossMeasured(double Loss, Tensor? Pending, double Ce, double? Kd, double[] Weights, double[] Coverage, double[]? Terms, long Tokens,
+        IReadOnlyList<Tensor> OnDevice);
+
+    /// <summary>A micro-batch as trained: the student, its optimizer and the batch's tensors on the device (ids or logits, targets, the teachers' blend).</summary>
+    internal sealed record StepTensors(int Step, Device Device, CausalLM Student, AdamW Optimizer, IReadOnlyList<Tensor> Batch);
+
+    /// <summary>Shown every micro-batch after its backward pass, before the optimizer steps: where the step's tensors live.</summary>
+    internal Action<StepTensors>? Probe { get; set; }
+
     /// <summary>A batch through the student, with its gold targets and, where teachers align, their blend.</summary>
     private sealed record BatchForward(Tensor FlatLogits, Tensor Targets, TeacherBatch? Teachers, MixingResult? Mixed, Tensor? StudentRows);
 
     private BatchForward Forward(IReadOnlyList<TextSample> samples, IReadOnlyList<Teacher> teachers)
+    {
+        var (ids, targets) = Inputs(samples);
+        var logits = _student.forward(ids).to(float32);                                    // (B, T, V)
+        var flatLogits = logits.view(-1, logits.shape[^1]);                                // (B*T, V)
+        if (teachers.Count == 0 || _terms is not null) return new BatchForward(flatLogits, targets, null, null, null);
+        var (teacherBatch, mixed) = Blend(samples, teachers, targets);
+        if (mixed is null) return new BatchForward(flatLogits, targets, teacherBatch, null, null);
+        var studentRows = flatLogits.index_select(0, tensor(teacherBatch.Positions, device: _device));      // (N, V)
+        return new BatchForward(flatLogits, targets, teacherBatch, mixed, studentRows);
+    }
+
+    /// <summary>Student input ids (B, T) on the device and gold targets (B, T) on the host, −100 where none.</summary>
+    private (Tensor Ids, Tensor Targets) Inputs(IReadOnlyList<TextSample> samples)
     {
         var t = _recipe.Data.SequenceLength;
         var ids = zeros(samples.Count, t + 1, dtype: ScalarType.Int64);                     // (B, T+1)
@@ -146,38 +165,63 @@ public sealed class DistillationRecipe : IDisposable
             ids[b, ..s.Length] = tensor(s);
             targets[b, ..(s.Length - 1)] = tensor(s[1..]);
         }
-        var logits = _student.forward(ids[.., ..t].to(_device)).to(float32);               // (B, T, V)
-        var flatLogits = logits.view(-1, logits.shape[^1]);                                // (B*T, V)
-        if (teachers.Count == 0 || _terms is not null) return new BatchForward(flatLogits, targets, null, null, null);
-        var teacherBatch = TeacherEnsemble.Run(teachers, _tokenizer, Views(samples), t, _teachers.TopK, _teachers.Tail, targets);
-        if (teacherBatch.Positions.Length == 0) return new BatchForward(flatLogits, targets, teacherBatch, null, null);
-        var studentRows = flatLogits.index_select(0, tensor(teacherBatch.Positions, device: _device));      // (N, V)
-        return new BatchForward(flatLogits, targets, teacherBatch, _teachers.Mixing!.Mix(teacherBatch.Input), studentRows);
+        return (ids[.., ..t].to(_device), targets);
+    }
+
+    /// <summary>The teachers' view of the batch and, where some teacher aligns, their blend.</summary>
+    private (TeacherBatch Batch, MixingResult? Mixed) Blend(IReadOnlyList<TextSample> samples, IReadOnlyList<Teacher> teachers, Tensor targets)
+    {
+        var teacherBatch = TeacherEnsemble.Run(teachers, _tokenizer, Views(samples), _recipe.Data.SequenceLength, _teachers.TopK, _teachers.Tail, targets);
+        return (teacherBatch, teacherBatch.Positions.Length == 0 ? null : _teachers.Mixing!.Mix(teacherBatch.Input));
     }
 
     private List<SampleView> Views(IReadOnlyList<TextSample> samples) =>
         samples.Select(s => new SampleView(s.Index, s.Text, _tokenizer.Encode(s.Text).Take(s.StudentIds.Length))).ToList();
 
-    /// <summary>Loss of one micro-batch (to backpropagate) and what it measured; per-teacher terms only for alm and uld.</summary>
-    private (Tensor Loss, double Ce, double? Kd, double[] Weights, double[] Coverage, double[]? Terms, long Tokens) LossStep(int[] batch)
+    /// <summary>
+    /// One micro-batch's loss and what it measured; per-teacher terms only for alm and uld. With
+    /// train.logits_chunk the loss is backpropagated here, scaled by <paramref name="scale"/>
+    /// (<see cref="LossMeasured.Pending"/> is null); otherwise the caller backpropagates Pending.
+    /// </summary>
+    private LossMeasured LossStep(int[] batch, double scale)
     {
         var samples = batch.Select(i => _samples.Samples[i]).ToList();
+        if (_recipe.Train.LogitsChunk > 0 && _terms is null) return ChunkedLossStep(samples, scale);
         var f = Forward(samples, _teachers.Teachers);
-        var ce = nn.functional.cross_entropy(f.FlatLogits, f.Targets.view(-1).to(_device), ignore_index: -100);
+        var gold = f.Targets.view(-1).to(_device);
+        var ce = nn.functional.cross_entropy(f.FlatLogits, gold, ignore_index: -100);
         var tokens = f.Targets.ne(-100).sum().item<long>();
         if (_terms is not null)
         {
             var terms = _terms.Compute(f.FlatLogits, Views(samples), _recipe.Data.SequenceLength, _teachers.Teachers);
             var distillation = terms.Combined();
-            return (CrossTokenizerTerms.Total(ce, distillation, _recipe.Loss, _student), ce.item<float>(), distillation.item<float>(),
-                terms.Weights, terms.Coverage, terms.Terms.Select(x => (double)x.item<float>()).ToArray(), tokens);
+            var total = CrossTokenizerTerms.Total(ce, distillation, _recipe.Loss, _student);
+            return new LossMeasured(total.item<float>(), total, ce.item<float>(), distillation.item<float>(),
+                terms.Weights, terms.Coverage, terms.Terms.Select(x => (double)x.item<float>()).ToArray(), tokens, [f.FlatLogits, gold]);
         }
-        var kd = f.Mixed is { } mixed ? DistillationLoss.Divergence(f.StudentRows!, mixed.Target.To(_device), _recipe.Loss) : null;
+        var target = f.Mixed?.Target.To(_device);
+        var kd = target is not null ? DistillationLoss.Divergence(f.StudentRows!, target, _recipe.Loss) : null;
         var weights = f.Mixed?.Weights.mean([1]).data<float>().Select(w => (double)w).ToArray() ?? new double[_teachers.Count];
         var coverage = f.Teachers?.Coverage ?? new double[_teachers.Count];
         var loss = DistillationLoss.Combine(ce, kd, _recipe.Loss.HardLabelWeight);
-        return (loss, ce.item<float>(), kd?.item<float>(), weights, coverage, null, tokens);
+        return new LossMeasured(loss.item<float>(), loss, ce.item<float>(), kd?.item<float>(), weights, coverage, null, tokens,
+            [f.FlatLogits, gold, .. Tensors(target)]);
     }
+
+    private LossMeasured ChunkedLossStep(List<TextSample> samples, double scale)
+    {
+        var (ids, targets) = Inputs(samples);
+        var hidden = _student.Hidden(ids);                                                  // (B, T, C)
+        var (teacherBatch, mixed) = _teachers.Count == 0 ? (null, null) : Blend(samples, _teachers.Teachers, targets);
+        var (gold, target) = (targets.view(-1).to(_device), mixed?.Target.To(_device));
+        var result = ChunkedLoss.Backward(_student, hidden, gold, teacherBatch?.Positions, target, _recipe.Loss, _recipe.Train.LogitsChunk, scale);
+        var weights = mixed?.Weights.mean([1]).data<float>().Select(w => (double)w).ToArray() ?? new double[_teachers.Count];
+        return new LossMeasured(result.Loss, null, result.Ce, result.Kd, weights, teacherBatch?.Coverage ?? new double[_teachers.Count], null,
+            targets.ne(-100).sum().item<long>(), [ids, hidden, gold, .. Tensors(target)]);
+    }
+
+    private static Tensor[] Tensors(SupportDistribution? d) =>
+        d is null ? [] : [d.Support.Ids, d.Support.Valid, d.Support.Outside, d.Values, d.Rest];
 
     /// <summary>
     /// On held-out text, at positions some teacher aligns to: how often the student's most likely
@@ -262,10 +306,11 @@ public sealed class DistillationRecipe : IDisposable
             {
                 using var scope = NewDisposeScope();
                 var batch = _samples.Batch((long)(step - 1) * r.GradAccum + micro, r.BatchSize, _recipe.Seed);
-                var m = LossStep(batch);
-                var value = m.Loss.item<float>();
-                if (!float.IsFinite(value)) throw new TrainingDivergedException(step, batch, lastCheckpoint);
-                (m.Loss / r.GradAccum).backward();
+                var m = LossStep(batch, 1.0 / r.GradAccum);
+                var value = m.Loss;
+                if (!double.IsFinite(value)) throw new TrainingDivergedException(step, batch, lastCheckpoint);
+                if (m.Pending is { } pending) (pending / r.GradAccum).backward();
+                Probe?.Invoke(new StepTensors(step, _device, _student, optimizer, m.OnDevice));
                 loss += value / r.GradAccum;
                 ce += m.Ce / r.GradAccum;
                 kd += (m.Kd ?? 0) / r.GradAccum;

@@ -56,6 +56,22 @@ public sealed class RecipeLoaderTests : RecipeTestFiles
         Assert.All(e.Errors, x => Assert.True(x.Line > 0));
     }
 
+    [Theory]
+    [InlineData("alm", true)]
+    [InlineData("uld", true)]
+    [InlineData("forward_kl", false)]
+    public void LogitsChunk_IsRejectedOnlyWithPerTeacherObjectives(string kind, bool rejected)
+    {
+        var yaml = Minimal($"teachers:\n  - {{ name: a, path: {TestAssets.TokenizerDir("llama3")} }}\nloss: {{ kind: {kind} }}\ntrain: {{ logits_chunk: 256 }}\n");
+        if (!rejected)
+        {
+            Assert.Equal(256, RecipeLoader.Load(Write(yaml)).Train.LogitsChunk);
+            return;
+        }
+        var e = Assert.Throws<RecipeException>(() => RecipeLoader.Load(Write(yaml)));
+        Assert.Contains($"loss kind '{kind}' needs the whole batch's logits", Assert.Single(e.Errors).Message);
+    }
+
     [Fact]
     public void AllTeacherWeightsZero_UnderWeightedMixing_IsRejected()
     {
