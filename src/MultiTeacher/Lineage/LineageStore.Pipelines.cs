@@ -26,4 +26,11 @@ public sealed partial class LineageStore
         using var reader = Command(c, "SELECT run_id, name FROM lineage.stages WHERE stage_run = $1", stageRun).ExecuteReader();
         return reader.Read() ? (reader.GetInt64(0), reader.GetString(1)) : null;
     }
+
+    /// <summary>The seed a run recorded.</summary>
+    public long Seed(long runId)
+    {
+        using var c = Open();
+        return (long?)Command(c, "SELECT seed FROM lineage.runs WHERE id = $1", runId).ExecuteScalar() ?? throw new ArgumentException($"run {runId} does not exist");
+    }
 }
