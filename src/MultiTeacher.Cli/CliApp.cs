@@ -1,3 +1,4 @@
+using MultiTeacher.Pipelines;
 using System.CommandLine;
 using MultiTeacher.Cli.Commands;
 using MultiTeacher.Experiments;
@@ -104,4 +105,9 @@ public static class CliApp
     /// the demo's directory (see <see cref="DemoPaths"/>), so the shipped recipes run from anywhere.
     /// </summary>
     public static Recipe LoadRecipe(string file, IReadOnlyList<string>? overrides = null) => DemoPaths.Default().Load(file, overrides);
+
+    /// <summary>Loads a pipeline as `mt` commands read it, with the same ${MT_ASSETS} and ${MT_DEMO} as recipes; overrides apply to recipes only.</summary>
+    public static Pipeline LoadPipeline(string file, IReadOnlyList<string>? overrides = null) => overrides is { Count: > 0 }
+        ? throw new BadInputException($"{Path.GetFullPath(file)}: overrides ({overrides[0]}) apply to recipes; a pipeline's settings are in its file")
+        : PipelineLoader.Load(file, DemoPaths.Default().RecipeVariables);
 }

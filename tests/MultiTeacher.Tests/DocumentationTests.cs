@@ -22,11 +22,12 @@ public sealed partial class DocumentationTests : TempDirectoryTest
             foreach (Match block in YamlBlock().Matches(File.ReadAllText(page)))
             {
                 var text = block.Groups[1].Value;
-                if (!Regex.IsMatch(text, @"^(teachers|student|data):", RegexOptions.Multiline)) continue;
+                var pipeline = Regex.IsMatch(text, @"^stages:", RegexOptions.Multiline);
+                if (!pipeline && !Regex.IsMatch(text, @"^(teachers|student|data):", RegexOptions.Multiline)) continue;
                 examples++;
                 var file = Path.Combine(TempDir, $"example-{examples}.yaml");
                 File.WriteAllText(file, text);
-                var reading = RecipeLoader.Read(file);
+                var reading = pipeline ? PipelineReading(file) : RecipeLoader.Read(file);
                 var where = $"{Path.GetFileName(page)}, recipe example {examples}";
                 Assert.True(reading.Recipe is not null, $"{where}: {string.Join("; ", reading.Errors)}");
                 // The example names the user's data and models, which are not here; anything else is wrong with the example.
@@ -34,6 +35,13 @@ public sealed partial class DocumentationTests : TempDirectoryTest
                 Assert.True(others.Count == 0, $"{where}: {string.Join("; ", others)}");
             }
         Assert.True(examples > 0, "no recipe example found in README.md or docs/");
+    }
+
+    /// <summary>A pipeline example read as such; its errors in the shape of a recipe's, so both are judged alike.</summary>
+    private static RecipeReading PipelineReading(string file)
+    {
+        var reading = MultiTeacher.Pipelines.PipelineLoader.Read(file);
+        return new RecipeReading(reading.Pipeline is null ? null : new Recipe(), reading.Errors);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using MultiTeacher.Experiments;
+using MultiTeacher.Pipelines;
 using MultiTeacher.Recipes;
 
 namespace MultiTeacher.Cli.Commands;
@@ -21,6 +22,12 @@ public static class RecipeCommand
         var check = new Command("check", "Validate a recipe: every problem listed with file:line:column (exit 2 if any).") { checkFile, checkOverrides };
         check.SetAction(r =>
         {
+            if (PipelineLoader.IsPipeline(r.GetValue(checkFile)!))
+            {
+                var pipeline = CliApp.LoadPipeline(r.GetValue(checkFile)!, r.GetValue(checkOverrides));
+                io.Out.WriteLine($"{pipeline.Settings.Source}: ok (pipeline of {pipeline.Order.Count} stage(s): {string.Join(" → ", pipeline.Order)}; output {pipeline.Settings.Output})");
+                return CliApp.Ok;
+            }
             var recipe = CliApp.LoadRecipe(r.GetValue(checkFile)!, r.GetValue(checkOverrides));
             io.Out.WriteLine($"{recipe.Source}: ok ({recipe.Teachers.Count} teacher(s), {recipe.Train.Steps} steps, output {recipe.Output})");
             return CliApp.Ok;
@@ -32,6 +39,14 @@ public static class RecipeCommand
             { showFile, showOverrides };
         show.SetAction(r =>
         {
+            if (PipelineLoader.IsPipeline(r.GetValue(showFile)!))
+            {
+                if (r.GetValue(showOverrides) is { Length: > 0 }) CliApp.LoadPipeline(r.GetValue(showFile)!, r.GetValue(showOverrides));
+                var (pipeline, problems) = PipelineLoader.Read(r.GetValue(showFile)!, DemoPaths.Default().RecipeVariables);
+                if (pipeline is not null) io.Out.Write((problems.Count == 0 ? pipeline.Resolve() : pipeline).ToYaml(annotate: true));
+                foreach (var e in problems) io.Error.WriteLine($"mt: {e}");
+                return problems.Count == 0 ? CliApp.Ok : CliApp.BadInput;
+            }
             var (recipe, errors) = DemoPaths.Default().Read(r.GetValue(showFile)!, r.GetValue(showOverrides));
             if (recipe is not null)
                 io.Out.Write((errors.Count == 0 ? ResolvedRecipe.Resolve(recipe) : ResolvedRecipe.ResolveExisting(recipe)).ToAnnotatedYaml());
@@ -39,12 +54,15 @@ public static class RecipeCommand
             return errors.Count == 0 ? CliApp.Ok : CliApp.BadInput;
         });
 
-        var schema = new Command("schema", "Print the JSON Schema of recipe files (for editors: completion and checking).");
-        schema.SetAction(_ =>
+        var ofPipelines = new Option<bool>("--pipeline") { Description = "The schema of pipeline files instead" };
+        var schema = new Command("schema", "Print the JSON Schema of recipe files, or of pipeline files (for editors: completion and checking).") { ofPipelines };
+        schema.SetAction(r =>
         {
-            io.Out.WriteLine(RecipeJsonSchema.Text());
+            io.Out.WriteLine(r.GetValue(ofPipelines)
+                ? RecipeJsonSchema.Text(RecipeJsonSchema.Build(SettingsSchema.For<PipelineSettings>(), "A MultiTeacher pipeline: stages of transplant, distill, merge, finetune and evaluate.", "pipeline", "MultiTeacher pipeline"))
+                : RecipeJsonSchema.Text());
             return CliApp.Ok;
         });
-        return new Command("recipe", "Validate, resolve and describe recipe files.") { check, show, schema };
+        return new Command("recipe", "Validate, resolve and describe recipe and pipeline files.") { check, show, schema };
     }
 }

@@ -28,12 +28,22 @@ public static class RunCommand
     /// <summary>--database: a PostgreSQL connection string; default MT_DATABASE, else the private server.</summary>
     public static readonly Option<string?> DatabaseOption = new("--database") { Description = "Lineage database connection string (default: $MT_DATABASE, else mt's private PostgreSQL)" };
 
+    /// <summary>Throws unless the run succeeded: exit 2 when its input was at fault, else 1.</summary>
+    public static void Check(long runId, RunSummary final)
+    {
+        if (final.Status != RunStatus.Succeeded)
+            throw final.Failure == RunFailure.BadInput ? new BadInputException($"run {runId} {Spelling.Of(final.Status)}: {final.Error}")
+                : new RunFailedException($"run {runId} {Spelling.Of(final.Status)}: {final.Error}");
+    }
+
     /// <summary>
     /// Submit + in-process worker + wait: the run goes through Hangfire like any submitted one, on a
     /// queue private to this invocation so this process executes it. Ctrl+C cancels the run.
     /// </summary>
     private static int Run(string file, string[] overrides, bool resume, string? database, int workers, CliIO io, CancellationToken cancel)
     {
+        if (Pipelines.PipelineLoader.IsPipeline(file))
+            return resume ? throw new BadInputException("--resume continues a recipe's run; a pipeline's stages retry on their own") : PipelineRun.Run(file, overrides, database, workers, io, cancel);
         var recipe = CliApp.LoadRecipe(file, overrides);
         // Refused before anything is recorded when another run writes the same output directory.
         using var outputLock = OutputLock.Take(recipe.Output);
@@ -48,10 +58,7 @@ public static class RunCommand
         progress.JobLog.WriteLine($"run {runId} (lineage recorded; `mt show {runId}`)");
         using (cancel.Register(() => client.Cancel(runId)))
         {
-            var final = progress.Follow(store, runId, recipe.Train.Steps);
-            if (final.Status != RunStatus.Succeeded)
-                throw final.Failure == RunFailure.BadInput ? new BadInputException($"run {runId} {Spelling.Of(final.Status)}: {final.Error}")
-                    : new RunFailedException($"run {runId} {Spelling.Of(final.Status)}: {final.Error}");
+            Check(runId, progress.Follow(store, runId, recipe.Train.Steps));
         }
         var table = new Table().Title("Held-out bits per byte").AddColumns("model", "bits/byte");
         foreach (var (name, last, _, _, _) in store.MetricSummary(runId).Where(m => MetricNames.Member(m.Name, MetricNames.BitsPerByteGroup) is not null))

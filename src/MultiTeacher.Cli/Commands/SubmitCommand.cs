@@ -13,10 +13,19 @@ public static class SubmitCommand
         var overrides = RecipeCommand.OverridesArgument();
         var queue = new Option<string?>("--queue") { Description = "Queue (default gpu-0 with CUDA, else cpu)" };
         var resume = new Option<bool>("--resume") { Description = "Start from the newest checkpoint in the recipe's output directory" };
-        var command = new Command("submit", "Validate a recipe, record it and enqueue its jobs; prints the run id.") { file, overrides, queue, resume, RunCommand.DatabaseOption };
+        var command = new Command("submit", "Validate a recipe or pipeline, record it and enqueue its jobs; prints the run id.") { file, overrides, queue, resume, RunCommand.DatabaseOption };
         command.SetAction(r =>
         {
-            var recipe = CliApp.LoadRecipe(r.GetValue(file)!, r.GetValue(overrides));
+            var path = r.GetValue(file)!;
+            if (Pipelines.PipelineLoader.IsPipeline(path))
+            {
+                if (r.GetValue(resume)) throw new BadInputException("--resume continues a recipe's run; a pipeline's stages retry on their own");
+                var pipeline = CliApp.LoadPipeline(path, r.GetValue(overrides));
+                var db = LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption));
+                io.Out.WriteLine(new JobClient(db, JobStorage.Create(db)).Submit(pipeline, Queue(r.GetValue(queue))));
+                return CliApp.Ok;
+            }
+            var recipe = CliApp.LoadRecipe(path, r.GetValue(overrides));
             var connection = LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption));
             var runId = new JobClient(connection, JobStorage.Create(connection)).Submit(recipe, Queue(r.GetValue(queue)), r.GetValue(resume));
             io.Out.WriteLine(runId);

@@ -28,12 +28,16 @@ public static class RunAuditor
         var run = store.Run(runId) ?? throw new ArgumentException($"run {runId} does not exist");
         if (run.Status != RunStatus.Succeeded) throw new ArgumentException($"run {runId} is {Spelling.Of(run.Status)}; only finished runs can be audited");
         var resolved = store.ResolvedRecipe(runId)!;
+        if (StageReplay.IsPipeline(resolved))
+            throw new ArgumentException($"run {runId} is a pipeline: audit the run of each stage ({string.Join(", ", store.PipelineStages(runId).Select(s => $"{s.Name}: run {s.StageRun}"))})");
         var integrity = Integrity(store, runId);
         var recordedEnv = store.Environment(runId);
         var replay = (ReplayResult?)null;
         var tampered = integrity.Where(f => f.Problem == "altered" || f.Problem == "missing" && f.Direction == "produced").ToList();
         var missing = integrity.Where(f => f.Problem == "missing" && f.Direction == "used" && !Derived.Contains(f.Kind)).ToList();
-        if (tampered.Count == 0 && missing.Count == 0)
+        if (tampered.Count == 0 && missing.Count == 0 && StageReplay.IsStage(resolved))
+            replay = StageReplay.Replay(store, runId, resolved, options, log);
+        else if (tampered.Count == 0 && missing.Count == 0)
         {
             var recipe = RecipeLoader.LoadResolved(resolved, out _);
             var threads = options.Threads ?? (recipe.Threads > 0 ? recipe.Threads : int.TryParse(recordedEnv.GetValueOrDefault("cpu_threads"), out var t) ? t : 0);

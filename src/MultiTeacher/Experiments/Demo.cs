@@ -25,7 +25,7 @@ public static class Demo
     public static readonly IReadOnlyList<string> Recipes = ["teacher-press", "teacher-learned", "teacher-fiction", "student-baseline", "student-fused"];
 
     /// <summary>Name of the all-genres column (bits over bytes of every genre, so genres weigh by their size).</summary>
-    public const string AllGenres = "all";
+    public const string AllGenres = HeldOutEvaluation.All;
 
     private const int Window = 64, MaxBytes = 30_000;
 
@@ -52,22 +52,8 @@ public static class Demo
     }
 
     /// <summary>Held-out bits per byte of a model directory on each genre's held-out file under the demo's data, and over all of them.</summary>
-    public static IReadOnlyDictionary<string, double> HeldOut(string modelDirectory, string root)
-    {
-        using var model = PretrainedModel.Load(modelDirectory);
-        var tokenizer = HfTokenizer.FromDirectory(modelDirectory);
-        var result = new Dictionary<string, double>();
-        double bits = 0, bytes = 0;
-        foreach (var (genre, _) in DemoData.Genres)
-        {
-            var docs = TextCorpus.Load(Path.Combine(root, "data", $"heldout-{genre}.txt"));
-            var r = BitsPerByte.Evaluate(model, tokenizer, docs, Window, MaxBytes);
-            result[genre] = r.BitsPerByte;
-            (bits, bytes) = (bits + r.BitsPerByte * r.Bytes, bytes + r.Bytes);
-        }
-        result[AllGenres] = bits / bytes;
-        return result;
-    }
+    public static IReadOnlyDictionary<string, double> HeldOut(string modelDirectory, string root) =>
+        HeldOutEvaluation.Score(modelDirectory, DemoData.Genres.Select(g => (g.Name, Path.Combine(root, "data", $"heldout-{g.Name}.txt"))).ToList(), Window, MaxBytes);
 
     /// <summary>The demo's headline table: one row per model, one column per genre and one over all genres.</summary>
     public static TextTable HeldOutTable(IReadOnlyList<DemoModel> models)

@@ -44,6 +44,32 @@ public sealed class JobClient(string connectionString, PostgreSqlStorage storage
     }
 
     /// <summary>
+    /// Records a pipeline as one queued run (its resolved YAML with the hashes of every external
+    /// input) with a stage row per stage, and enqueues the stages that read no other stage's output;
+    /// each later stage is queued by the completion of the last stage it reads (<see cref="JobLedger.CompletePipelineStage"/>).
+    /// </summary>
+    public long Submit(Pipelines.Pipeline pipeline, string queue, bool ownedHere = false)
+    {
+        QueueNames.Check(queue);
+        var resolved = pipeline.Resolve();
+        var runId = _store.StartRun(_store.RecordRecipe(pipeline.Name, resolved.ToYaml()), pipeline.Settings.Seed, RunEnvironment.Current("auto", false), RunStatus.Queued);
+        RunRecorder.Attach(_store, runId, null).Used("recipe", pipeline.Settings.Source, "recipe");
+        var stages = pipeline.Order.Select(s => (Kind: Pipelines.Pipeline.StageKindOf(pipeline.Stage(s).Kind), Name: s, Ready: pipeline.Dependencies[s].Count == 0)).ToList();
+        _store.QueueRun(runId, queue, false, stages.Select(s => (s.Kind, s.Name, s.Ready ? StageStatus.Queued : StageStatus.Pending)), ownedHere ? ProcessIdentity.Current : null);
+        try
+        {
+            foreach (var (kind, name, _) in stages.Where(s => s.Ready))
+                _store.AttachJob(runId, kind, name, _client.Enqueue<StageJobs>(queue, j => j.PipelineStage(runId, kind, name, null, CancellationToken.None)));
+        }
+        catch (Exception e)
+        {
+            _store.FinishRun(runId, RunStatus.Failed, $"could not enqueue: {e.Message}");
+            throw;
+        }
+        return runId;
+    }
+
+    /// <summary>
     /// Flags the run and deletes its waiting jobs. Whether the run ends at once (no stage held by a job)
     /// or when its running stage sees the flag (after its current training step, checkpointed) is
     /// decided under the run's row lock before any job is deleted, so the two cannot both happen.

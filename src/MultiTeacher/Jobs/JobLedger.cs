@@ -112,4 +112,31 @@ public sealed class JobLedger(string connectionString)
         tx.Commit();
         return queued;
     }
+
+    /// <summary>
+    /// Marks a pipeline stage done (with the lineage run that executed it) and, in the same
+    /// transaction, queues every pending stage whose dependencies have all succeeded; ends the run
+    /// succeeded when no stage is left. Returns the stages the caller must enqueue (also those an
+    /// earlier completion queued but died before enqueueing).
+    /// </summary>
+    public IReadOnlyList<string> CompletePipelineStage(long runId, StageKind kind, string name, long? stageRun, IReadOnlyDictionary<string, IReadOnlyList<string>> dependencies)
+    {
+        using var c = Sql.Open(connectionString);
+        using var tx = c.BeginTransaction();
+        var cancelled = LockRun(c, tx, runId);
+        Sql.Command(c, tx, "UPDATE lineage.stages SET status = $4, finished_at = now(), stage_run = coalesce($5::bigint, stage_run) WHERE run_id = $1 AND kind = $2 AND name = $3",
+            runId, Spelling.Of(kind), name, Succeeded, stageRun).ExecuteNonQuery();
+        var stages = new List<(string Name, string Status, bool HasJob)>();
+        using (var reader = Sql.Command(c, tx, "SELECT name, status, hangfire_job IS NOT NULL FROM lineage.stages WHERE run_id = $1", runId).ExecuteReader())
+            while (reader.Read()) stages.Add((reader.GetString(0), reader.GetString(1), reader.GetBoolean(2)));
+        var succeeded = stages.Where(s => s.Status == Succeeded).Select(s => s.Name).ToHashSet();
+        var ready = cancelled ? [] : stages.Where(s => s.Status == Pending && dependencies.GetValueOrDefault(s.Name, []).All(succeeded.Contains)
+            || s.Status == Queued && !s.HasJob).Select(s => s.Name).ToList();
+        foreach (var stage in ready)
+            Sql.Command(c, tx, "UPDATE lineage.stages SET status = $3 WHERE run_id = $1 AND name = $2", runId, stage, Queued).ExecuteNonQuery();
+        if (cancelled) LineageStore.FinishRun(c, tx, runId, RunStatus.Cancelled, $"cancelled after stage {name}");
+        else if (succeeded.Count == stages.Count) LineageStore.FinishRun(c, tx, runId, RunStatus.Succeeded, null);
+        tx.Commit();
+        return ready;
+    }
 }

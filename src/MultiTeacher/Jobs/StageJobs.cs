@@ -21,7 +21,7 @@ public sealed record JobContext(string ConnectionString, IBackgroundJobClient Cl
 /// nothing; a job picked up again after its worker died reclaims its stage and resumes from the
 /// run's last checkpoint. Transient failures are retried <see cref="Retries"/> times, permanent ones never.
 /// </summary>
-public sealed class StageJobs(JobContext context)
+public sealed partial class StageJobs(JobContext context)
 {
     public const int Retries = 2;
     private readonly JobLedger _ledger = new(context.ConnectionString);
@@ -86,8 +86,18 @@ public sealed class StageJobs(JobContext context)
         _store.AttachJob(runId, StageKind.Train, DistillationRecipe.TrainStage, job);
     }
 
-    /// <summary>Claims the stage and runs its body; true when the stage is done (now or earlier).</summary>
-    private bool Execute(long runId, StageKind kind, string name, PerformContext? perform, CancellationToken cancel, Action<Recipe, IReadOnlyDictionary<string, string>, TextWriter, StageClaim> body)
+    /// <summary>Claims the stage and runs its body on the run's resolved recipe; true when the stage is done (now or earlier).</summary>
+    private bool Execute(long runId, StageKind kind, string name, PerformContext? perform, CancellationToken cancel, Action<Recipe, IReadOnlyDictionary<string, string>, TextWriter, StageClaim> body) =>
+        Claimed(runId, kind, name, perform, cancel, (run, log, claim) =>
+        {
+            var recipe = RecipeLoader.LoadResolved(run.ResolvedYaml, out var hashes);
+            // A teacher cache reads the data, the student's tokenizer (its own or its init's) and its one teacher; training reads everything.
+            InputCheck.Verify(recipe, hashes, kind == StageKind.CacheTeacher ? key => key is "data.train" or "student.tokenizer" or "student.init" || key == $"teachers.{name}" : null);
+            body(recipe with { Device = QueueNames.DeviceFor(perform?.BackgroundJob.Job.Queue, recipe.Device) }, hashes, log, claim);
+        });
+
+    /// <summary>Claims the stage and runs its body; true when the stage is done (now or earlier). Failures end the run or go back for a retry.</summary>
+    private bool Claimed(long runId, StageKind kind, string name, PerformContext? perform, CancellationToken cancel, Action<SubmittedRun, TextWriter, StageClaim> body)
     {
         var log = new PrefixedWriter(context.Log, $"[run {runId} {Spelling.Of(kind)} {name}] ");
         var run = _store.Submission(runId) ?? throw new PermanentJobFailure(new InvalidDataException($"run {runId} does not exist"));
@@ -106,10 +116,7 @@ public sealed class StageJobs(JobContext context)
         }
         try
         {
-            var recipe = RecipeLoader.LoadResolved(run.ResolvedYaml, out var hashes);
-            // A teacher cache reads the data, the student's tokenizer (its own or its init's) and its one teacher; training reads everything.
-            InputCheck.Verify(recipe, hashes, kind == StageKind.CacheTeacher ? key => key is "data.train" or "student.tokenizer" or "student.init" || key == $"teachers.{name}" : null);
-            body(recipe with { Device = QueueNames.DeviceFor(perform?.BackgroundJob.Job.Queue, recipe.Device) }, hashes, log, claim);
+            body(run, log, claim);
             return true;
         }
         catch (OperationCanceledException e) when (_store.CancelRequested(runId))

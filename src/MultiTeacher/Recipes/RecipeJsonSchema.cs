@@ -7,16 +7,21 @@ namespace MultiTeacher.Recipes;
 /// <summary>A JSON Schema (draft 2020-12) of recipe files from the settings declarations, so editors complete and check recipes.</summary>
 public static class RecipeJsonSchema
 {
-    public static JsonObject Build()
+    public static JsonObject Build() => Build(SettingsSchema.For<Recipe>(), "A MultiTeacher distillation recipe.", "recipe", "MultiTeacher recipe");
+
+    /// <summary>The JSON Schema of any settings record, published as https://multiteacher.dev/schemas/ID.json.</summary>
+    public static JsonObject Build(SettingsSchema settings, string doc, string id, string title)
     {
-        var schema = Object(SettingsSchema.For<Recipe>(), "A MultiTeacher distillation recipe.");
+        var schema = Object(settings, doc);
         schema.Insert(0, "$schema", "https://json-schema.org/draft/2020-12/schema");
-        schema.Insert(1, "$id", "https://multiteacher.dev/schemas/recipe.json");
-        schema.Insert(2, "title", "MultiTeacher recipe");
+        schema.Insert(1, "$id", $"https://multiteacher.dev/schemas/{id}.json");
+        schema.Insert(2, "title", title);
         return schema;
     }
 
-    public static string Text() => Build().ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    public static string Text() => Text(Build());
+
+    public static string Text(JsonObject schema) => schema.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
 
     private static JsonObject Object(SettingsSchema schema, string doc)
     {

@@ -64,7 +64,7 @@ public static class RecipeLoader
     }
 
     /// <summary>The root mapping, a located error, or null when the text is not one mapping.</summary>
-    private static object? Load(string text, string file)
+    internal static object? Load(string text, string file)
     {
         try
         {
@@ -85,7 +85,7 @@ public static class RecipeLoader
         }
     }
 
-    private static Dictionary<string, string> Hashes(SettingsReader r, YamlMappingNode root)
+    internal static Dictionary<string, string> Hashes(SettingsReader r, YamlMappingNode root)
     {
         var hashes = new Dictionary<string, string>();
         switch (r.Node(root, "hashes"))

@@ -18,11 +18,15 @@ public static class RecipeYaml
     private const string OverrideHeader = "# override ";
     private static readonly JsonSerializerOptions Quoting = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static string Write(Recipe recipe, IReadOnlyDictionary<string, string> hashes, bool annotate = false)
+    public static string Write(Recipe recipe, IReadOnlyDictionary<string, string> hashes, bool annotate = false) =>
+        Write(recipe, SettingsSchema.For<Recipe>(), recipe.Source, recipe.Overrides.Select(o => $"{OverrideHeader}{o.ReplaceLineEndings(" ")}").ToList(), hashes, annotate);
+
+    /// <summary>Any settings record by its schema, after the source header and the given comment lines.</summary>
+    public static string Write(object settings, SettingsSchema schema, string source, IReadOnlyList<string> comments, IReadOnlyDictionary<string, string> hashes, bool annotate = false)
     {
-        var yaml = new StringBuilder($"{SourceHeader}{recipe.Source}\n");
-        foreach (var o in recipe.Overrides) yaml.Append($"{OverrideHeader}{o.ReplaceLineEndings(" ")}\n");
-        Section(yaml, recipe, SettingsSchema.For<Recipe>(), "", annotate);
+        var yaml = new StringBuilder($"{SourceHeader}{source}\n");
+        foreach (var c in comments) yaml.Append(c).Append('\n');
+        Section(yaml, settings, schema, "", annotate);
         if (hashes.Count > 0)
         {
             yaml.Append("hashes:\n");
@@ -45,6 +49,8 @@ public static class RecipeYaml
                 case SettingField f when f.Property.GetValue(value) is { } v:
                     var line = $"{lineIndent}{f.Key}: {Scalar(v)}";
                     yaml.Append(annotate ? $"{line.PadRight(48)} # {f.Doc}{Default(f)}\n" : line + "\n");
+                    break;
+                case SettingSection s when s.Property.GetValue(value) is null:
                     break;
                 case SettingSection s:
                     var sub = s.Property.GetValue(value)!;

@@ -17,10 +17,13 @@ public sealed record ResolvedRecipe(Recipe Recipe, IReadOnlyDictionary<string, s
     /// Every input file or directory of the recipe by key, from the schema's input paths: data.train,
     /// student.init, and teachers.NAME for each item of a list.
     /// </summary>
-    public static Dictionary<string, string> Inputs(Recipe r)
+    public static Dictionary<string, string> Inputs(Recipe r) => Inputs(r, SettingsSchema.For<Recipe>());
+
+    /// <summary>Every input path of any settings record by key (list items by their name, else their index).</summary>
+    public static Dictionary<string, string> Inputs(object settings, SettingsSchema schema)
     {
         var inputs = new Dictionary<string, string>();
-        Collect(r, SettingsSchema.For<Recipe>(), "", inputs);
+        Collect(settings, schema, "", inputs);
         return inputs;
     }
 
@@ -32,10 +35,11 @@ public sealed record ResolvedRecipe(Recipe Recipe, IReadOnlyDictionary<string, s
                 inputs[paths.Count == 1 && prefix.Length > 0 && schema.Keys.Contains("name") ? prefix.TrimEnd('.') : prefix + f.Key] = path;
         foreach (var s in schema.Sections)
         {
-            var sub = s.Property.GetValue(value)!;
+            if (s.Property.GetValue(value) is not { } sub) continue;
             if (!s.IsList) { Collect(sub, s.Schema, $"{prefix}{s.Key}.", inputs); continue; }
-            var name = s.Schema.Fields.First(f => f.Key == "name");
-            foreach (var item in (System.Collections.IEnumerable)sub) Collect(item, s.Schema, $"{prefix}{s.Key}.{name.Property.GetValue(item)}.", inputs);
+            var name = s.Schema.Fields.FirstOrDefault(f => f.Key == "name");
+            var index = 0;
+            foreach (var item in (System.Collections.IEnumerable)sub) Collect(item, s.Schema, $"{prefix}{s.Key}.{name?.Property.GetValue(item) ?? index++}.", inputs);
         }
     }
 

@@ -18,6 +18,9 @@ internal sealed class SettingsReader(string file, IReadOnlyDictionary<string, st
     /// <summary>Nodes that came from a command-line override, with its text: errors name the override, paths are relative to the working directory.</summary>
     public Dictionary<YamlNode, string> Overridden { get; } = new(ReferenceEqualityComparer.Instance);
 
+    /// <summary>Inputs that an earlier stage of a pipeline will write: they count as existing.</summary>
+    public HashSet<string> Planned { get; } = [];
+
     public void Error(YamlNode node, string message) => Errors.Add(Overridden.TryGetValue(node, out var o)
         ? new RecipeError(File, 0, 0, $"override '{o}': {message}")
         : new RecipeError(File, node.Start.Line, node.Start.Column, message));
@@ -158,7 +161,7 @@ internal sealed class SettingsReader(string file, IReadOnlyDictionary<string, st
         });
         var folder = Overridden.ContainsKey(node) ? Environment.CurrentDirectory : System.IO.Path.GetDirectoryName(File)!;
         var full = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, expanded));
-        if (!mustExist || System.IO.File.Exists(full) || Directory.Exists(full)) return full;
+        if (!mustExist || System.IO.File.Exists(full) || Directory.Exists(full) || Planned.Contains(full)) return full;
         // A Hugging Face id (org/name) that is no local path is read from the local Hugging Face cache.
         if (expanded == raw && Models.HubCache.IsModelId(raw) && Models.HubCache.Find(raw) is { } snapshot) return snapshot;
         Error(node, $"'{key}': {full} does not exist" + (expanded == raw && Models.HubCache.IsModelId(raw) ? $", and {Models.HubCache.Missing(raw)}" : ""));

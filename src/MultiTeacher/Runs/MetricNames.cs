@@ -34,6 +34,8 @@ public static class MetricNames
     public static string Term(string teacher) => TermGroup + teacher;
     public static string TeacherBitsPerByte(string teacher) => BitsPerByteGroup + "teacher/" + teacher;
     public static string HeldOutBitsPerByte(string genre) => BitsPerByteGroup + "heldout_" + genre;
+    /// <summary>Held-out bits per byte of one of several models a pipeline's evaluate stage scores: bpb/MODEL/heldout_TEXT.</summary>
+    public static string HeldOutBitsPerByte(string model, string text) => BitsPerByteGroup + model + "/heldout_" + text;
 
     /// <summary>The member of a group ("llama" of weight/llama), or null when the name is not in it.</summary>
     public static string? Member(string name, string group) => name.StartsWith(group, StringComparison.Ordinal) ? name[group.Length..] : null;

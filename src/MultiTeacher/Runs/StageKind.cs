@@ -9,4 +9,14 @@ public enum StageKind
     Train,
     Eval,
     Save,
+    /// <summary>A pipeline stage giving a model another vocabulary.</summary>
+    Transplant,
+    /// <summary>A pipeline stage running an embedded distillation recipe (its own lineage run).</summary>
+    Distill,
+    /// <summary>A pipeline stage merging models in weight space.</summary>
+    Merge,
+    /// <summary>A pipeline stage fine-tuning on hard labels (its own lineage run).</summary>
+    Finetune,
+    /// <summary>A pipeline stage scoring models' held-out bits per byte.</summary>
+    Evaluate,
 }
