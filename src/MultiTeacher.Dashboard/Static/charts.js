@@ -4,8 +4,23 @@
 "use strict";
 window.MTCharts = (() => {
   const width = 520, height = 240;
+  // Steps are whole numbers: tick every 1, 2, 5, 10, ... steps, never at half a step.
+  const steps = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 25000, 50000, 100000, 200000, 500000, 1000000];
 
-  function options(chart) {
+  // Tick labels with as many decimals as the tick step needs (uPlot picks 1-2-5 steps; its default
+  // labels stop at 3 decimals, which turns the ticks of a learning rate into 0.001, 0.001, 0, 0).
+  function ticks(div, axis) {
+    return (u, splits) => {
+      const step = splits.length > 1 ? Math.abs(splits[1] - splits[0]) : 1;
+      let d = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+      if (Math.abs(Math.round(step * 10 ** d) - step * 10 ** d) > 1e-6) d++;
+      const labels = splits.map(v => v == null ? "" : Math.abs(v) >= 1e6 || (step < 1e-6) ? v.toExponential(1) : v.toFixed(Math.min(d, 12)));
+      div.dataset[axis + "ticks"] = labels.join(" ");
+      return labels;
+    };
+  }
+
+  function options(chart, div) {
     const bars = chart.kind === "bars";
     const series = [{ label: bars ? "model" : chart.x_label, value: bars ? (u, v) => v == null ? "--" : chart.categories[v] : undefined }];
     for (const s of chart.series) {
@@ -29,9 +44,9 @@ window.MTCharts = (() => {
       title: chart.title, width, height, series,
       scales: { x, y },
       axes: [
-        bars ? { label: chart.x_label, splits: () => chart.categories.map((_, i) => i), values: (u, ticks) => ticks.map(t => chart.categories[t] ?? ""), rotate: 0 }
-             : { label: chart.x_label },
-        { label: chart.y_label, size: 64 },
+        bars ? { label: chart.x_label, splits: () => chart.categories.map((_, i) => i), values: (u, t) => t.map(i => chart.categories[i] ?? "") }
+             : { label: chart.x_label, incrs: steps, values: ticks(div, "x") },
+        { label: chart.y_label, size: 70, values: ticks(div, "y") },
       ],
       legend: { show: true, live: true },
       cursor: { drag: { x: !bars, y: false } },
@@ -58,7 +73,7 @@ window.MTCharts = (() => {
       div.dataset.series = String(chart.series.length);
       container.appendChild(div);
       const data = [chart.x, ...chart.series.map(s => s.values)];
-      div._plot = new uPlot(options(chart), data, div);
+      div._plot = new uPlot(options(chart, div), data, div);
     }
   }
 
