@@ -77,15 +77,21 @@ public static class RunCharts
             .Distinct().Order(StringComparer.Ordinal).ToList();
         if (categories.Count == 0) return null;
         double? Last(RunSeries r, string member) => r.Series.TryGetValue(MetricNames.BitsPerByteGroup + member, out var points) && points.Count > 0 ? points[^1].Value : null;
-        IReadOnlyList<ChartSeries> series = runs.Count > 1
-            ? [.. runs.Select((r, k) => new ChartSeries($"run {r.RunId}", RunColours[k % RunColours.Length], [.. categories.Select(c => Last(r, c))]))]
-            : [.. categories.Select((c, i) =>
-            {
-                var teacher = TeacherOf(c);
-                return new ChartSeries(c, teacher is null ? TeacherPalette.Neutral : palette.Colour(teacher),
-                    [.. categories.Select((_, j) => j == i ? Last(runs[0], c) : null)], Teacher: teacher);
-            })];
-        return ChartData.Bars("bpb", "Held-out bits per byte", "bits per byte (lower is better)", categories, series);
+        if (runs.Count > 1)
+        {
+            // Overlaid runs get a bar each, side by side: one category per model and run, one series (colour) per run.
+            var labels = categories.SelectMany(c => runs.Select(r => $"{c}\nrun {r.RunId}")).ToList();   // two lines under each bar
+            return ChartData.Bars("bpb", "Held-out bits per byte (lower is better)", "bits per byte", labels, [.. runs.Select((r, k) =>
+                new ChartSeries($"run {r.RunId}", RunColours[k % RunColours.Length],
+                    [.. labels.Select((_, j) => j % runs.Count == k ? Last(r, categories[j / runs.Count]) : null)]))]);
+        }
+        IReadOnlyList<ChartSeries> series = [.. categories.Select((c, i) =>
+        {
+            var teacher = TeacherOf(c);
+            return new ChartSeries(c, teacher is null ? TeacherPalette.Neutral : palette.Colour(teacher),
+                [.. categories.Select((_, j) => j == i ? Last(runs[0], c) : null)], Teacher: teacher);
+        })];
+        return ChartData.Bars("bpb", "Held-out bits per byte (lower is better)", "bits per byte", categories, series);
     }
 
     private static string? TeacherOf(string bitsPerByteMember) => MetricNames.Member(bitsPerByteMember, "teacher/");

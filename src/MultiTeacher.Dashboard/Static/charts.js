@@ -41,10 +41,11 @@ window.MTCharts = (() => {
       : { time: false };
     const y = bars ? { range: (u, min, max) => [0, max * 1.08] } : {};
     return {
-      title: chart.title, width, height, series,
+      // Bars get room for their labels: about 90 pixels per category.
+      title: chart.title, width: bars ? Math.max(width, 80 + 90 * chart.categories.length) : width, height, series,
       scales: { x, y },
       axes: [
-        bars ? { label: chart.x_label, splits: () => chart.categories.map((_, i) => i), values: (u, t) => t.map(i => chart.categories[i] ?? "") }
+        bars ? { label: chart.x_label, size: 60, splits: () => chart.categories.map((_, i) => i), values: (u, t) => t.map(i => chart.categories[i] ?? "") }
              : { label: chart.x_label, incrs: steps, values: ticks(div, "x") },
         { label: chart.y_label, size: 70, values: ticks(div, "y") },
       ],

@@ -171,6 +171,10 @@ public sealed class DashboardInteractionTests(PostgresFixture postgres) : TempDi
         Assert.Contains($"run {teacher}", header);
         Assert.Contains($"run {fused}", header);
         Assert.Contains("student", await page.InnerTextAsync("#evaluation"));
+        var bars = (await Json(session, $"/compare/charts.json?run={teacher}&run={fused}")).GetProperty("charts").EnumerateArray()
+            .Single(c => c.GetProperty("id").GetString() == "bpb");
+        Assert.Contains($"student\nrun {teacher}", bars.GetProperty("categories").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(3, await page.Locator(".chart[data-chart=bpb] .u-legend .u-series").CountAsync());
         await session.Screenshot("compare.png");
         Assert.Empty(session.Errors);
     }
