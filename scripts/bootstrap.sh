@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares a Debian/Ubuntu machine for MultiTeacher: system packages, the C++ runtime TorchSharp
-# needs, and the pinned assets (tokenizers, corpora). Idempotent: with everything present it only
+# needs, and the pinned assets (tokenizers, corpora, the dashboard's chart and graph libraries). Idempotent: with everything present it only
 # checks, in a few seconds. Without root it prints the commands to run instead of failing halfway.
 set -euo pipefail
 

@@ -9,10 +9,12 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using MultiTeacher.Dashboard.Charts;
 using MultiTeacher.Dashboard.Pages;
 using MultiTeacher.Reporting;
 using MultiTeacher.Jobs;
 using MultiTeacher.Lineage;
+using MultiTeacher.Runs;
 
 namespace MultiTeacher.Dashboard;
 
@@ -49,6 +51,9 @@ public sealed record DashboardSettings(string ConnectionString, IReadOnlyList<st
     /// ends only in pool timeouts. MultiTeacher's own pages hold one connection at a time and need no turn.
     /// </summary>
     public int MaxConcurrentHangfireRequests => Math.Max(1, MaxConnections / 2);
+
+    /// <summary>Where the pinned browser libraries (web/uplot, web/dagre) are read from: the asset cache of `mt assets fetch`.</summary>
+    public string AssetRoot { get; init; } = MultiTeacher.Assets.AssetStore.DefaultRoot();
 
     /// <summary>How the dashboard's connections are named in pg_stat_activity.</summary>
     public const string ApplicationName = "mt-dashboard";
@@ -120,6 +125,7 @@ public static class DashboardApp
             DashboardTitle = "MultiTeacher jobs",
         }, storage);
 
+        WebAssets.Map(app, settings.AssetRoot);
         app.MapGet("/", (string? status, string? q) => HtmlResult(RunsPage.Render(store, status, q)));
         app.MapGet("/runs/{id:long}", (long id, HttpContext context, IAntiforgery antiforgery) =>
         {
@@ -132,11 +138,23 @@ public static class DashboardApp
             }
             return HtmlResult(RunPage.Render(store, id, field));
         });
-        app.MapGet("/runs/{id:long}/plots", (long id) => store.Run(id) is null ? Results.NotFound() : HtmlResult(RunPage.Plots(store, id)));
-        app.MapGet("/runs/{id:long}/lineage", (long id) => store.Run(id) is null ? Results.NotFound()
-            : HtmlResult(Html.Page($"Run {id}: lineage", "<p>Inputs on the left, outputs on the right; click a run to open it.</p>" + LineageSvg.Render(store, id))));
-        app.MapGet("/runs/{id:long}/contribution", (long id, string? text) => store.Run(id) is null ? Results.NotFound()
-            : HtmlResult(ContributionPage.Render(store, id, text, settings.CacheRoot)));
+        app.MapGet("/runs/{id:long}/charts.json", (long id) => store.Run(id) is null ? Results.NotFound()
+            : JsonResult(new { charts = RunCharts.Build([RunSeries.Read(store, id)], new TeacherPalette(store.TeacherNames())) }));
+        app.MapGet("/compare", (HttpRequest request) =>
+        {
+            var runs = ComparePage.Runs(store, request.Query["run"], out var problem);
+            return problem is null ? HtmlResult(ComparePage.Render(store, runs)) : Results.BadRequest(problem);
+        });
+        app.MapGet("/compare/charts.json", (HttpRequest request) =>
+        {
+            var runs = ComparePage.Runs(store, request.Query["run"], out var problem);
+            return problem is not null ? Results.BadRequest(problem)
+                : JsonResult(new { charts = RunCharts.Build([.. runs.Select(r => RunSeries.Read(store, r.Id))], new TeacherPalette(store.TeacherNames())) });
+        });
+        app.MapGet("/runs/{id:long}/lineage", (long id) => store.Run(id) is null ? Results.NotFound() : HtmlResult(LineagePage.Render(id)));
+        app.MapGet("/runs/{id:long}/lineage.json", (long id) => store.Run(id) is null ? Results.NotFound() : JsonResult(LineagePage.Graph(store, id)));
+        app.MapGet("/runs/{id:long}/contribution", (long id, string? text, int? page) => store.Run(id) is null ? Results.NotFound()
+            : HtmlResult(ContributionPage.Render(store, id, text, page ?? 1, settings.CacheRoot)));
         app.MapPost("/runs/{id:long}/cancel", async (long id, HttpContext context, IAntiforgery antiforgery) =>
         {
             if (!settings.AllowsMutations) return Results.StatusCode(StatusCodes.Status403Forbidden);
@@ -150,6 +168,8 @@ public static class DashboardApp
     }
 
     private static IResult HtmlResult(string html) => Results.Content(html, "text/html; charset=utf-8");
+
+    private static IResult JsonResult<T>(T value) => Results.Content(SpellingJson.Serialize(value), "application/json; charset=utf-8");
 
     /// <summary>With a token set, every request (pages, plots, Hangfire) must carry it; ?token= also sets the cookie.</summary>
     public static bool Authorized(HttpContext context, DashboardSettings settings)

@@ -12,7 +12,8 @@ public static class Html
     /// <summary>A run or stage status as a span the style sheet colours (class status-NAME).</summary>
     public static string Status<T>(T status) where T : struct, Enum => $"<span class=\"status-{Spelling.Of(status)}\">{Spelling.Of(status)}</span>";
 
-    public static string Page(string title, string body, string? script = null) => $$"""
+    /// <summary>A whole page; head carries the page's script and style tags (deferred), script runs once they have loaded.</summary>
+    public static string Page(string title, string body, string? script = null, string head = "") => $$"""
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><title>{{E(title)}} · MultiTeacher</title>
         <style>
@@ -26,11 +27,15 @@ public static class Html
           .status-succeeded { color: #1a7f37; } .status-failed { color: #cf222e; } .status-running, .status-queued { color: #9a6700; }
           .charts { display: flex; flex-wrap: wrap; gap: 12px; }
           code { font-size: 12px; }
-        </style></head>
+          .chart { border: 1px solid #eee; padding: 4px; }
+          .why { color: #cf222e; font-size: 12px; max-width: 420px; white-space: pre-wrap; }
+          .failure { border-left: 4px solid #cf222e; background: #fff4f4; padding: 8px 12px; white-space: pre-wrap; }
+          th[aria-sort=ascending]::after { content: " ▲"; } th[aria-sort=descending]::after { content: " ▼"; }
+        </style>{{head}}</head>
         <body><nav><a href="/">Runs</a><a href="/hangfire">Hangfire</a></nav>
         <h1>{{E(title)}}</h1>
         {{body}}
-        {{(script is null ? "" : $"<script>{script}</script>")}}
+        {{(script is null ? "" : $"<script>document.addEventListener(\"DOMContentLoaded\", () => {{ {script} }});</script>")}}
         </body></html>
         """;
 

@@ -27,6 +27,6 @@ public static class AssetsCommand
             return store.IsComplete() ? CliApp.Ok : CliApp.Failure;
         });
 
-        return new Command("assets", "Manage pinned assets (tokenizers, corpora).") { fetch, path };
+        return new Command("assets", "Manage pinned assets (tokenizers, corpora, the dashboard's uPlot and dagre).") { fetch, path };
     }
 }

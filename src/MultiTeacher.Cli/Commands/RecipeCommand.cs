@@ -5,7 +5,7 @@ using MultiTeacher.Recipes;
 
 namespace MultiTeacher.Cli.Commands;
 
-/// <summary>`mt recipe check|show|schema`: validate a recipe, print it resolved and documented, or print the recipe JSON Schema.</summary>
+/// <summary>`mt recipe init|cp|check|show|schema`: start a recipe from a template, validate it, print it resolved and documented, or print the recipe JSON Schema.</summary>
 public static class RecipeCommand
 {
     /// <summary>KEY.PATH=VALUE arguments after the recipe file (train.steps=5), applied on top of it.</summary>
@@ -63,6 +63,25 @@ public static class RecipeCommand
                 : RecipeJsonSchema.Text());
             return CliApp.Ok;
         });
-        return new Command("recipe", "Validate, resolve and describe recipe and pipeline files.") { check, show, schema };
+        var names = string.Join(", ", RecipeTemplates.Names());
+        var template = new Option<string>("--template") { Description = $"Template to start from: {names}", DefaultValueFactory = _ => RecipeTemplates.Default };
+        var initPath = new Argument<string>("PATH") { Description = "Recipe file to create (must not exist)", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "recipe.yaml" };
+        var init = new Command("init", $"Write a new recipe from a template ({names}); then fill in the paths marked {RecipeTemplates.FillIn} and run `mt recipe check`.")
+            { template, initPath };
+        init.SetAction(r => Written(io, r.GetValue(template)!, r.GetValue(initPath)!));
+
+        var cpName = new Argument<string>("NAME") { Description = $"Template: {names}" };
+        var cpPath = new Argument<string>("PATH") { Description = "Recipe file to create (must not exist)" };
+        var cp = new Command("cp", "Copy a template recipe to PATH, to edit (as `tune cp`).") { cpName, cpPath };
+        cp.SetAction(r => Written(io, r.GetValue(cpName)!, r.GetValue(cpPath)!));
+        return new Command("recipe", "Create, validate, resolve and describe recipe and pipeline files.") { init, cp, check, show, schema };
+    }
+
+    private static int Written(CliIO io, string template, string path)
+    {
+        var full = RecipeTemplates.Write(template, path);
+        var fill = RecipeTemplates.Placeholders(RecipeTemplates.Text(template));
+        io.Out.WriteLine($"wrote {full} from template {template}; fill in {string.Join(", ", fill)} (marked {RecipeTemplates.FillIn}), then: mt recipe check {path}");
+        return CliApp.Ok;
     }
 }

@@ -136,6 +136,19 @@ public sealed partial class LineageStore(string connectionString)
         return result;
     }
 
+    /// <summary>Every teacher name lineage knows (roles teacher:NAME), in the order of the first run that used each: new teachers never shift old ones' colours.</summary>
+    public IReadOnlyList<string> TeacherNames()
+    {
+        using var c = Open();
+        using var reader = Command(c, """
+            SELECT substr(role, length('teacher:') + 1) FROM lineage.edges WHERE starts_with(role, 'teacher:')
+            GROUP BY role ORDER BY min(run_id), role
+            """).ExecuteReader();
+        var names = new List<string>();
+        while (reader.Read()) names.Add(reader.GetString(0));
+        return names;
+    }
+
     private IReadOnlyList<long> RunIds(string sql, params object[] values)
     {
         using var c = Open();

@@ -10,7 +10,7 @@ public sealed record Series(string Name, IReadOnlyList<(double X, double Y)> Poi
 /// <summary>A line chart drawn server-side as SVG: axes with ticks and units, one coloured line per series, a legend.</summary>
 public static class LineChart
 {
-    public static readonly string[] Palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf"];
+    public static readonly string[] Palette = TeacherPalette.Colours;
     private const int Width = 520, Height = 250, Left = 62, Right = 12, Top = 28, Bottom = 42;
 
     public static string Render(string title, string xLabel, string yLabel, IReadOnlyList<Series> series)

@@ -12,4 +12,7 @@ public static class ArtifactRoles
 
     /// <summary>The teacher a role names ("llama" of teacher:llama), or null for any other role.</summary>
     public static string? TeacherOf(string role) => role.StartsWith(TeacherPrefix, StringComparison.Ordinal) ? role[TeacherPrefix.Length..] : null;
+
+    /// <summary>The teacher whose cache a role names ("llama" of cache:llama), or null for any other role.</summary>
+    public static string? CacheOf(string role) => role.StartsWith(CachePrefix, StringComparison.Ordinal) ? role[CachePrefix.Length..] : null;
 }

@@ -1,3 +1,5 @@
+using MultiTeacher.Dashboard.Charts;
+using MultiTeacher.Reporting;
 using System.Text.RegularExpressions;
 using MultiTeacher.Dashboard.Pages;
 using MultiTeacher.Lineage;
@@ -70,14 +72,14 @@ public sealed class MetricNamesTests(PostgresFixture postgres) : TempDirectoryTe
         }
 
         // The run page charts the renamed series: one weight and one coverage line per teacher, labelled with its name.
-        var plots = RunPage.Plots(store, runId);
-        foreach (var chart in new[] { "Mixing weight per teacher", "Alignment coverage per teacher" })
+        var charts = RunCharts.Build([RunSeries.Read(store, runId)], new TeacherPalette(store.TeacherNames()));
+        foreach (var id in new[] { "weight", "coverage" })
         {
-            var svg = Regex.Match(plots, $"<svg[^>]*data-points=\"(\\d+)\"[^>]*aria-label=\"{chart}\">.*?</svg>", RegexOptions.Singleline);
-            Assert.True(svg.Success, chart);
-            Assert.Equal("4", svg.Groups[1].Value);
-            Assert.Contains(">Llama-3.2_x</text>", svg.Value);
+            var chart = charts.Single(c => c.Id == id);
+            Assert.Equal("Llama-3.2_x", Assert.Single(chart.Series).Label);
+            Assert.Equal(4, chart.Series[0].Values.Count(v => v is not null));
         }
+        Assert.Contains("teacher/Llama-3.2_x", charts.Single(c => c.Id == "bpb").Categories!);
         var page = RunPage.Render(store, runId, null);
         var evaluation = Regex.Match(page, "<table[^>]*id=\"evaluation\".*?</table>", RegexOptions.Singleline).Value;
         Assert.Contains("teacher/Llama-3.2_x", evaluation);
