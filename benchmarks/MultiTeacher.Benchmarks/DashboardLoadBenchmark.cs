@@ -55,7 +55,7 @@ public static class DashboardLoadBenchmark
             var during = Median(loadFrom, loadTo);
             latencies.Sort();
             var md = new StringBuilder();
-            md.AppendLine($"{Requests:N0} GET requests at {Concurrency} concurrent, spread over `/`, `/runs/{{id}}`, `/runs/{{id}}/plots`, `/runs/{{id}}/lineage`, `/hangfire` and `/hangfire/jobs/processing`, while `mt run` trains a tiny student (2 layers, hidden 64, Mistral tokenizer) in its own process against the same private PostgreSQL (max_connections 100). The dashboard's pool: {settings.MaxConnections} connections, shared by its pages and Hangfire.");
+            md.AppendLine($"{Requests:N0} GET requests at {Concurrency} concurrent, spread over `/`, `/runs/{{id}}`, `/runs/{{id}}/charts.json`, `/runs/{{id}}/lineage.json`, `/hangfire` and `/hangfire/jobs/processing`, while `mt run` trains a tiny student (2 layers, hidden 64, Mistral tokenizer) in its own process against the same private PostgreSQL (max_connections 100). The dashboard's pool: {settings.MaxConnections} connections, shared by its pages and Hangfire.");
             md.AppendLine();
             md.AppendLine("| requests | errors | p50 | p99 | max | requests/s | dashboard's peak connections |");
             md.AppendLine("|---|---|---|---|---|---|---|");
@@ -121,7 +121,7 @@ public static class DashboardLoadBenchmark
 
     private static (List<double> Latencies, Dictionary<string, List<double>> ByPath, int Errors, string? FirstError, int Peak, double Seconds) Load(int port, long run, string connection)
     {
-        string[] paths = ["/", $"/runs/{run}", $"/runs/{run}/plots", $"/runs/{run}/lineage", "/hangfire", "/hangfire/jobs/processing"];
+        string[] paths = ["/", $"/runs/{run}", $"/runs/{run}/charts.json", $"/runs/{run}/lineage.json", "/hangfire", "/hangfire/jobs/processing"];
         using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = Concurrency }) { Timeout = TimeSpan.FromSeconds(120) };
         var latencies = new List<double>();
         var byPath = paths.ToDictionary(p => p, _ => new List<double>());
