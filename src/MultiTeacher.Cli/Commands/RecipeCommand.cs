@@ -59,7 +59,7 @@ public static class RecipeCommand
         schema.SetAction(r =>
         {
             io.Out.WriteLine(r.GetValue(ofPipelines)
-                ? RecipeJsonSchema.Text(RecipeJsonSchema.Build(SettingsSchema.For<PipelineSettings>(), "A MultiTeacher pipeline: stages of transplant, distill, merge, finetune and evaluate.", "pipeline", "MultiTeacher pipeline"))
+                ? RecipeJsonSchema.Text(Pipeline.JsonSchema())
                 : RecipeJsonSchema.Text());
             return CliApp.Ok;
         });

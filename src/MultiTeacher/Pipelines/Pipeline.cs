@@ -63,6 +63,16 @@ public sealed record Pipeline(PipelineSettings Settings, IReadOnlyDictionary<str
         if (changed.Count > 0) throw new InputsChangedException(changed);
     }
 
+    /// <summary>The JSON Schema of pipeline files: an embedded recipe's name and output come from its stage, so they are not required there.</summary>
+    public static System.Text.Json.Nodes.JsonObject JsonSchema()
+    {
+        var schema = RecipeJsonSchema.Build(SettingsSchema.For<PipelineSettings>(), "A MultiTeacher pipeline: stages of transplant, distill, merge, finetune and evaluate.", "pipeline", "MultiTeacher pipeline");
+        var stage = schema["properties"]!["stages"]!["items"]!["properties"]!;
+        foreach (var kind in new[] { PipelineStageKind.Distill, PipelineStageKind.Finetune })
+            stage[MultiTeacher.Settings.SettingNames.Of(kind)]!.AsObject().Remove("required");
+        return schema;
+    }
+
     /// <summary>The resolved YAML lineage stores for the pipeline run: every stage, every default, the external inputs' hashes.</summary>
     public string ToYaml(bool annotate = false) =>
         RecipeYaml.Write(Settings, SettingsSchema.For<PipelineSettings>(), Settings.Source, [Header], Hashes, annotate);

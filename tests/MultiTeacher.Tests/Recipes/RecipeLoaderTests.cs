@@ -107,7 +107,11 @@ public sealed class RecipeLoaderTests : RecipeTestFiles
         foreach (var recipe in recipes)
         {
             Assert.StartsWith("# mt ", File.ReadLines(recipe).First());
-            try { RecipeLoader.Load(recipe, variables: variables); }
+            try
+            {
+                if (MultiTeacher.Pipelines.PipelineLoader.IsPipeline(recipe)) MultiTeacher.Pipelines.PipelineLoader.Load(recipe, variables);
+                else RecipeLoader.Load(recipe, variables: variables);
+            }
             catch (RecipeException e)
             {
                 // Demo recipes point into ${MT_DEMO}; real-scale examples at placeholder model and data paths.
