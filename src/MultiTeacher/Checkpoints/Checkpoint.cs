@@ -79,6 +79,10 @@ public sealed class Checkpoint : IDisposable
     public Tensor Read(string name) => _fileOf.TryGetValue(name, out var file) ? file.Read(name)
         : throw new CheckpointException(Directory, name, "tensor not found in the checkpoint");
 
+    /// <summary>Rows [start, start + count) of a tensor along its first dimension, copied from the memory-mapped file.</summary>
+    public Tensor ReadRows(string name, long start, long count) => _fileOf.TryGetValue(name, out var file) ? file.ReadRows(name, start, count)
+        : throw new CheckpointException(Directory, name, "tensor not found in the checkpoint");
+
     /// <summary>Parameters in the checkpoint, counted from the tensors' shapes.</summary>
     public long ParameterCount => Entries.Sum(e => e.Elements);
 

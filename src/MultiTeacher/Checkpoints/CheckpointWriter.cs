@@ -15,6 +15,7 @@ public sealed class CheckpointWriter : IDisposable
     private readonly string _directory;
     private SafetensorsStreamWriter? _current;
     private int _shard = -1, _inShard;
+    private long _rows;   // rows of the tensor in hand written so far
 
     public CheckpointWriter(string directory, IReadOnlyList<TensorSlot> slots, long maxShardBytes, IReadOnlyDictionary<string, string>? metadata = null)
     {
@@ -40,6 +41,25 @@ public sealed class CheckpointWriter : IDisposable
     /// <summary>Writes the next declared tensor, opening the next shard when the current one is full.</summary>
     public void Write(string name, Tensor tensor)
     {
+        if (_rows > 0) throw new InvalidOperationException($"'{_shards[_shard].Slots[_inShard].Name}' is partly written");
+        NextShardIfFull(name).Write(name, tensor);
+        _inShard++;
+    }
+
+    /// <summary>Writes the next rows of the declared tensor in hand (see <see cref="SafetensorsStreamWriter.WriteRows"/>).</summary>
+    public void WriteRows(string name, Tensor rows)
+    {
+        var writer = NextShardIfFull(name);
+        var slot = _shards[_shard].Slots[_inShard];
+        writer.WriteRows(name, rows);
+        _rows += slot.Shape.Length == 0 ? 1 : rows.shape[0];
+        if (_rows < (slot.Shape.Length == 0 ? 1 : slot.Shape[0])) return;
+        _rows = 0;
+        _inShard++;
+    }
+
+    private SafetensorsStreamWriter NextShardIfFull(string name)
+    {
         while (_current is null || _inShard == _shards[_shard].Slots.Count)
         {
             _current?.Complete();
@@ -48,8 +68,7 @@ public sealed class CheckpointWriter : IDisposable
             _current = new SafetensorsStreamWriter(Path.Combine(_directory, _shards[_shard].File), _shards[_shard].Slots, _metadata);
             _inShard = 0;
         }
-        _current.Write(name, tensor);
-        _inShard++;
+        return _current;
     }
 
     /// <summary>Completes the last shard (and any empty one) and writes the index when there are several.</summary>

@@ -105,17 +105,31 @@ public sealed class SafetensorsFile : IDisposable
     }
 
     /// <summary>Copies a tensor's bytes into <paramref name="destination"/> (CPU, contiguous, of the file's dtype and shape).</summary>
-    public unsafe void CopyTo(string name, Tensor destination)
+    public void CopyTo(string name, Tensor destination)
+    {
+        var e = Entries[name];
+        if (destination.bytes.Length != e.End - e.Begin) throw new CheckpointException(Path, name, $"destination holds {destination.bytes.Length} bytes, tensor has {e.End - e.Begin}");
+        CopyRows(name, 0, destination);
+    }
+
+    /// <summary>
+    /// Copies rows [<paramref name="startRow"/>, startRow + destination's rows) of a tensor (along its
+    /// first dimension) into <paramref name="destination"/>, so a large tensor can be processed a block at a time.
+    /// </summary>
+    public unsafe void CopyRows(string name, long startRow, Tensor destination)
     {
         var e = Entries[name];
         var bytes = destination.bytes;
-        if (bytes.Length != e.End - e.Begin) throw new CheckpointException(Path, name, $"destination holds {bytes.Length} bytes, tensor has {e.End - e.Begin}");
+        var rowBytes = e.Shape.Length == 0 || e.Shape[0] == 0 ? e.End - e.Begin : (e.End - e.Begin) / e.Shape[0];
+        var offset = startRow * rowBytes;
+        if (startRow < 0 || offset + bytes.Length > e.End - e.Begin || bytes.Length % Math.Max(rowBytes, 1) != 0)
+            throw new CheckpointException(Path, name, $"rows from {startRow} ({bytes.Length} bytes) do not lie inside the tensor's {e.End - e.Begin} bytes");
         if (bytes.Length == 0) return;
         byte* pointer = null;
         _view!.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
         try
         {
-            var start = pointer + _view.PointerOffset + _dataStart + e.Begin;
+            var start = pointer + _view.PointerOffset + _dataStart + e.Begin + offset;
             new ReadOnlySpan<byte>(start, bytes.Length).CopyTo(bytes);
             DropPages(start, bytes.Length);
         }
@@ -146,6 +160,15 @@ public sealed class SafetensorsFile : IDisposable
         var e = Entries[name];
         var t = empty(e.Shape, DTypes[e.DType].Type);
         CopyTo(name, t);
+        return t;
+    }
+
+    /// <summary>A new CPU tensor holding <paramref name="count"/> rows of a tensor from <paramref name="startRow"/>.</summary>
+    public Tensor ReadRows(string name, long startRow, long count)
+    {
+        var e = Entries[name];
+        var t = empty([count, .. e.Shape.Skip(1)], DTypes[e.DType].Type);
+        CopyRows(name, startRow, t);
         return t;
     }
 

@@ -21,6 +21,7 @@ public sealed class SafetensorsStreamWriter : IDisposable
     private readonly FileStream _file;
     private readonly string _temp;
     private int _next;
+    private long _rows;   // rows of the current tensor written so far
     private bool _completed;
 
     public string Path { get; }
@@ -50,13 +51,33 @@ public sealed class SafetensorsStreamWriter : IDisposable
     /// <summary>Appends the next declared tensor; its name, dtype and shape must match the declaration.</summary>
     public void Write(string name, Tensor tensor)
     {
+        if (_rows > 0) throw new InvalidOperationException($"{Path}: '{_slots[_next].Name}' is partly written");
+        if (_next < _slots.Count && _slots[_next].Name == name && !_slots[_next].Shape.SequenceEqual(tensor.shape))
+            throw new InvalidOperationException($"{Path}: '{name}' is {tensor.dtype} [{string.Join(", ", tensor.shape)}], declared {_slots[_next].DType} [{string.Join(", ", _slots[_next].Shape)}]");
+        Append(name, tensor, whole: true);
+    }
+
+    /// <summary>
+    /// Appends the next rows (along the first dimension) of the declared tensor being written; the
+    /// tensor is complete, and the next one may start, once all its rows have arrived.
+    /// </summary>
+    public void WriteRows(string name, Tensor rows) => Append(name, rows, whole: false);
+
+    private void Append(string name, Tensor tensor, bool whole)
+    {
         if (_next >= _slots.Count) throw new InvalidOperationException($"{Path}: '{name}' was not declared");
         var slot = _slots[_next];
         if (slot.Name != name) throw new InvalidOperationException($"{Path}: expected '{slot.Name}' next, got '{name}'");
-        if (SafetensorsFile.DTypes[slot.DType].Type != tensor.dtype || !slot.Shape.SequenceEqual(tensor.shape))
-            throw new InvalidOperationException($"{Path}: '{name}' is {tensor.dtype} [{string.Join(", ", tensor.shape)}], declared {slot.DType} [{string.Join(", ", slot.Shape)}]");
+        var total = slot.Shape.Length == 0 ? 1 : slot.Shape[0];
+        var rows = whole || slot.Shape.Length == 0 ? total : tensor.shape[0];
+        if (SafetensorsFile.DTypes[slot.DType].Type != tensor.dtype || _rows + rows > total
+            || (!whole && slot.Shape.Length > 0 && !slot.Shape.Skip(1).SequenceEqual(tensor.shape.Skip(1))))
+            throw new InvalidOperationException($"{Path}: '{name}' rows are {tensor.dtype} [{string.Join(", ", tensor.shape)}] after {_rows} rows, declared {slot.DType} [{string.Join(", ", slot.Shape)}]");
         using (var scope = NewDisposeScope())
             _file.Write(tensor.detach().cpu().contiguous().bytes);
+        _rows += rows;
+        if (_rows < total) return;
+        _rows = 0;
         _next++;
     }
 

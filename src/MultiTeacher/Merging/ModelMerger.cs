@@ -8,15 +8,17 @@ namespace MultiTeacher.Merging;
 /// <summary>How a merge writes its output.</summary>
 /// <param name="Seed">Seeds DARE's random drops; recorded in the output's README.md.</param>
 /// <param name="MaxShardBytes">Largest safetensors shard; above it the output is sharded with an index.</param>
-public sealed record MergeOptions(long Seed = 0, long MaxShardBytes = 5_000_000_000);
+/// <param name="BlockElements">Entries per input merged at once: a larger tensor is merged in blocks of rows of about this size.</param>
+public sealed record MergeOptions(long Seed = 0, long MaxShardBytes = 5_000_000_000, long BlockElements = 1 << 24);
 
 /// <summary>What a merge wrote.</summary>
 public sealed record MergeResult(string Directory, int Tensors, long Bytes, int Shards, int Layers, TimeSpan Elapsed);
 
 /// <summary>
-/// Runs a merge tensor by tensor: each output tensor's inputs are copied out of the memory-mapped
-/// checkpoints, checked finite, merged in float32 and streamed into the output shard, so memory
-/// holds a few tensors, never a model. Output goes to a hidden directory beside the target, renamed
+/// Runs a merge tensor by tensor, and a tensor larger than <see cref="MergeOptions.BlockElements"/>
+/// in blocks of rows: each block's inputs are copied out of the memory-mapped checkpoints, checked
+/// finite, merged in float32 and streamed into the output shard, so memory holds a few blocks,
+/// never a model nor a whole embedding. Output goes to a hidden directory beside the target, renamed
 /// into place only when complete: a failed merge leaves nothing that looks like a model.
 /// </summary>
 public static class ModelMerger
@@ -35,11 +37,8 @@ public static class ModelMerger
             {
                 for (var i = 0; i < plan.Count; i++)
                 {
-                    using var scope = NewDisposeScope();
                     var tensor = plan[i];
-                    var inputs = tensor.Inputs.Select(x => ReadFinite(sources[x.Source.Model].Checkpoint, x.Input, x.Source.Model)).ToList();
-                    var merged = TensorMerge.Apply(config, tensor, inputs, options.Seed);
-                    writer.Write(tensor.Name, merged.to(SafetensorsFile.DTypes[tensor.Slot.DType].Type));
+                    MergeTensor(config, tensor, sources, options, block => writer.WriteRows(tensor.Name, block));
                     progress?.Invoke($"{i + 1}/{plan.Count} {tensor.Name}");
                 }
                 writer.Complete();
@@ -50,11 +49,46 @@ public static class ModelMerger
         return new MergeResult(output, plan.Count, plan.Sum(p => p.Slot.Bytes), shards, layers, clock.Elapsed);
     }
 
-    /// <summary>The tensor in its stored dtype (each method widens what it uses), rejected if it holds NaN or Inf.</summary>
-    private static Tensor ReadFinite(Checkpoint checkpoint, string name, string model)
+    /// <summary>
+    /// Merges one planned tensor and hands its rows to <paramref name="write"/> in order, in the
+    /// output dtype: whole when it fits in a block, else block by block after the passes that gather
+    /// the method's whole-tensor statistics.
+    /// </summary>
+    public static void MergeTensor(MergeConfig config, PlannedTensor tensor, MergeSources sources, MergeOptions options, Action<Tensor> write)
     {
-        var t = checkpoint.Read(name);
-        if (!isfinite(t).all().item<bool>()) throw new MergeException($"tensor '{name}' of '{model}' contains NaN or Inf");
-        return t;
+        var shape = tensor.Slot.Shape;
+        var rows = shape.Length >= 2 ? shape[0] : 1;
+        var blockRows = Math.Max(1, options.BlockElements / Math.Max(1, shape.Aggregate(1L, (a, b) => a * b) / Math.Max(rows, 1)));
+        var dtype = SafetensorsFile.DTypes[tensor.Slot.DType].Type;
+        if (rows <= blockRows)
+        {
+            using var scope = NewDisposeScope();
+            write(TensorMerge.Apply(config, tensor, Read(tensor, sources, 0, -1), options.Seed).to(dtype));
+            return;
+        }
+        using var merge = new TensorMerge(config, tensor, options.Seed, blocked: true);
+        for (var pass = 0; pass < merge.Passes; pass++)
+        {
+            for (long start = 0; start < rows; start += blockRows)
+            {
+                using var scope = NewDisposeScope();
+                merge.Observe(Read(tensor, sources, start, Math.Min(blockRows, rows - start)));
+            }
+            merge.EndPass();
+        }
+        for (long start = 0; start < rows; start += blockRows)
+        {
+            using var scope = NewDisposeScope();
+            write(merge.Merge(Read(tensor, sources, start, Math.Min(blockRows, rows - start))).to(dtype));
+        }
     }
+
+    /// <summary>Rows [start, start + count) of every input (count −1: the whole tensor) in their stored dtype, rejected if they hold NaN or Inf.</summary>
+    private static List<Tensor> Read(PlannedTensor tensor, MergeSources sources, long start, long count) => tensor.Inputs.Select(x =>
+    {
+        var checkpoint = sources[x.Source.Model].Checkpoint;
+        var t = count < 0 ? checkpoint.Read(x.Input) : checkpoint.ReadRows(x.Input, start, count);
+        if (!isfinite(t).all().item<bool>()) throw new MergeException($"tensor '{x.Input}' of '{x.Source.Model}' contains NaN or Inf");
+        return t;
+    }).ToList();
 }

@@ -14,15 +14,45 @@ public static class SlerpMerge
     public const double ColinearThreshold = 0.9995;
     private const double Epsilon = 1e-8;
 
+    /// <summary>The angle between two whole tensors, from sums gathered block by block (<see cref="RowSums"/>).</summary>
+    public sealed class Angle
+    {
+        private readonly RowSums _dot = new(), _a = new(), _b = new();
+
+        public void Add(Tensor v0, Tensor v1)
+        {
+            using var scope = NewDisposeScope();
+            var (a, b) = (v0.to(ScalarType.Float64), v1.to(ScalarType.Float64));
+            _dot.Add(a * b);
+            _a.Add(a * a);
+            _b.Add(b * b);
+        }
+
+        /// <summary>cos Ω; like mergekit, a vector with (near) zero norm is left unnormalised rather than divided by zero.</summary>
+        public double Cosine
+        {
+            get
+            {
+                var (na, nb) = (Math.Sqrt(_a.Total), Math.Sqrt(_b.Total));
+                return _dot.Total / (na > Epsilon ? na : 1) / (nb > Epsilon ? nb : 1);
+            }
+        }
+    }
+
     public static Tensor Merge(double t, Tensor v0, Tensor v1)
+    {
+        var angle = new Angle();
+        angle.Add(v0, v1);
+        return Merge(t, v0, v1, angle);
+    }
+
+    /// <summary>Merges <paramref name="v0"/> and <paramref name="v1"/> (the whole tensors or the same rows of each) at the angle of the whole tensors.</summary>
+    public static Tensor Merge(double t, Tensor v0, Tensor v1, Angle angle)
     {
         using var scope = NewDisposeScope();
         var a = v0.to(ScalarType.Float32);
         var b = v1.to(ScalarType.Float32);
-        var na = a.to(ScalarType.Float64).norm().item<double>();
-        var nb = b.to(ScalarType.Float64).norm().item<double>();
-        // Like mergekit, a vector with (near) zero norm is left unnormalised rather than divided by zero.
-        var dot = (a.to(ScalarType.Float64) * b.to(ScalarType.Float64)).sum().item<double>() / (na > Epsilon ? na : 1) / (nb > Epsilon ? nb : 1);
+        var dot = angle.Cosine;
         if (Math.Abs(dot) > ColinearThreshold) return (a * (1 - t) + b * t).MoveToOuterDisposeScope();
         var theta = Math.Acos(dot);
         var s0 = Math.Sin(theta - theta * t) / Math.Sin(theta);

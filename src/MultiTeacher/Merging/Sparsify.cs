@@ -11,19 +11,23 @@ public static class Sparsify
     /// <summary>
     /// TIES' trim (Yadav et al. 2023, arXiv:2306.01708): keeps the ⌊density·n⌋ entries of largest
     /// magnitude and zeroes the rest (entries tied with the smallest kept magnitude are all kept).
-    /// The threshold comes from a selection, not a sort or top-k, which would hold n indices.
+    /// The threshold comes from a selection, not a sort or top-k, which would hold n indices. A block
+    /// of rows of a larger tensor passes that tensor's threshold (<see cref="KthLargest"/>).
     /// </summary>
-    public static Tensor Magnitude(Tensor delta, double density)
+    public static Tensor Magnitude(Tensor delta, double density, float? threshold = null)
     {
         if (density >= 1) return delta.alias();
         var n = delta.numel();
-        var k = (long)(density * n);
-        if (k <= 0) return zeros_like(delta);
+        var k = KeptEntries(density, n);
+        if (threshold is null && k <= 0 || threshold is float.PositiveInfinity) return zeros_like(delta);
         using var scope = NewDisposeScope();
         var magnitude = delta.abs();
-        var threshold = magnitude.reshape(-1).kthvalue(n - k + 1, 0, false).values;
-        return delta.mul(magnitude.ge_(threshold)).MoveToOuterDisposeScope();
+        var kept = threshold is { } t ? magnitude.ge_(t) : magnitude.ge_(magnitude.reshape(-1).kthvalue(n - k + 1, 0, false).values);
+        return delta.mul(kept).MoveToOuterDisposeScope();
     }
+
+    /// <summary>How many of n entries TIES' trim keeps at this density.</summary>
+    public static long KeptEntries(double density, long n) => (long)(density * n);
 
     /// <summary>
     /// DARE's drop-and-rescale (Yu et al. 2024, "Language Models are Super Mario", arXiv:2311.03099):

@@ -2,8 +2,8 @@ using static TorchSharp.torch;
 
 namespace MultiTeacher.Merging;
 
-/// <summary>One fine-tuned model's tensor with its weight, density, and the random stream DARE draws from.</summary>
-public sealed record TaskVectorInput(Tensor Tensor, double Weight, double Density, Generator? Random = null);
+/// <summary>One fine-tuned model's tensor with its weight, density, the random stream DARE draws from, and TIES' trim threshold when the tensor is a block of a larger one.</summary>
+public sealed record TaskVectorInput(Tensor Tensor, double Weight, double Density, Generator? Random = null, float? Threshold = null);
 
 /// <summary>
 /// Merges through task vectors δᵢ = θᵢ − θ_base (Ilharco et al. 2023, "Editing models with task
@@ -32,7 +32,7 @@ public static class TaskVectorMerge
             var delta = m.Tensor.to(ScalarType.Float32) - theta0;
             delta = sparsification switch
             {
-                Sparsification.Magnitude => Sparsify.Magnitude(delta, m.Density),
+                Sparsification.Magnitude => Sparsify.Magnitude(delta, m.Density, m.Threshold),
                 Sparsification.Random => Sparsify.Random(delta, m.Density, rescale,
                     m.Random ?? throw new ArgumentException("random sparsification needs a generator per model")),
                 _ => delta,
