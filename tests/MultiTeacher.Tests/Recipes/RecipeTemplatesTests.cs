@@ -11,9 +11,9 @@ public sealed class RecipeTemplatesTests : TempDirectoryTest
     public static TheoryData<string> Templates() => [.. RecipeTemplates.Names()];
 
     [Fact]
-    public void Templates_IncludeSingleTeacherThreeVocabulariesAndMerge()
+    public void Templates_IncludeSingleTeacherThreeVocabulariesMergeAndPipeline()
     {
-        Assert.Superset(new HashSet<string> { "single-teacher", "three-vocabularies", "merge" }, RecipeTemplates.Names().ToHashSet());
+        Assert.Superset(new HashSet<string> { "single-teacher", "three-vocabularies", "merge", "pipeline" }, RecipeTemplates.Names().ToHashSet());
         Assert.Contains(RecipeTemplates.Default, RecipeTemplates.Names());
     }
 
@@ -33,7 +33,7 @@ public sealed class RecipeTemplatesTests : TempDirectoryTest
         Assert.Equal(2, unfilled.ExitCode);
         var dir = Path.GetDirectoryName(path)!;
         Assert.Equal(placeholders.Select(p => Path.Combine(dir, p)).Order(), unfilled.Error.Split('\n')
-            .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"'\w+': (\S+) does not exist")).Where(m => m.Success).Select(m => m.Groups[1].Value).Order());
+            .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"'\w+': (\S+) does not exist")).Where(m => m.Success).Select(m => m.Groups[1].Value).Distinct().Order());
 
         Fill(dir, placeholders);
         var filled = CliRunner.Run("", "recipe", "check", path);
