@@ -13,7 +13,12 @@ public static class LinearMerge
         if (tensors.Count == 0 || tensors.Count != weights.Count) throw new ArgumentException("one weight per tensor, at least one tensor");
         using var scope = NewDisposeScope();
         var sum = zeros_like(tensors[0], dtype: ScalarType.Float32);
-        for (var i = 0; i < tensors.Count; i++) sum.add_(tensors[i].to(ScalarType.Float32), alpha: weights[i]);
+        for (var i = 0; i < tensors.Count; i++)
+        {
+            // A scalar held by a local stays alive through the native call (see TaskVectorMerge).
+            using TorchSharp.Scalar weight = weights[i];
+            sum.add_(tensors[i].to(ScalarType.Float32), weight);
+        }
         var total = weights.Sum();
         if (normalize && Math.Abs(total) > 1e-8) sum.div_(total);
         return sum.MoveToOuterDisposeScope();

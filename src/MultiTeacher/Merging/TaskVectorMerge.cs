@@ -44,7 +44,10 @@ public static class TaskVectorMerge
         if (signConsensus)
         {
             var total = zeros_like(theta0);
-            foreach (var w in weighted) total.add_(w);
+            // Scalars held by a local stay alive through the native call; the implicit ones of
+            // add_(Tensor) and alpha: can be finalized by the GC while libtorch still reads them.
+            using TorchSharp.Scalar one = 1.0;
+            foreach (var w in weighted) total.add_(w, one);
             var elected = total.ge(0).to(ScalarType.Float32).mul_(2).sub_(1);
             mixed = zeros_like(theta0);
             divisor = zeros_like(theta0);
@@ -53,7 +56,8 @@ public static class TaskVectorMerge
                 using var inner = NewDisposeScope();
                 var agrees = weighted[i].sign().eq(elected);
                 mixed.add_(weighted[i] * agrees);
-                divisor.add_(agrees.to(ScalarType.Float32), alpha: models[i].Weight);
+                using TorchSharp.Scalar weight = models[i].Weight;
+                divisor.add_(agrees.to(ScalarType.Float32), weight);
             }
             divisor.masked_fill_(divisor.eq(0), 1);
         }

@@ -103,7 +103,7 @@ public sealed class DashboardHostileTests(PostgresFixture postgres, ITestOutputH
             }
         });
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
-        string[] paths = ["/", $"/runs/{run}", $"/runs/{run}/plots", "/hangfire", "/hangfire/jobs/enqueued"];
+        string[] paths = ["/", $"/runs/{run}", $"/runs/{run}/charts.json", $"/runs/{run}/lineage.json", "/hangfire", "/hangfire/jobs/enqueued"];
         var responses = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => http.GetAsync($"http://127.0.0.1:{port}{paths[i % paths.Length]}")));
         stop.Cancel();
         await sampler;
