@@ -55,6 +55,13 @@ public sealed record DashboardSettings(string ConnectionString, IReadOnlyList<st
     /// <summary>Where the pinned browser libraries (web/uplot, web/dagre) are read from: the asset cache of `mt assets fetch`.</summary>
     public string AssetRoot { get; init; } = MultiTeacher.Assets.AssetStore.DefaultRoot();
 
+    /// <summary>
+    /// Requests served at once; the rest wait their turn in memory. The dashboard usually shares the
+    /// machine with training: served without a bound, a burst of page requests takes every core and
+    /// the training slows to a fraction of its speed.
+    /// </summary>
+    public int MaxConcurrentRequests { get; init; } = Math.Max(1, Environment.ProcessorCount / 2);
+
     /// <summary>How the dashboard's connections are named in pg_stat_activity.</summary>
     public const string ApplicationName = "mt-dashboard";
 
@@ -76,9 +83,17 @@ public static class DashboardApp
 {
     public const string Cookie = "mt_token";
 
+    /// <summary>Pool threads ready at start: enough for a burst of concurrent page requests, each blocking on the database.</summary>
+    public const int MinThreads = 64;
+
     public static WebApplication Build(DashboardSettings settings)
     {
         settings.Validate();
+        // Pages and Hangfire read the database synchronously, so each request in flight holds a pool
+        // thread; the thread pool starts with one per core and adds about one a second, which under a
+        // burst of requests leaves them queued for seconds. Start with enough threads for a burst.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, MinThreads), Math.Max(io, MinThreads));
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls([.. settings.Urls]);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -98,6 +113,7 @@ public static class DashboardApp
         var store = new LineageStore(connectionString);
         var allowedHosts = RequestGuards.AllowedHosts(settings);
         var hangfireTurns = new SemaphoreSlim(settings.MaxConcurrentHangfireRequests);
+        var requestTurns = new SemaphoreSlim(settings.MaxConcurrentRequests);
         app.Use(async (context, next) =>
         {
             if (!RequestGuards.HostAllowed(context.Request, allowedHosts))
@@ -112,10 +128,15 @@ public static class DashboardApp
                 context.Response.Redirect(clean);
                 return;
             }
-            if (!context.Request.Path.StartsWithSegments("/hangfire")) { await next(); return; }
-            await hangfireTurns.WaitAsync(context.RequestAborted);
-            try { await next(); }
-            finally { hangfireTurns.Release(); }
+            await requestTurns.WaitAsync(context.RequestAborted);
+            try
+            {
+                if (!context.Request.Path.StartsWithSegments("/hangfire")) { await next(); return; }
+                await hangfireTurns.WaitAsync(context.RequestAborted);
+                try { await next(); }
+                finally { hangfireTurns.Release(); }
+            }
+            finally { requestTurns.Release(); }
         });
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
