@@ -43,6 +43,21 @@ public class AuditJudgeTests
     }
 
     [Fact]
+    public void SmallLossDifference_WithTheSameStudent_IsWithinTolerance_WithoutMentioningTheStudent()
+    {
+        var first = new Divergence(3, "loss", 2.0, 2.0001);
+        var (verdict, reason) = AuditJudge.Judge(None, None, Replay(first: first, maxRelative: 5e-5), Tolerance);
+        Assert.Equal(("within-tolerance", "largest relative loss difference 5.00E-005 ≤ 1.00E-004; first difference at step 3 (loss)"), (verdict, reason));
+    }
+
+    [Fact]
+    public void SeveralMissingInputs_AreCountedAndListed()
+    {
+        var (verdict, reason) = AuditJudge.Judge(None, [Finding("used", "data.eval", "missing"), Finding("used", "teacher:a", "missing")], null, Tolerance);
+        Assert.Equal(("incomplete", "2 input(s) missing: data.eval, teacher:a; no replay"), (verdict, reason));
+    }
+
+    [Fact]
     public void DifferenceExactlyAtTheTolerance_IsStillWithinTolerance()
     {
         var first = new Divergence(1, "loss", 1.0, 1.0001);

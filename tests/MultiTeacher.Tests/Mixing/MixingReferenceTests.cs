@@ -70,6 +70,17 @@ public class MixingReferenceTests
     }
 
     [Fact]
+    public void AvgCe_KeepsItsWeights_WhenEveryCrossEntropyIsHundredsOfNats()
+    {
+        using var scope = NewDisposeScope();
+        // CE 400 and 401 nats: e^-400 underflows float32, but the weights depend only on the difference,
+        // (1/(1+e^-1), 1/(1+e^1)) = (0.731059, 0.268941), as at CE 1 and 2.
+        var r = Mix("avg_ce", new float[,,] { { { 0.5f, 0.5f } }, { { 0.9f, 0.1f } } }, goldLogProb: new float[,] { { -400 }, { -401 } });
+        Assert.Equal(0.731059, r.Weights[0, 0].item<float>(), 5);
+        Assert.Equal(0.268941, r.Weights[1, 0].item<float>(), 5);
+    }
+
+    [Fact]
     public void AvgCe_PerSequence_AveragesTheCrossEntropyOverEachSequence()
     {
         using var scope = NewDisposeScope();
