@@ -27,9 +27,11 @@ for path, f in sorted(report["files"].items()):
     d = sum(s in detected_states for s in states)
     u = sum(s in undetected_states for s in states)
     total_d, total_u = total_d + d, total_u + u
+    if d + u == 0:
+        continue
     name = path.split("src/MultiTeacher/")[-1]
     score = 100 * d / (d + u) if d + u else 100
-    rows.append(f"{name:32s} {score:6.1f}%  killed {d:4d}  survived {u:4d}  ignored/compile errors {len(states) - d - u}")
+    rows.append(f"{name:32s} {score:6.1f}%  detected {d:4d} (timeouts {states.count('Timeout'):3d})  undetected {u:4d}  ignored/compile errors {len(states) - d - u}")
 print("\n".join(rows))
 print(f"mutation score {100 * total_d / max(1, total_d + total_u):.1f}% ({total_d} of {total_d + total_u} mutants detected) in {elapsed // 60} min {elapsed % 60} s")
 PY

@@ -1,3 +1,4 @@
+using MultiTeacher.Runtime;
 using static TorchSharp.torch;
 
 namespace MultiTeacher.Models;
@@ -25,7 +26,7 @@ public sealed class DecoderLayer : nn.Module<Tensor, Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor x, Tensor cos, Tensor sin)
     {
         using var scope = NewDisposeScope();
-        var h = x + self_attn.forward(input_layernorm.forward(x), cos, sin);        // (B, T, C)
-        return (h + mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();
+        var h = x.add(self_attn.forward(input_layernorm.forward(x), cos, sin), Scalars.One);   // (B, T, C); see Runtime/Scalars
+        return h.add(mlp.forward(post_attention_layernorm.forward(h)), Scalars.One).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,5 @@
+using TorchSharp;
+using MultiTeacher.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -9,12 +11,13 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 #pragma warning disable IDE1006 // field names are the checkpoint keys
     private readonly Parameter weight;
 #pragma warning restore IDE1006
-    private readonly double _eps;
+    // Owned for the module's lifetime rather than passed inline (see Runtime/Scalars).
+    private readonly Scalar _eps;
 
     public RmsNorm(long size, double eps, Device? device = null) : base(nameof(RmsNorm))
     {
         weight = nn.Parameter(ones(size, device: device));
-        _eps = eps;
+        _eps = eps.ToScalar();
         RegisterComponents();
     }
 
@@ -22,8 +25,14 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = x.to(float32);
-        var variance = h.pow(2).mean([-1], keepdim: true);     // (..., 1)
-        h = h * rsqrt(variance + _eps);
+        var variance = h.square().mean([-1], keepdim: true);   // (..., 1)
+        h = h * rsqrt(variance.add(_eps, Scalars.One));
         return (weight * h.to(x.dtype)).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _eps.Dispose();
+        base.Dispose(disposing);
     }
 }

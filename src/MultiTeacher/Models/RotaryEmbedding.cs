@@ -1,3 +1,4 @@
+using MultiTeacher.Runtime;
 using static TorchSharp.torch;
 
 namespace MultiTeacher.Models;
@@ -55,6 +56,6 @@ public sealed class RotaryEmbedding
         var x1 = x[.., .., .., ..(int)half];
         var x2 = x[.., .., .., (int)half..];
         var rotated = cat([-x2, x1], dim: -1);                                                    // (B, H, T, D)
-        return (x * cos + rotated * sin).MoveToOuterDisposeScope();
+        return (x * cos).add_(rotated * sin, Scalars.One).MoveToOuterDisposeScope();
     }
 }

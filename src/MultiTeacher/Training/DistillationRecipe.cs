@@ -269,7 +269,7 @@ public sealed class DistillationRecipe : IDisposable
         var r = _recipe.Train;
         // One run at a time writes an output directory (metrics, checkpoints, student); `mt run` takes the lock before submitting.
         using var outputLock = OutputLock.Take(_recipe.Output);
-        using var optimizer = optim.AdamW(_student.parameters(), r.LearningRate, weight_decay: r.WeightDecay);
+        using var optimizer = new StudentAdamW(_student.parameters(), r.LearningRate, r.WeightDecay);
         var schedule = new LearningRateSchedule(r.LearningRate, r.WarmupSteps, r.Steps, r.Schedule);
         var evaluation = new Dictionary<string, BitsPerByteResult>();
         var start = 0;

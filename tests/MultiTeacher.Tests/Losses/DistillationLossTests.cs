@@ -68,6 +68,21 @@ public class DistillationLossTests
     }
 
     [Fact]
+    public void Sum_AddsThePositionsTemperedDivergences_ScaledByTSquared()
+    {
+        using var scope = NewDisposeScope();
+        // Two positions, uniform student; at T = 2 the target (0.8, 0.2) becomes (√0.8, √0.2)
+        // renormalised = (2/3, 1/3), and the target (0.5, 0.5) stays uniform (divergence 0).
+        var target = SupportDistribution.FromDense(tensor(new double[,] { { 0.8, 0.2 }, { 0.5, 0.5 } }));
+        var student = zeros(2, 2, dtype: float64);
+        var klAtT = 2.0 / 3 * Math.Log(2.0 / 3 / 0.5) + 1.0 / 3 * Math.Log(1.0 / 3 / 0.5);
+        var sum = DistillationLoss.Sum(student, target, new LossSettings { Temperature = 2 }).item<double>();
+        var mean = DistillationLoss.Divergence(student, target, new LossSettings { Temperature = 2 }).item<double>();
+        Assert.Equal(4 * klAtT, sum, 9);
+        Assert.Equal(4 * klAtT / 2, mean, 9);
+    }
+
+    [Fact]
     public void Combine_WeighsHardLabelAgainstDivergence()
     {
         using var scope = NewDisposeScope();

@@ -56,6 +56,19 @@ public class MixingReferenceTests
         Assert.Equal(new[] { (float)(1 - flatWeight / 2), (float)(flatWeight / 2) }, Row(r.Target.Dense()), Close);
     }
 
+    [Fact]
+    public void Confidence_KeepsItsWeights_WhenExpOfMinusEntropyOverTemperatureUnderflows()
+    {
+        using var scope = NewDisposeScope();
+        // H(0.5, 0.5) = ln 2 = 0.693 and H(0.9, 0.1) = 0.325 at τ = 0.005: e^(-H/τ) is below float32's
+        // range for both, but the weights depend only on the difference: the flat teacher's is
+        // 1 / (1 + e^((ln 2 - 0.325) / τ)) ≈ 1e-32, the sharp teacher's 1.
+        var r = Mix("confidence", new float[,,] { { { 0.5f, 0.5f } }, { { 0.9f, 0.1f } } }, temperature: 0.005);
+        var sharpEntropy = -(0.9 * Math.Log(0.9) + 0.1 * Math.Log(0.1));
+        Assert.Equal(1 / (1 + Math.Exp((Math.Log(2) - sharpEntropy) / 0.005)), r.Weights[0, 0].item<float>(), 6);
+        Assert.Equal(1.0, r.Weights[1, 0].item<float>(), 6);
+    }
+
     [Theory]
     [InlineData(1.0, 0.731059)]   // 1 / (1 + e^-1)
     [InlineData(0.5, 0.880797)]   // 1 / (1 + e^-2)

@@ -1,0 +1,16 @@
+using TorchSharp;
+
+namespace MultiTeacher.Runtime;
+
+/// <summary>Scalars that live as long as the process, for tensor arithmetic on hot paths.</summary>
+/// <remarks>
+/// A number passed inline to a TorchSharp operation (including the alpha = 1 that <c>a + b</c>
+/// passes for you) becomes a finalizable Scalar that nothing references while libtorch reads it, so
+/// a garbage collection on another thread can free it mid-call (dotnet/TorchSharp#1496). A static
+/// one is never collected.
+/// </remarks>
+public static class Scalars
+{
+    /// <summary>1, the alpha of a plain addition.</summary>
+    public static readonly Scalar One = 1.ToScalar();
+}
