@@ -48,9 +48,9 @@ public sealed class PageCache(int capacity = 256)
             _entries[key] = entry;
         }
         var headers = context.Response.Headers;
+        // Anti-forgery marks a page with a token no-store itself (and warns when it finds another Cache-Control).
         if (entry.Personal)
         {
-            headers.CacheControl = "no-store";
             return Results.Content(entry.Body.Replace(FormFieldSlot, formField?.Invoke() ?? "", StringComparison.Ordinal), contentType);
         }
         // no-cache: the browser keeps the copy but asks each time; the answer is a 304 while the run has not moved.
