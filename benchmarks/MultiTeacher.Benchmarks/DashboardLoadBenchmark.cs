@@ -55,7 +55,7 @@ public static class DashboardLoadBenchmark
             var during = Median(loadFrom, loadTo);
             latencies.Sort();
             var md = new StringBuilder();
-            md.AppendLine($"{Requests:N0} GET requests at {Concurrency} concurrent, spread over `/`, `/runs/{{id}}`, `/runs/{{id}}/charts.json`, `/runs/{{id}}/lineage.json`, `/hangfire` and `/hangfire/jobs/processing`, while `mt run` trains a tiny student (2 layers, hidden 64, Mistral tokenizer) in its own process against the same private PostgreSQL (max_connections 100). The dashboard's pool: {settings.MaxConnections} connections, shared by its pages and Hangfire.");
+            md.AppendLine($"{Requests:N0} GET requests at {Concurrency} concurrent, spread over `/`, `/runs/{{id}}`, `/runs/{{id}}/charts.json`, `/runs/{{id}}/lineage.json`, `/hangfire` and `/hangfire/jobs/processing`, while `mt run` trains a tiny student (2 layers, hidden 64, Mistral tokenizer) in its own process against the same private PostgreSQL (max_connections 100). The dashboard's pool: {settings.MaxConnections} connections, shared by its pages and Hangfire; {settings.MaxConcurrentRequests} request(s) served at once; its threads at nice {settings.Nice}. The load generator runs in the dashboard's process, at the same priority: each latency is what the client measured, from before sending to the end of the response, its own wait for the CPU included.");
             md.AppendLine();
             md.AppendLine("| requests | errors | p50 | p99 | max | requests/s | dashboard's peak connections |");
             md.AppendLine("|---|---|---|---|---|---|---|");

@@ -1,4 +1,3 @@
-using System.Net;
 using Hangfire;
 using Hangfire.Dashboard;
 using Microsoft.AspNetCore.Antiforgery;
@@ -18,66 +17,6 @@ using MultiTeacher.Runs;
 
 namespace MultiTeacher.Dashboard;
 
-/// <summary>How the dashboard is served: addresses, the access token (required off loopback), read-only mode.</summary>
-public sealed record DashboardSettings(string ConnectionString, IReadOnlyList<string> Urls, string? AuthToken, bool ReadOnly, string CacheRoot)
-{
-    /// <summary>Refuses a non-loopback address without a token: the dashboard shows recipes, paths and can cancel runs.</summary>
-    public void Validate()
-    {
-        foreach (var url in Urls)
-        {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-                throw new ArgumentException($"'{url}' is not an http(s) address");
-            if (!IsLoopback(uri.Host) && string.IsNullOrEmpty(AuthToken))
-                throw new ArgumentException($"{url} is not a loopback address: start with --auth-token TOKEN (or MT_DASHBOARD_TOKEN)");
-        }
-    }
-
-    private static bool IsLoopback(string host) => host == "localhost" || IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip);
-
-    /// <summary>Host names accepted besides loopback and the hosts of <see cref="Urls"/> (the names a proxy or a LAN uses).</summary>
-    public IReadOnlyList<string> AllowedHosts { get; init; } = [];
-
-    /// <summary>
-    /// Connections the dashboard may hold at once, pages and Hangfire together: under load requests
-    /// wait for a free connection instead of taking the server's last ones from training jobs.
-    /// </summary>
-    public int MaxConnections { get; init; } = 16;
-
-    /// <summary>
-    /// Hangfire pages served at once; the rest wait their turn in memory. A Hangfire page can hold two
-    /// connections at once (its statistics open a queue query inside another), so with more of them
-    /// than half the pool, each could hold one connection while waiting for a second: a deadlock that
-    /// ends only in pool timeouts. MultiTeacher's own pages hold one connection at a time and need no turn.
-    /// </summary>
-    public int MaxConcurrentHangfireRequests => Math.Max(1, MaxConnections / 2);
-
-    /// <summary>Where the pinned browser libraries (web/uplot, web/dagre) are read from: the asset cache of `mt assets fetch`.</summary>
-    public string AssetRoot { get; init; } = MultiTeacher.Assets.AssetStore.DefaultRoot();
-
-    /// <summary>
-    /// Requests served at once; the rest wait their turn in memory. The dashboard usually shares the
-    /// machine with training: served without a bound, a burst of page requests takes every core and
-    /// the training slows to a fraction of its speed.
-    /// </summary>
-    public int MaxConcurrentRequests { get; init; } = Math.Max(1, Environment.ProcessorCount / 2);
-
-    /// <summary>How the dashboard's connections are named in pg_stat_activity.</summary>
-    public const string ApplicationName = "mt-dashboard";
-
-    /// <summary>The connection string every part of the dashboard uses, so they share one bounded pool.</summary>
-    public string PooledConnectionString => new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString)
-    {
-        MaxPoolSize = MaxConnections,
-        MinPoolSize = 0,
-        Timeout = 30,
-        ApplicationName = ApplicationName,
-    }.ConnectionString;
-
-    /// <summary>Cancel needs anti-forgery always, and the token too when one is set; read-only mode has no mutations at all.</summary>
-    public bool AllowsMutations => !ReadOnly;
-}
-
 /// <summary>The dashboard site: MultiTeacher's pages and the Hangfire dashboard at /hangfire, over the lineage database.</summary>
 public static class DashboardApp
 {
@@ -89,6 +28,8 @@ public static class DashboardApp
     public static WebApplication Build(DashboardSettings settings)
     {
         settings.Validate();
+        // Before the host starts its threads, so they inherit the priority from the threads that create them.
+        MultiTeacher.Runtime.ThreadNice.LowerAllThreads(settings.Nice);
         // Pages and Hangfire read the database synchronously, so each request in flight holds a pool
         // thread; the thread pool starts with one per core and adds about one a second, which under a
         // burst of requests leaves them queued for seconds. Start with enough threads for a burst.
@@ -128,6 +69,8 @@ public static class DashboardApp
                 context.Response.Redirect(clean);
                 return;
             }
+            // Static files are cheap, few per page and cached by the browser: they need no turn behind page requests.
+            if (WebAssets.IsStatic(context.Request.Path)) { await next(); return; }
             await requestTurns.WaitAsync(context.RequestAborted);
             try
             {
@@ -147,20 +90,7 @@ public static class DashboardApp
         }, storage);
 
         WebAssets.Map(app, settings.AssetRoot);
-        app.MapGet("/", (string? status, string? q) => HtmlResult(RunsPage.Render(store, status, q)));
-        app.MapGet("/runs/{id:long}", (long id, HttpContext context, IAntiforgery antiforgery) =>
-        {
-            if (store.Run(id) is null) return Results.NotFound($"no run {id}");
-            string? field = null;
-            if (settings.AllowsMutations)
-            {
-                var tokens = antiforgery.GetAndStoreTokens(context);
-                field = $"<input type=\"hidden\" name=\"{tokens.FormFieldName}\" value=\"{tokens.RequestToken}\">";
-            }
-            return HtmlResult(RunPage.Render(store, id, field));
-        });
-        app.MapGet("/runs/{id:long}/charts.json", (long id) => store.Run(id) is null ? Results.NotFound()
-            : JsonResult(new { charts = RunCharts.Build([RunSeries.Read(store, id)], new TeacherPalette(store.TeacherNames())) }));
+        RunEndpoints.Map(app, store, settings);
         app.MapGet("/compare", (HttpRequest request) =>
         {
             var runs = ComparePage.Runs(store, request.Query["run"], out var problem);
@@ -172,8 +102,6 @@ public static class DashboardApp
             return problem is not null ? Results.BadRequest(problem)
                 : JsonResult(new { charts = RunCharts.Build([.. runs.Select(r => RunSeries.Read(store, r.Id))], new TeacherPalette(store.TeacherNames())) });
         });
-        app.MapGet("/runs/{id:long}/lineage", (long id) => store.Run(id) is null ? Results.NotFound() : HtmlResult(LineagePage.Render(id)));
-        app.MapGet("/runs/{id:long}/lineage.json", (long id) => store.Run(id) is null ? Results.NotFound() : JsonResult(LineagePage.Graph(store, id)));
         app.MapGet("/runs/{id:long}/contribution", (long id, string? text, int? page) => store.Run(id) is null ? Results.NotFound()
             : HtmlResult(ContributionPage.Render(store, id, text, page ?? 1, settings.CacheRoot)));
         app.MapPost("/runs/{id:long}/cancel", async (long id, HttpContext context, IAntiforgery antiforgery) =>
@@ -188,9 +116,11 @@ public static class DashboardApp
         return app;
     }
 
-    private static IResult HtmlResult(string html) => Results.Content(html, "text/html; charset=utf-8");
+    internal const string HtmlType = "text/html; charset=utf-8", JsonType = "application/json; charset=utf-8";
 
-    private static IResult JsonResult<T>(T value) => Results.Content(SpellingJson.Serialize(value), "application/json; charset=utf-8");
+    internal static IResult HtmlResult(string html) => Results.Content(html, HtmlType);
+
+    internal static IResult JsonResult<T>(T value) => Results.Content(SpellingJson.Serialize(value), JsonType);
 
     /// <summary>With a token set, every request (pages, plots, Hangfire) must carry it; ?token= also sets the cookie.</summary>
     public static bool Authorized(HttpContext context, DashboardSettings settings)

@@ -1,6 +1,9 @@
 using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Net.Http.Headers;
 using MultiTeacher.Assets;
 
 namespace MultiTeacher.Dashboard;
@@ -20,23 +23,37 @@ public static class WebAssets
         ["/vendor/dagre/dagre.min.js"] = ("web/dagre", "dagre.min.js"),
     };
 
+    /// <summary>How long browsers keep the vendor files without asking again: a year.</summary>
+    public const int VendorMaxAge = 365 * 24 * 3600;
+
+    /// <summary>Whether a request is for a static file (vendor library or the dashboard's own script), which needs no database.</summary>
+    public static bool IsStatic(PathString path) => path.StartsWithSegments("/vendor") || path.StartsWithSegments("/static");
+
     private static readonly string[] Scripts = ["charts.js", "lineage.js", "runs.js"];
 
     public static void Map(WebApplication app, string assetRoot)
     {
         var store = new AssetStore(assetRoot);
         foreach (var (path, (asset, file)) in Vendor)
-            app.MapGet(path, () =>
+            app.MapGet(path, (HttpContext context) =>
             {
                 // Looked up per request, so a dashboard started before `mt assets fetch` serves the files once they are there.
                 var full = Path.Combine(store.PathOf(asset), file);
-                return File.Exists(full) ? Results.File(full, ContentType(file))
-                    : Results.NotFound($"{asset} is not in {store.Root}; run `mt assets fetch`");
+                if (!File.Exists(full)) return Results.NotFound($"{asset} is not in {store.Root}; run `mt assets fetch`");
+                // Pinned by hash in the asset manifest: a file at this path never changes.
+                context.Response.Headers.CacheControl = $"public, max-age={VendorMaxAge}, immutable";
+                return Results.File(full, ContentType(file));
             });
         foreach (var script in Scripts)
         {
-            var text = Embedded(script);
-            app.MapGet($"/static/{script}", () => Results.Text(text, "text/javascript; charset=utf-8"));
+            var bytes = Encoding.UTF8.GetBytes(Embedded(script));
+            var etag = new EntityTagHeaderValue($"\"{Convert.ToHexStringLower(SHA256.HashData(bytes))[..16]}\"");
+            // The scripts change with the dashboard's version: kept by the browser, but checked (and answered 304) on each load.
+            app.MapGet($"/static/{script}", (HttpContext context) =>
+            {
+                context.Response.Headers.CacheControl = "no-cache";
+                return Results.Bytes(bytes, "text/javascript; charset=utf-8", entityTag: etag);
+            });
         }
     }
 

@@ -13,8 +13,9 @@ public static class DashboardCommand
         var token = new Option<string?>("--auth-token") { Description = "Token every request must carry (required for a non-loopback address; default $MT_DASHBOARD_TOKEN)" };
         var readOnly = new Option<bool>("--read-only") { Description = "No cancel or retry buttons, here or in Hangfire" };
         var allowedHosts = new Option<string?>("--allowed-hosts") { Description = "Host names requests may use besides loopback and the --urls hosts, ';'-separated (others get 400)" };
+        var nice = new Option<int>("--nice") { Description = "CPU priority of the dashboard's threads, 0 (as started) to 19 (lowest: yields to training)", DefaultValueFactory = _ => MultiTeacher.Runtime.ThreadNice.Lowest };
         var command = new Command("dashboard", "Serve the job dashboard: runs, live training curves, lineage graph, teacher contribution, audits, Hangfire at /hangfire.")
-            { urls, token, readOnly, allowedHosts, RunCommand.DatabaseOption };
+            { urls, token, readOnly, allowedHosts, nice, RunCommand.DatabaseOption };
         command.SetAction(async (r, cancel) =>
         {
             var settings = new DashboardSettings(LineageDatabase.Connect(r.GetValue(RunCommand.DatabaseOption)),
@@ -22,6 +23,7 @@ public static class DashboardCommand
                 r.GetValue(token) ?? Environment.GetEnvironmentVariable("MT_DASHBOARD_TOKEN"), r.GetValue(readOnly), Cache.CacheDirectories.Root())
             {
                 AllowedHosts = (r.GetValue(allowedHosts) ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                Nice = r.GetValue(nice),
             };
             Microsoft.AspNetCore.Builder.WebApplication built;
             try { built = DashboardApp.Build(settings); }

@@ -11,7 +11,6 @@ public static class RunPage
 {
     public static string Render(LineageStore store, long runId, string? antiforgeryField)
     {
-        store.FailAbandoned();
         var run = store.Run(runId)!;
         var live = !run.Status.IsFinished();
         var stages = store.Stages(runId);

@@ -12,11 +12,13 @@ namespace MultiTeacher.Dashboard.Pages;
 /// </summary>
 public static class RunsPage
 {
+    /// <summary>The newest runs the table shows.</summary>
+    public const int Limit = 500;
+
     public static string Render(LineageStore store, string? status, string? query)
     {
-        store.FailAbandoned();
         var now = DateTime.UtcNow;
-        var runs = store.Runs(500)
+        var runs = store.Runs(Limit)
             .Where(r => string.IsNullOrEmpty(status) || Spelling.Of(r.Status) == status)
             .Where(r => string.IsNullOrEmpty(query) || r.Recipe.Contains(query, StringComparison.OrdinalIgnoreCase))
             .ToList();

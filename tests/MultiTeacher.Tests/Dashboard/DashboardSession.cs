@@ -31,7 +31,7 @@ public sealed class DashboardSession : IAsyncDisposable
     {
         Assert.True(File.Exists(Chromium), "Debian's chromium is not installed (scripts/bootstrap.sh installs it)");
         var url = $"http://127.0.0.1:{FreePort()}";
-        var app = DashboardApp.Build(new DashboardSettings(db, [url], null, false, cacheRoot) { AssetRoot = TestAssets.Store.Root });
+        var app = DashboardApp.Build(new DashboardSettings(db, [url], null, false, cacheRoot) { AssetRoot = TestAssets.Store.Root, Nice = 0 });
         await app.StartAsync();
         var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true, Args = ["--no-sandbox"] });

@@ -112,7 +112,7 @@ public sealed class DashboardTests(PostgresFixture postgres) : TempDirectoryTest
         Assert.Throws<ArgumentException>(() => DashboardApp.Build(new DashboardSettings(db, [$"http://0.0.0.0:{port}"], null, false, TempDir)));
         Assert.Equal(2, CliRunner.Run("", "dashboard", "--urls", $"http://0.0.0.0:{port}", "--database", db).ExitCode);
 
-        await using var app = DashboardApp.Build(new DashboardSettings(db, [$"http://0.0.0.0:{port}"], "s3cret", false, TempDir));
+        await using var app = DashboardApp.Build(new DashboardSettings(db, [$"http://0.0.0.0:{port}"], "s3cret", false, TempDir) { Nice = 0 });
         await app.StartAsync();
         using var http = new HttpClient();
         Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync($"http://127.0.0.1:{port}/")).StatusCode);

@@ -15,7 +15,7 @@ public sealed class WebAssetsTests(PostgresFixture postgres) : TempDirectoryTest
         var db = postgres.NewDatabase();
         Migrator.Apply(db);
         var url = $"http://127.0.0.1:{DashboardSession.FreePort()}";
-        await using var app = DashboardApp.Build(new DashboardSettings(db, [url], null, true, TempDir) { AssetRoot = assetRoot });
+        await using var app = DashboardApp.Build(new DashboardSettings(db, [url], null, true, TempDir) { AssetRoot = assetRoot, Nice = 0 });
         await app.StartAsync();
         using var http = new HttpClient();
         using var response = await http.GetAsync(url + path);

@@ -42,7 +42,7 @@ public sealed class DashboardHostileTests(PostgresFixture postgres, ITestOutputH
     {
         var (db, run) = Database();
         var port = FreePort();
-        await using var app = DashboardApp.Build(new DashboardSettings(db, [$"http://127.0.0.1:{port}"], null, false, TempDir) { AllowedHosts = ["mt.lan"] });
+        await using var app = DashboardApp.Build(new DashboardSettings(db, [$"http://127.0.0.1:{port}"], null, false, TempDir) { AllowedHosts = ["mt.lan"], Nice = 0 });
         await app.StartAsync();
         using var http = new HttpClient();
         var url = $"http://127.0.0.1:{port}/runs/{run}";
@@ -62,7 +62,7 @@ public sealed class DashboardHostileTests(PostgresFixture postgres, ITestOutputH
     {
         var (db, run) = Database();
         var port = FreePort();
-        await using var app = DashboardApp.Build(new DashboardSettings(db, [$"http://127.0.0.1:{port}"], "s3cret", false, TempDir));
+        await using var app = DashboardApp.Build(new DashboardSettings(db, [$"http://127.0.0.1:{port}"], "s3cret", false, TempDir) { Nice = 0 });
         await app.StartAsync();
         using var noRedirect = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false });
         var response = await Get(noRedirect, $"http://127.0.0.1:{port}/runs/{run}?token=s3cret&x=1");
@@ -85,7 +85,7 @@ public sealed class DashboardHostileTests(PostgresFixture postgres, ITestOutputH
     {
         var (db, run) = Database();
         var port = FreePort();
-        var settings = new DashboardSettings(db, [$"http://127.0.0.1:{port}"], null, false, TempDir) { MaxConnections = 8 };
+        var settings = new DashboardSettings(db, [$"http://127.0.0.1:{port}"], null, false, TempDir) { MaxConnections = 8, Nice = 0 };
         await using var app = DashboardApp.Build(settings);
         await app.StartAsync();
         var database = new NpgsqlConnectionStringBuilder(db).Database;
