@@ -11,9 +11,9 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 #pragma warning restore IDE1006
     private readonly double _eps;
 
-    public RmsNorm(long size, double eps, Device? device = null) : base(nameof(RmsNorm))
+    public RmsNorm(long size, double eps, Device? device = null, ScalarType? dtype = null) : base(nameof(RmsNorm))
     {
-        weight = nn.Parameter(ones(size, device: device));
+        weight = nn.Parameter(ones(size, dtype: dtype, device: device));
         _eps = eps;
         RegisterComponents();
     }
