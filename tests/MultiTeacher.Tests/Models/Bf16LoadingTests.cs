@@ -1,4 +1,3 @@
-using System.Text.Json;
 using MultiTeacher.Checkpoints;
 using MultiTeacher.Models;
 using static TorchSharp.torch;
@@ -39,10 +38,7 @@ public class Bf16LoadingTests
         using var model = PretrainedModel.Load(dir, ScalarType.BFloat16);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var rows = JsonSerializer.Deserialize<long[][]>(File.ReadAllText(Path.Combine(dir, "input_ids.json")))!;
-        var ids = tensor(rows.SelectMany(r => r).ToArray()).view(rows.Length, rows[0].Length);
-        using var reference = new SafetensorsFile(Path.Combine(dir, "reference_logits.safetensors"));
-        var expected = reference.Read("logits");
+        var (ids, expected) = TransformersReferenceTests.Reference(dir);
         var actual = model.forward(ids).to(float32);
         // bf16 keeps 8 significant bits: each of a few dozen roundings in a tiny model moves a logit by
         // about 0.4% of its scale; a wrong formula (a missing norm, rotation or scale) moves it by its whole scale.
