@@ -32,5 +32,5 @@ public static class BenchmarkChild
     public static long RssBytes() => StatusBytes("VmRSS:");
 
     private static long StatusBytes(string field) =>
-        long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field)).Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
 }

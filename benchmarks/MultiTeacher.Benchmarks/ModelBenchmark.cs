@@ -34,22 +34,13 @@ public static class ModelBenchmark
         md.AppendLine("|---|---|---|---|---|---|");
         foreach (var (batch, t) in new[] { (4, 256), (2, 512), (1, 1024) })
         {
-            var matmul = MatmulGflops(batch * t, config.HiddenSize, config.IntermediateSize);
+            var matmul = ModelFlops.LinearGflops(batch * t, config.HiddenSize, config.IntermediateSize, ScalarType.Float32);
             var seconds = ForwardSeconds(model, config, batch, t);
-            var gflops = Flops(config, model.ParameterCount, batch, t) / seconds / 1e9;
+            var gflops = ModelFlops.Forward(config, Enumerable.Repeat(t, batch)) / seconds / 1e9;
             md.AppendLine($"| {batch} x {t} | {seconds * 1e3:F0} ms | {batch * t / seconds:N0} | {gflops:F1} | {matmul:F1} | **{100 * gflops / matmul:F0}%** |");
             Console.Error.WriteLine($"model {batch}x{t}: {gflops:F1} GFLOP/s vs matmul {matmul:F1}");
         }
         return new BenchmarkSection("Model forward throughput (CPU)", md.ToString());
-    }
-
-    private static double Flops(ModelConfig c, long parameters, int batch, int t)
-    {
-        var embedding = (long)c.VocabSize * c.HiddenSize;
-        var norms = (2L * c.NumHiddenLayers + 1) * c.HiddenSize;
-        var matmulParameters = parameters - embedding - norms + (c.TieWordEmbeddings ? embedding : 0);   // lm_head counts, lookup does not
-        var tokens = (double)batch * t;
-        return 2 * matmulParameters * tokens + 4.0 * c.NumHiddenLayers * c.HiddenSize * t * tokens;
     }
 
     private static double ForwardSeconds(CausalLM model, ModelConfig config, int batch, int t)
@@ -65,21 +56,5 @@ public static class ModelBenchmark
             if (i > 0) best = Math.Min(best, watch.Elapsed.TotalSeconds);   // first run warms caches and JIT
         }
         return best;
-    }
-
-    private static double MatmulGflops(int m, int k, int n)
-    {
-        using var scope = NewDisposeScope();
-        var a = randn(m, k);
-        var b = randn(k, n);
-        var best = double.MaxValue;
-        for (var i = 0; i < 6; i++)
-        {
-            using var inner = NewDisposeScope();
-            var watch = Stopwatch.StartNew();
-            matmul(a, b);
-            if (i > 0) best = Math.Min(best, watch.Elapsed.TotalSeconds);
-        }
-        return 2.0 * m * k * n / best / 1e9;
     }
 }

@@ -6,6 +6,7 @@ using MultiTeacher.Runtime;
 //   dotnet run --project benchmarks/MultiTeacher.Benchmarks -c Release -- [tokenize ...] [--no-write]
 if (args is ["--merge-child", ..]) return MergeBenchmark.RunChild(args);
 if (args is ["--logits-child", ..]) { GlibcAllocator.KeepFreedMemory(); return LogitsBenchmark.RunChild(args); }
+if (args is [TeacherCachingChild.Flag, ..]) { GlibcAllocator.KeepFreedMemory(); return TeacherCachingChild.RunChild(args); }
 
 var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
 {
@@ -19,6 +20,8 @@ var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
     ["dashboard"] = DashboardLoadBenchmark.Run,
     ["merge"] = MergeBenchmark.Run,
     ["logits"] = LogitsBenchmark.Run,
+    ["teacher-bf16"] = TeacherScaleBenchmark.RunBf16,
+    ["teacher-8b"] = TeacherScaleBenchmark.Run8b,
 };
 var write = !args.Contains("--no-write");
 var names = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("all").ToList();

@@ -116,6 +116,13 @@ public sealed class Checkpoint : IDisposable
         foreach (var (name, target) in module.state_dict())
         {
             var file = _fileOf[name];
+            // Same dtype on the CPU: straight from the mapping into the parameter, so loading a
+            // bf16 checkpoint as bf16 holds no second copy of even its largest tensor.
+            if (target.device_type == TorchSharp.DeviceType.CPU && target.is_contiguous() && target.dtype == SafetensorsFile.DTypes[file.Entries[name].DType].Type)
+            {
+                file.CopyTo(name, target);
+                continue;
+            }
             using var scope = NewDisposeScope();
             target.copy_(file.Read(name));   // one tensor at a time: converts dtype and device in place
         }

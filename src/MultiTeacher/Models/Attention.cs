@@ -18,18 +18,18 @@ public sealed class Attention : nn.Module<Tensor, Tensor, Tensor, Tensor>
 
     public KvCache? Cache { get; set; }
 
-    public Attention(ModelConfig c, int layer, Device? device = null) : base(nameof(Attention))
+    public Attention(ModelConfig c, int layer, Device? device = null, ScalarType? dtype = null) : base(nameof(Attention))
     {
         (_heads, _kvHeads, _headDim, _layer) = (c.NumAttentionHeads, c.KeyValueHeads, c.HeadDim, layer);
         _window = c.SlidingWindowOf(layer);
-        q_proj = nn.Linear(c.HiddenSize, _heads * _headDim, hasBias: c.QkvBias, device: device);
-        k_proj = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.QkvBias, device: device);
-        v_proj = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.QkvBias, device: device);
-        o_proj = nn.Linear(_heads * _headDim, c.HiddenSize, hasBias: c.OutputBias, device: device);
+        q_proj = nn.Linear(c.HiddenSize, _heads * _headDim, hasBias: c.QkvBias, device: device, dtype: dtype);
+        k_proj = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.QkvBias, device: device, dtype: dtype);
+        v_proj = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.QkvBias, device: device, dtype: dtype);
+        o_proj = nn.Linear(_heads * _headDim, c.HiddenSize, hasBias: c.OutputBias, device: device, dtype: dtype);
         if (c.QkNorm)
         {
-            q_norm = new RmsNorm(_headDim, c.RmsNormEps, device);
-            k_norm = new RmsNorm(_headDim, c.RmsNormEps, device);
+            q_norm = new RmsNorm(_headDim, c.RmsNormEps, device, dtype);
+            k_norm = new RmsNorm(_headDim, c.RmsNormEps, device, dtype);
         }
         RegisterComponents();
     }

@@ -17,12 +17,13 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
 
     public ModelConfig Config { get; }
 
-    public CausalLM(ModelConfig config, Device? device = null) : base(nameof(CausalLM))
+    /// <param name="dtype">The parameters' dtype from the start (default: torch's, float32), so a bf16 model never exists in float32.</param>
+    public CausalLM(ModelConfig config, Device? device = null, ScalarType? dtype = null) : base(nameof(CausalLM))
     {
         config.Validate("config");
         Config = config;
-        model = new DecoderModel(config, device);
-        if (!config.TieWordEmbeddings) lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, device: device);
+        model = new DecoderModel(config, device, dtype);
+        if (!config.TieWordEmbeddings) lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, device: device, dtype: dtype);
         RegisterComponents();
     }
 

@@ -12,12 +12,12 @@ public sealed class DecoderLayer : nn.Module<Tensor, Tensor, Tensor, Tensor>
     private readonly Mlp mlp;
 #pragma warning restore IDE1006
 
-    public DecoderLayer(ModelConfig c, int layer, Device? device = null) : base(nameof(DecoderLayer))
+    public DecoderLayer(ModelConfig c, int layer, Device? device = null, ScalarType? dtype = null) : base(nameof(DecoderLayer))
     {
-        input_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, device);
-        self_attn = new Attention(c, layer, device);
-        post_attention_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, device);
-        mlp = new Mlp(c, device);
+        input_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, device, dtype);
+        self_attn = new Attention(c, layer, device, dtype);
+        post_attention_layernorm = new RmsNorm(c.HiddenSize, c.RmsNormEps, device, dtype);
+        mlp = new Mlp(c, device, dtype);
         RegisterComponents();
     }
 

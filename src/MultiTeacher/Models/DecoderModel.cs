@@ -13,11 +13,11 @@ public sealed class DecoderModel : nn.Module<Tensor, long, Tensor>
 #pragma warning restore IDE1006
     private readonly RotaryEmbedding _rotary;
 
-    public DecoderModel(ModelConfig c, Device? device = null) : base(nameof(DecoderModel))
+    public DecoderModel(ModelConfig c, Device? device = null, ScalarType? dtype = null) : base(nameof(DecoderModel))
     {
-        embed_tokens = nn.Embedding(c.VocabSize, c.HiddenSize, device: device);
-        layers = nn.ModuleList(Enumerable.Range(0, c.NumHiddenLayers).Select(i => new DecoderLayer(c, i, device)).ToArray());
-        norm = new RmsNorm(c.HiddenSize, c.RmsNormEps, device);
+        embed_tokens = nn.Embedding(c.VocabSize, c.HiddenSize, device: device, dtype: dtype);
+        layers = nn.ModuleList(Enumerable.Range(0, c.NumHiddenLayers).Select(i => new DecoderLayer(c, i, device, dtype)).ToArray());
+        norm = new RmsNorm(c.HiddenSize, c.RmsNormEps, device, dtype);
         _rotary = new RotaryEmbedding(c);
         RegisterComponents();
     }

@@ -10,11 +10,11 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
     private readonly Linear gate_proj, up_proj, down_proj;
 #pragma warning restore IDE1006
 
-    public Mlp(ModelConfig c, Device? device = null) : base(nameof(Mlp))
+    public Mlp(ModelConfig c, Device? device = null, ScalarType? dtype = null) : base(nameof(Mlp))
     {
-        gate_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: c.MlpBias, device: device);
-        up_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: c.MlpBias, device: device);
-        down_proj = nn.Linear(c.IntermediateSize, c.HiddenSize, hasBias: c.MlpBias, device: device);
+        gate_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: c.MlpBias, device: device, dtype: dtype);
+        up_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: c.MlpBias, device: device, dtype: dtype);
+        down_proj = nn.Linear(c.IntermediateSize, c.HiddenSize, hasBias: c.MlpBias, device: device, dtype: dtype);
         RegisterComponents();
     }
 

@@ -18,10 +18,10 @@ public static class PretrainedModel
         var config = ModelConfig.FromPretrained(directory);
         using var checkpoint = new Checkpoint(directory);
         using (var meta = new CausalLM(config, new Device(DeviceType.META))) checkpoint.Verify(meta);
-        var model = new CausalLM(config);
+        // Built in the target dtype: a bf16 8B model built in float32 first would need 32 GB.
+        var model = new CausalLM(config, dtype: dtype);
         try
         {
-            model.to(dtype);
             if (device is not null) model.to(device);
             checkpoint.LoadInto(model);
             model.eval();

@@ -14,9 +14,9 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     // Owned for the module's lifetime rather than passed inline (see Runtime/Scalars).
     private readonly Scalar _eps;
 
-    public RmsNorm(long size, double eps, Device? device = null) : base(nameof(RmsNorm))
+    public RmsNorm(long size, double eps, Device? device = null, ScalarType? dtype = null) : base(nameof(RmsNorm))
     {
-        weight = nn.Parameter(ones(size, device: device));
+        weight = nn.Parameter(ones(size, dtype: dtype, device: device));
         _eps = eps.ToScalar();
         RegisterComponents();
     }

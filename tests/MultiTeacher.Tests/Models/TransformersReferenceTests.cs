@@ -25,13 +25,19 @@ public class TransformersReferenceTests
         using var model = PretrainedModel.Load(dir);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var rows = JsonSerializer.Deserialize<long[][]>(File.ReadAllText(Path.Combine(dir, "input_ids.json")))!;
-        var ids = tensor(rows.SelectMany(r => r).ToArray()).view(rows.Length, rows[0].Length);
-        using var reference = new SafetensorsFile(Path.Combine(dir, "reference_logits.safetensors"));
-        var expected = reference.Read("logits");
+        var (ids, expected) = Reference(dir);
         var actual = model.forward(ids);
         var diff = (actual - expected).abs().max().item<float>();
         Assert.True(diff < 1e-4, $"{fixture}: max |logits - transformers| = {diff}");
+    }
+
+    /// <summary>A fixture's input ids (B, T) and transformers' float32 logits for them (B, T, V).</summary>
+    internal static (Tensor Ids, Tensor Logits) Reference(string dir)
+    {
+        var rows = JsonSerializer.Deserialize<long[][]>(File.ReadAllText(Path.Combine(dir, "input_ids.json")))!;
+        var ids = tensor(rows.SelectMany(r => r).ToArray()).view(rows.Length, rows[0].Length);
+        using var reference = new SafetensorsFile(Path.Combine(dir, "reference_logits.safetensors"));
+        return (ids, reference.Read("logits"));
     }
 
     [Fact]
