@@ -27,7 +27,8 @@ public sealed record TransplantResult(string Directory, int NewVocabulary, int C
 /// tokens both vocabularies have are copied bit for bit; the others are approximated either by the
 /// mean of the old rows of the token's old-tokenizer pieces, or by OMP: the new token's row in a
 /// donor model (one that uses the new tokenizer) is written as a k-sparse combination of the donor's
-/// rows of shared tokens, and the same coefficients combine the old model's rows of those tokens.
+/// rows of shared tokens, and the same coefficients combine the old model's rows of those tokens
+/// (both spaces centred on their shared rows' mean, see <see cref="Omp"/>).
 /// Every other tensor is copied unchanged; config.json gets the new vocab_size, bos and eos ids.
 /// </summary>
 public static class VocabularyTransplant
@@ -83,7 +84,7 @@ public static class VocabularyTransplant
         if (missing.Length == 0) return result;
         var approximated = options.Method == TransplantMethod.Mean
             ? PieceMeans(oldRows.to(ScalarType.Float32), old, @new, missing)
-            : Omp(oldRows.to(ScalarType.Float32), DonorRows(donor!, name), match, shared, missing, options.K);
+            : Omp(oldRows.to(ScalarType.Float32), DonorRows(donor!, name), match.OldIdOf, shared, missing, options.K);
         result.index_copy_(0, tensor(missing.Select(i => (long)i).ToArray()), approximated.to(oldRows.dtype));
         return result;
     }
@@ -112,23 +113,33 @@ public static class VocabularyTransplant
     private static Tensor DonorRows(Checkpoint donor, string name) =>
         (name == Head && donor.Contains(Head) ? donor.Read(Head) : donor.Read(Embedding)).to(ScalarType.Float32);
 
-    /// <summary>OMP in the donor's space over the shared tokens, the coefficients applied to the old model's rows of the same tokens.</summary>
-    public static Tensor Omp(Tensor oldRows, Tensor donorRows, VocabularyMatch match, int[] shared, int[] missing, int k)
+    /// <summary>
+    /// OMP in the donor's space over the shared tokens, the coefficients applied to the old model's
+    /// rows of the same tokens. Both spaces are centred on their anchors' mean first and the old
+    /// mean added back: a row is then the old model's typical row plus the donor's offsets carried
+    /// over, and a coefficient sum far from 1 cannot turn the component every row shares (in a
+    /// small model, most of each row) into a row unlike any the model has.
+    /// </summary>
+    public static Tensor Omp(Tensor oldRows, Tensor donorRows, IReadOnlyList<int> oldIdOf, int[] shared, int[] missing, int k)
     {
-        if (donorRows.shape[0] < match.OldIdOf.Length) throw new MergeException($"the donor has {donorRows.shape[0]} rows, fewer than the new tokenizer's {match.OldIdOf.Length} tokens");
+        if (donorRows.shape[0] < oldIdOf.Count) throw new MergeException($"the donor has {donorRows.shape[0]} rows, fewer than the new tokenizer's {oldIdOf.Count} tokens");
+        using var outer = NewDisposeScope();
         var donorAnchors = donorRows.index_select(0, tensor(shared.Select(i => (long)i).ToArray()));
-        var oldAnchors = oldRows.index_select(0, tensor(shared.Select(i => (long)match.OldIdOf[i]).ToArray()));
+        var oldAnchors = oldRows.index_select(0, tensor(shared.Select(i => (long)oldIdOf[i]).ToArray()));
+        var (donorMean, oldMean) = (donorAnchors.mean([0], keepdim: true), oldAnchors.mean([0], keepdim: true));
+        donorAnchors = donorAnchors - donorMean;
+        oldAnchors = oldAnchors - oldMean;
         var parts = new List<Tensor>();
         const int chunk = 256;   // bounds the chunk × anchors score matrix
         for (var start = 0; start < missing.Length; start += chunk)
         {
             using var scope = NewDisposeScope();
             var ids = missing.Skip(start).Take(chunk).Select(i => (long)i).ToArray();
-            var (indices, coefficients) = OrthogonalMatchingPursuit.Fit(donorRows.index_select(0, tensor(ids)), donorAnchors, k);
+            var (indices, coefficients) = OrthogonalMatchingPursuit.Fit(donorRows.index_select(0, tensor(ids)) - donorMean, donorAnchors, k);
             var combined = coefficients.unsqueeze(1).matmul(oldAnchors.index_select(0, indices.reshape(-1)).reshape(ids.Length, indices.shape[1], -1)).squeeze(1);
-            parts.Add(combined.MoveToOuterDisposeScope());
+            parts.Add((combined + oldMean).MoveToOuterDisposeScope());
         }
-        return cat(parts, 0);
+        return cat(parts, 0).MoveToOuterDisposeScope();
     }
 
     private static void WriteConfig(string modelDirectory, string tokenizerDirectory, string directory, HfTokenizer @new)

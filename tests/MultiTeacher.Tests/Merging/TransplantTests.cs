@@ -77,19 +77,6 @@ public class TransplantTests : TempDirectoryTest
     }
 
     [Fact]
-    public void Omp_recovers_a_sparse_combination_of_anchors()
-    {
-        var atoms = randn(50, 16, generator: new Generator(4));
-        var target = (2 * atoms[3] - 0.5 * atoms[7]).unsqueeze(0);
-        var (indices, coefficients) = OrthogonalMatchingPursuit.Fit(target, atoms, 2);
-        var found = indices[0].data<long>().ToArray();
-        var c = coefficients[0].data<float>().ToArray();
-        Assert.Equal(new long[] { 3, 7 }, found.Order().ToArray());
-        Assert.Equal(2, c[Array.IndexOf(found, 3L)], 4);
-        Assert.Equal(-0.5, c[Array.IndexOf(found, 7L)], 4);
-    }
-
-    [Fact]
     public void Omp_without_a_donor_model_is_rejected_with_exit_2()
     {
         var model = TinyWithTokenizer("m", "mistral-7b-v0.1", "llama", 1);
