@@ -8,7 +8,7 @@ bash scripts/bootstrap.sh
 (cd tools/reference && [ -d node_modules/tokenizers ] || npm ci --no-audit --no-fund --silent)
 dotnet build benchmarks/MultiTeacher.Benchmarks -c Release -v quiet -nologo
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(tokenize alignment model distillation alm lineage jobs dashboard merge logits)
+[ ${#names[@]} -gt 0 ] || names=(tokenize alignment model distillation alm lineage jobs dashboard merge logits scaleout)
 for name in "${names[@]}"; do
   dotnet run --project benchmarks/MultiTeacher.Benchmarks -c Release --no-build -- "$name"
 done

@@ -19,6 +19,7 @@ var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
     ["dashboard"] = DashboardLoadBenchmark.Run,
     ["merge"] = MergeBenchmark.Run,
     ["logits"] = LogitsBenchmark.Run,
+    ["scaleout"] = ScaleOutBenchmark.Run,
 };
 var write = !args.Contains("--no-write");
 var names = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("all").ToList();
