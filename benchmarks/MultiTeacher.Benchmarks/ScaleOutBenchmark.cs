@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using Hangfire;
 using MultiTeacher.Assets;
 using MultiTeacher.Corpora;
 using MultiTeacher.Jobs;

@@ -91,7 +91,7 @@ public sealed class RecipeSchemaTests : RecipeTestFiles
         var schema = JsonNode.Parse(RecipeJsonSchema.Text())!;
         var root = schema["properties"]!;
         Assert.Equal(["name", "data", "student"], schema["required"]!.AsArray().Select(n => n!.GetValue<string>()));
-        Assert.Equal(["name", "seed", "device", "threads", "deterministic", "data", "teachers", "student", "alignment", "mixing", "loss", "train", "eval", "output"],
+        Assert.Equal(["name", "seed", "device", "threads", "deterministic", "data", "teachers", "student", "alignment", "mixing", "loss", "train", "eval", "output", "cache_root"],
             root.AsObject().Select(kv => kv.Key));
         var topK = root["alignment"]!["properties"]!["top_k"]!;
         Assert.Equal(("integer", 64, 1, 1024), (topK["type"]!.GetValue<string>(), topK["default"]!.GetValue<int>(), topK["minimum"]!.GetValue<int>(), topK["maximum"]!.GetValue<int>()));
