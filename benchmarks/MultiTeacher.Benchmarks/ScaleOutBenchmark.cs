@@ -30,6 +30,8 @@ public static class ScaleOutBenchmark
     {
         if (Environment.ProcessorCount < 2) throw new InvalidOperationException($"the scale-out benchmark needs 2 CPUs; this process may use {Environment.ProcessorCount}");
         var root = Directory.CreateTempSubdirectory("mt-bench-scaleout-").FullName;
+        // As root the private server runs as the postgres user, who must enter the directory.
+        File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101);
         var server = new EmbeddedPostgres(Path.Combine(root, "pg"), port: 55000 + Random.Shared.Next(6000, 7000));
         try
         {
