@@ -29,9 +29,8 @@ public static class ScaleOutBenchmark
     public static BenchmarkSection Run(AssetStore store)
     {
         if (Environment.ProcessorCount < 2) throw new InvalidOperationException($"the scale-out benchmark needs 2 CPUs; this process may use {Environment.ProcessorCount}");
-        var root = Directory.CreateTempSubdirectory("mt-bench-scaleout-").FullName;
-        // As root the private server runs as the postgres user, who must enter the directory.
-        File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101);
+        // Not a private temporary directory: as root the private server runs as the postgres user, who must enter it.
+        var root = Directory.CreateDirectory(Path.Combine(Path.GetTempPath(), "mt-bench-scaleout-" + Guid.NewGuid().ToString("N")[..8])).FullName;
         var server = new EmbeddedPostgres(Path.Combine(root, "pg"), port: 55000 + Random.Shared.Next(6000, 7000));
         try
         {
