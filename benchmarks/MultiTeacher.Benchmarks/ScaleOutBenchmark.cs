@@ -36,6 +36,7 @@ public static class ScaleOutBenchmark
         {
             var connection = server.EnsureRunning();
             Migrator.Apply(connection);
+            JobStorage.Create(connection);   // Hangfire's schema, before the workers are watched for in it
             return Measure(store, root, connection);
         }
         finally
