@@ -22,6 +22,7 @@ var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
     ["logits"] = LogitsBenchmark.Run,
     ["teacher-bf16"] = TeacherScaleBenchmark.RunBf16,
     ["teacher-8b"] = TeacherScaleBenchmark.Run8b,
+    ["scaleout"] = ScaleOutBenchmark.Run,
 };
 var write = !args.Contains("--no-write");
 var names = args.Where(a => !a.StartsWith("--")).DefaultIfEmpty("all").ToList();

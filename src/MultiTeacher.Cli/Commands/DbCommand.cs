@@ -8,12 +8,18 @@ public static class DbCommand
 {
     public static Command Create(CliIO io)
     {
-        var start = new Command("start", "Start the private PostgreSQL (initialising it on first use) and apply migrations.");
-        start.SetAction(_ =>
+        var listen = new Option<string?>("--listen") { Description = "Also serve TCP on these addresses (e.g. 0.0.0.0) for workers on other machines; clients give the password in $MT_DB_PASSWORD" };
+        var start = new Command("start", "Start the private PostgreSQL (initialising it on first use) and apply migrations.") { listen };
+        start.SetAction(r =>
         {
-            var db = EmbeddedPostgres.Default();
+            var address = r.GetValue(listen);
+            var db = address is null ? EmbeddedPostgres.Default()
+                : new EmbeddedPostgres(EmbeddedPostgres.Default().Root) { Listen = address, Password = Environment.GetEnvironmentVariable("MT_DB_PASSWORD") };
             var applied = Migrator.Apply(db.EnsureRunning());
             io.Out.WriteLine($"running: {db.DataDirectory} (socket {db.SocketDirectory}, port {db.Port}); {applied} migration(s) applied");
+            if (address is not null)
+                io.Out.WriteLine($"workers elsewhere: PGPASSWORD=... mt worker --database {db.TcpUrl(address is "0.0.0.0" or "*" ? Environment.MachineName : address)}");
+            io.Out.WriteLine("it keeps running until `mt db stop`");
             return CliApp.Ok;
         });
         var stop = new Command("stop", "Stop the private PostgreSQL.");

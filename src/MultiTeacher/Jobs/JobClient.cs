@@ -3,6 +3,7 @@ using Hangfire.PostgreSql;
 using MultiTeacher.Lineage;
 using MultiTeacher.Recipes;
 using MultiTeacher.Runs;
+using MultiTeacher.Teachers;
 using MultiTeacher.Training;
 
 namespace MultiTeacher.Jobs;
@@ -15,7 +16,7 @@ public sealed class JobClient(string connectionString, PostgreSqlStorage storage
 
     /// <summary>
     /// Records the run (resolved recipe, environment, hashed inputs) as queued, creates its stages and
-    /// enqueues what can start now: a cache job per teacher (training follows when all exist), or training.
+    /// enqueues what can start now: a cache job per teacher, or per shard of each teacher's cache (training follows when all exist), or training.
     /// <paramref name="ownedHere"/>: the queue is private to this process, so the run fails if this process dies.
     /// </summary>
     public long Submit(Recipe recipe, string queue, bool resume = false, bool ownedHere = false)
@@ -24,15 +25,19 @@ public sealed class JobClient(string connectionString, PostgreSqlStorage storage
         InputPreflight.Check(recipe);
         var runId = RunRecorder.Begin(_store, recipe, RunStatus.Queued).RunId;
         var caching = recipe.Train.TeacherMode == TeacherMode.Cached && recipe.Teachers.Count > 0;
-        var stages = recipe.Teachers.Where(_ => caching).Select(t => (StageKind.CacheTeacher, t.Name, StageStatus.Queued))
+        var shards = caching && recipe.Train.CacheShardTokens > 0 ? TeacherCaches.ShardsOf(recipe).Count : 1;
+        var caches = recipe.Teachers.Where(_ => caching).SelectMany(t => Enumerable.Range(0, shards).Select(s => (Teacher: t.Name, Shard: s))).ToList();
+        var stages = caches.Select(c => (StageKind.CacheTeacher, CacheStages.Name(c.Teacher, c.Shard, shards), StageStatus.Queued))
             .Append((StageKind.Train, DistillationRecipe.TrainStage, caching ? StageStatus.Pending : StageStatus.Queued)).ToList();
         _store.QueueRun(runId, queue, resume, stages, ownedHere ? ProcessIdentity.Current : null);
         try
         {
-            if (caching)
-                foreach (var t in recipe.Teachers)
-                    _store.AttachJob(runId, StageKind.CacheTeacher, t.Name, _client.Enqueue<StageJobs>(queue, j => j.CacheTeacher(runId, t.Name, null, CancellationToken.None)));
-            else
+            // One job per shard: any worker on the queue takes any shard, and a failed one is retried alone.
+            foreach (var (teacher, shard) in caches)
+                _store.AttachJob(runId, StageKind.CacheTeacher, CacheStages.Name(teacher, shard, shards), shards == 1
+                    ? _client.Enqueue<StageJobs>(queue, j => j.CacheTeacher(runId, teacher, null, CancellationToken.None))
+                    : _client.Enqueue<StageJobs>(queue, j => j.CacheTeacherShard(runId, teacher, shard, null, CancellationToken.None)));
+            if (!caching)
                 _store.AttachJob(runId, StageKind.Train, DistillationRecipe.TrainStage, _client.Enqueue<StageJobs>(queue, j => j.Train(runId, null, CancellationToken.None)));
         }
         catch (Exception e)

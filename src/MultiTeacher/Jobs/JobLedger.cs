@@ -21,7 +21,7 @@ public enum StageClaim
 
 /// <summary>
 /// The transactions of job scheduling: a job claiming its stage, giving it back for a retry, and the
-/// fan-in that queues training once every teacher cache exists. Each holds the run's row lock (as a
+/// fan-in that queues training once every teacher cache (every shard of each) exists. Each holds the run's row lock (as a
 /// cancel request does), so concurrent workers and cancellations agree. Everything else about a run's
 /// lifecycle is <see cref="LineageStore"/>'s.
 /// </summary>

@@ -29,15 +29,25 @@ public sealed partial class StageJobs(JobContext context)
 
     [AutomaticRetry(Attempts = Retries, DelaysInSeconds = [2, 10], ExceptOn = [typeof(PermanentJobFailure)], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     [DisplayName("run {0}: cache teacher {1}")]
-    public void CacheTeacher(long runId, string teacher, PerformContext? perform, CancellationToken cancel)
+    public void CacheTeacher(long runId, string teacher, PerformContext? perform, CancellationToken cancel) =>
+        BuildCache(runId, teacher, null, perform, cancel);
+
+    /// <summary>One shard of a sharded teacher cache: its own stage, retried or reclaimed alone; training follows the last shard of the last teacher.</summary>
+    [AutomaticRetry(Attempts = Retries, DelaysInSeconds = [2, 10], ExceptOn = [typeof(PermanentJobFailure)], OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    [DisplayName("run {0}: cache teacher {1}, shard {2}")]
+    public void CacheTeacherShard(long runId, string teacher, int shard, PerformContext? perform, CancellationToken cancel) =>
+        BuildCache(runId, teacher, shard, perform, cancel);
+
+    private void BuildCache(long runId, string teacher, int? shard, PerformContext? perform, CancellationToken cancel)
     {
-        var done = Execute(runId, StageKind.CacheTeacher, teacher, perform, cancel, (recipe, hashes, log, _) =>
+        var stage = shard is { } s ? CacheStages.Shard(teacher, s) : teacher;
+        var done = Execute(runId, StageKind.CacheTeacher, stage, perform, cancel, (recipe, hashes, log, _) =>
         {
             if (recipe.Teachers.All(t => t.Name != teacher)) throw new InvalidDataException($"run {runId}'s recipe has no teacher '{teacher}'");
-            TeacherCaches.EnsureForRecipe(recipe, DistillationRecipe.DeviceOf(recipe.Device), new TeacherHashes(hashes), CacheRoot, log, t => t.Name == teacher);
+            TeacherCaches.EnsureForRecipe(recipe, DistillationRecipe.DeviceOf(recipe.Device), new TeacherHashes(hashes), CacheRootFor(recipe), log, t => t.Name == teacher, shard);
         });
         if (!done) return;
-        if (Transient.Retry(() => _ledger.CompleteCacheStage(runId, teacher), TimeSpan.FromMinutes(5), context.Log))
+        if (Transient.Retry(() => _ledger.CompleteCacheStage(runId, stage), TimeSpan.FromMinutes(5), context.Log))
             EnqueueTrain(runId);
     }
 
@@ -52,7 +62,7 @@ public sealed partial class StageJobs(JobContext context)
             var resume = resumeFrom is null && _store.Submission(runId)!.Resume;
             if (resumeFrom is not null) log.WriteLine($"run {runId}: continuing from {resumeFrom}");
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-            using var training = new DistillationRecipe(recipe, log, CacheRoot, recorder, hashes);
+            using var training = new DistillationRecipe(recipe, log, CacheRootFor(recipe), recorder, hashes);
             training.Setup();
             // The worker's facts (threads, device, commit) are what the results depend on, not the submitter's.
             Transient.Retry(() => _store.SetEnvironment(runId, RunEnvironment.Current(recipe)), TimeSpan.FromMinutes(5), log);
@@ -73,6 +83,9 @@ public sealed partial class StageJobs(JobContext context)
 
     private string CacheRoot => context.CacheRoot ?? Cache.CacheDirectories.Root();
 
+    /// <summary>The recipe's shared cache root when it names one (every worker of the run reads and writes there), else the worker's.</summary>
+    private string CacheRootFor(Recipe recipe) => recipe.CacheRoot ?? CacheRoot;
+
     private bool CancelRequested(long runId)
     {
         try { return _store.CancelRequested(runId); }
@@ -92,7 +105,7 @@ public sealed partial class StageJobs(JobContext context)
         {
             var recipe = RecipeLoader.LoadResolved(run.ResolvedYaml, out var hashes);
             // A teacher cache reads the data, the student's tokenizer (its own or its init's) and its one teacher; training reads everything.
-            InputCheck.Verify(recipe, hashes, kind == StageKind.CacheTeacher ? key => key is "data.train" or "student.tokenizer" or "student.init" || key == $"teachers.{name}" : null);
+            InputCheck.Verify(recipe, hashes, kind == StageKind.CacheTeacher ? key => key is "data.train" or "student.tokenizer" or "student.init" || key == TeacherHashes.InputKey(CacheStages.TeacherOf(name)) : null);
             body(recipe with { Device = QueueNames.DeviceFor(perform?.BackgroundJob.Job.Queue, recipe.Device) }, hashes, log, claim);
         });
 

@@ -5,8 +5,10 @@ namespace MultiTeacher.Lineage;
 
 /// <summary>
 /// A private PostgreSQL server that `mt` starts and owns: the system's initdb/pg_ctl on a data
-/// directory of its own, reachable only through a Unix socket in that directory (no TCP). As root
-/// the server runs as the postgres user (initdb refuses root), in a directory owned by it.
+/// directory of its own, reachable through a Unix socket in that directory, and over TCP only when
+/// <see cref="Listen"/> is set, then with a password (SCRAM) for every TCP client, so workers on
+/// other machines can share it. As root the server runs as the postgres user (initdb refuses root),
+/// in a directory owned by it.
 /// </summary>
 public sealed class EmbeddedPostgres
 {
@@ -17,6 +19,12 @@ public sealed class EmbeddedPostgres
     public int Port { get; }
     public string DataDirectory => Path.Combine(Root, "data");
     public string SocketDirectory => Root;
+
+    /// <summary>TCP addresses to serve as well as the socket (127.0.0.1, or * for every interface); null: the socket only.</summary>
+    public string? Listen { get; init; }
+
+    /// <summary>The password TCP clients must give as <see cref="User"/>; required with <see cref="Listen"/>.</summary>
+    public string? Password { get; init; }
 
     public EmbeddedPostgres(string root, int port = 54329)
     {
@@ -51,17 +59,54 @@ public sealed class EmbeddedPostgres
         if (IsRoot) Run("chown", ["postgres:postgres", Root], asPostgres: false);
         if (!File.Exists(Path.Combine(DataDirectory, "PG_VERSION")))
             Run(Binary("initdb"), ["-D", DataDirectory, "-U", User, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]);
+        if (Listen is not null)
+        {
+            if (string.IsNullOrEmpty(Password)) throw new BadInputException("serving PostgreSQL over TCP needs a password (MT_DB_PASSWORD)");
+            var changed = AllowPasswordClients();
+            // A server started for the socket alone is restarted to listen.
+            if (IsRunning && Listening() != Listen) PgCtl("stop");
+            else if (changed && IsRunning) PgCtl("reload");
+        }
         if (!IsRunning)
             PgCtl("start");
         using (var connection = new NpgsqlConnection(ConnectionString("postgres")))
         {
             connection.Open();
+            // ALTER ROLE takes no parameters: the password is a quoted literal (quotes doubled), sent over the socket only.
+            if (Listen is not null) new NpgsqlCommand($"ALTER ROLE \"{User}\" PASSWORD '{Password!.Replace("'", "''")}'", connection).ExecuteNonQuery();
             using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection) { Parameters = { new() { Value = Database } } };
             if (exists.ExecuteScalar() is null)
                 new NpgsqlCommand($"CREATE DATABASE \"{Database}\"", connection).ExecuteNonQuery();
         }
         return ConnectionString();
     }
+
+    /// <summary>
+    /// Every TCP client authenticates with its password (SCRAM); the socket stays trusted, as only this
+    /// user can reach it. initdb's trusted loopback lines would match first, so they are turned off.
+    /// </summary>
+    /// <returns>Whether pg_hba.conf changed (a running server must reload it).</returns>
+    private bool AllowPasswordClients()
+    {
+        var hba = Path.Combine(DataDirectory, "pg_hba.conf");
+        string[] wanted = ["host all all 0.0.0.0/0 scram-sha-256", "host all all ::/0 scram-sha-256"];
+        var before = File.ReadAllLines(hba);
+        var lines = before.Select(l => l.StartsWith("host", StringComparison.Ordinal) && l.TrimEnd().EndsWith("trust", StringComparison.Ordinal) ? "# " + l : l).ToList();
+        lines.AddRange(wanted.Where(w => !lines.Contains(w)));
+        if (lines.SequenceEqual(before)) return false;
+        File.WriteAllLines(hba, lines);
+        return true;
+    }
+
+    private string? Listening()
+    {
+        using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        connection.Open();
+        return new NpgsqlCommand("SHOW listen_addresses", connection).ExecuteScalar() as string;
+    }
+
+    /// <summary>How a worker on another machine reaches this server: TCP to <paramref name="host"/>, password from its environment (not printed).</summary>
+    public string TcpUrl(string host, string database = Database) => $"postgresql://{User}@{host}:{Port}/{database}";
 
     private FileStream AcquireLock()
     {
@@ -82,7 +127,7 @@ public sealed class EmbeddedPostgres
     private int PgCtl(string action, bool allowFailure = false)
     {
         var args = new List<string> { "-D", DataDirectory, "-w" };
-        if (action == "start") args.AddRange(["-l", Path.Combine(Root, "server.log"), "-o", $"-k {SocketDirectory} -p {Port} -c listen_addresses=''"]);
+        if (action == "start") args.AddRange(["-l", Path.Combine(Root, "server.log"), "-o", $"-k {SocketDirectory} -p {Port} -c listen_addresses='{Listen}'"]);
         if (action == "stop") args.AddRange(["-m", "fast"]);
         args.Add(action);
         return Run(Binary("pg_ctl"), args, allowFailure: allowFailure);

@@ -4,13 +4,22 @@ namespace MultiTeacher.Lineage;
 public static class LineageDatabase
 {
     /// <summary>
-    /// The connection string of --database (<paramref name="explicitConnection"/>), else $MT_DATABASE,
-    /// else the private server (started on demand); migrated before it is returned.
+    /// The connection string (or postgresql:// URL, <see cref="DatabaseUrl"/>) of --database
+    /// (<paramref name="explicitConnection"/>), else $MT_DATABASE, else the private server (started on
+    /// demand, which <paramref name="notice"/>, default standard error, is told); migrated before it is returned.
     /// </summary>
-    public static string Connect(string? explicitConnection)
+    public static string Connect(string? explicitConnection, TextWriter? notice = null)
     {
         var connection = explicitConnection ?? System.Environment.GetEnvironmentVariable("MT_DATABASE");
-        if (string.IsNullOrEmpty(connection)) connection = EmbeddedPostgres.Default().EnsureRunning();
+        if (string.IsNullOrEmpty(connection))
+        {
+            var server = EmbeddedPostgres.Default();
+            var wasRunning = server.IsRunning;
+            connection = server.EnsureRunning();
+            // The server outlives this process (later commands and workers share it): say so, and how to stop it.
+            if (!wasRunning) (notice ?? Console.Error).WriteLine($"mt: started the private PostgreSQL in {server.DataDirectory}; it keeps running for later commands (stop it with `mt db stop`)");
+        }
+        else connection = DatabaseUrl.ToConnectionString(connection);
         Migrator.Apply(connection);
         return connection;
     }

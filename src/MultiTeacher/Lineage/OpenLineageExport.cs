@@ -96,6 +96,7 @@ public static class OpenLineageExport
     private static (JsonNode[] Inputs, JsonNode[] Outputs) StageDatasets(StageKind kind, string name, IReadOnlyList<RunArtifact> artifacts)
     {
         if (kind != StageKind.CacheTeacher) return ([], []);
+        name = CacheStages.TeacherOf(name);
         var teachers = artifacts.Where(a => a.Direction == "used" && a.Role == ArtifactRoles.Teacher(name)).DistinctBy(a => a.Path).ToList();
         var caches = artifacts.Where(a => a.Kind == "cache" && a.Role == ArtifactRoles.Cache(name)).DistinctBy(a => a.Path).Select(a =>
         {

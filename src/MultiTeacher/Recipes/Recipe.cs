@@ -57,6 +57,10 @@ public sealed record Recipe
     [Setting("output", "run directory (default: runs/NAME under the working directory)", Path = PathUse.Output)]
     public string Output { get; init; } = "";
 
+    [Setting("cache_root", "where teacher caches and projections live, shared by every worker of the run (a path every machine mounts alike; default: the worker's --cache-root, else $MT_CACHE, else ~/.cache/multiteacher)",
+        Path = PathUse.Output)]
+    public string? CacheRoot { get; init; }
+
     /// <summary>The KEY.PATH=VALUE overrides applied on top of the file, in order.</summary>
     public IReadOnlyList<string> Overrides { get; init; } = [];
 }

@@ -61,4 +61,8 @@ public sealed record TrainSettings
 
     [Setting("teachers", "teachers cached once, or run online at every step")]
     public TeacherMode TeacherMode { get; init; } = TeacherMode.Cached;
+
+    [Setting("cache_shard_tokens", "student tokens per teacher-cache shard: each shard is its own job, on any worker, and its own file, reused by any run over the same samples (0: one shard per teacher)",
+        Min = 0, Max = 1_000_000_000)]
+    public int CacheShardTokens { get; init; }
 }

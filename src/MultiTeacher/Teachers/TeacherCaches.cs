@@ -55,17 +55,28 @@ public static class TeacherCaches
 
     /// <summary>
     /// Ensures the caches a recipe's teachers (default: all) need over its training samples (top-k
-    /// records, or likelihood-matching records for alm), then unloads them: what `mt cache` and a
-    /// run's cache jobs do ahead of training. Returns the cache files.
+    /// records, or likelihood-matching records for alm), every shard or only shard <paramref name="shard"/>,
+    /// then unloads them: what `mt cache` and a run's cache jobs do ahead of training. Returns the cache files.
     /// </summary>
     public static IReadOnlyList<string> EnsureForRecipe(Recipe recipe, Device device, TeacherHashes hashes, string cacheRoot, TextWriter log,
-        Func<TeacherSettings, bool>? only = null)
+        Func<TeacherSettings, bool>? only = null, int? shard = null)
     {
         var student = HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory);
-        var texts = TrainingSamples.ForRecipe(recipe.Data, student).Samples.Select(s => s.Text).ToList();
+        var samples = TrainingSamples.ForRecipe(recipe.Data, student);
+        var texts = samples.Samples.Select(s => s.Text).ToList();
+        var plan = ShardsOf(recipe, samples);
+        IReadOnlyList<CacheShard> shards = shard is { } one ? [plan[one]] : plan.Shards;
         using var teachers = TeacherSet.Load(recipe, student, device, hashes, cacheRoot, log, only);
-        return Enumerable.Range(0, teachers.Count).Select(k => teachers.EnsureCacheFor(k, texts, recipe.Loss.Kind)).ToList();
+        return [.. Enumerable.Range(0, teachers.Count).SelectMany(k => shards.Select(s => teachers.EnsureCacheFor(k, texts, recipe.Loss.Kind, plan, s)))];
     }
+
+    /// <summary>How the recipe's teacher caches are cut (train.cache_shard_tokens) over its training samples.</summary>
+    public static CacheShardPlan ShardsOf(Recipe recipe, TrainingSamples samples) =>
+        CacheShardPlan.For(samples.Samples.Select(s => s.StudentIds.Length).ToList(), recipe.Train.CacheShardTokens);
+
+    /// <summary>The shards of the recipe's teacher caches, reading its training data with the student's tokenizer, as submission does.</summary>
+    public static CacheShardPlan ShardsOf(Recipe recipe) =>
+        ShardsOf(recipe, TrainingSamples.ForRecipe(recipe.Data, HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory)));
 
     /// <summary>Runs the teacher over every text, <paramref name="batchSize"/> at a time, and writes the cache to <paramref name="path"/>.</summary>
     public static TeacherCache Build(CausalLM teacher, HfTokenizer tokenizer, IReadOnlyList<string> texts, int topK, string key, string path, int batchSize = 8)

@@ -1,4 +1,5 @@
 using MultiTeacher.Alignment;
+using MultiTeacher.Cache;
 using MultiTeacher.Losses;
 using MultiTeacher.Mixing;
 using MultiTeacher.Models;
@@ -19,6 +20,8 @@ public sealed class TeacherSet : IDisposable
     private readonly TeacherHashes _hashes;
     private readonly string _cacheRoot;
     private readonly TextWriter _log;
+    /// <summary>Per teacher, the shards of its cache ensured so far (a TeacherCache or an AlmCache each).</summary>
+    private readonly Dictionary<int, object?[]> _shards = [];
 
     public IReadOnlyList<Teacher> Teachers => _teachers;
     public int Count => _teachers.Length;
@@ -82,6 +85,33 @@ public sealed class TeacherSet : IDisposable
     /// <summary>The cache the objective reads (likelihood-matching records for alm, top-k records otherwise), ensured; its file.</summary>
     public string EnsureCacheFor(int k, IReadOnlyList<string> texts, LossKind kind) =>
         kind == LossKind.Alm ? EnsureAlmCache(k, texts).Path : EnsureCache(k, texts).Path;
+
+    /// <summary>
+    /// One shard of the cache the objective reads, over that shard's texts, ensured; its file. Once
+    /// every shard of <paramref name="plan"/> is, the teacher reads them as one cache.
+    /// </summary>
+    public string EnsureCacheFor(int k, IReadOnlyList<string> texts, LossKind kind, CacheShardPlan plan, CacheShard shard)
+    {
+        if (plan.Count == 1) return EnsureCacheFor(k, texts, kind);
+        var teacher = _teachers[k];
+        var (hash, slice, directory) = (_hashes.Of(teacher.Spec), CacheShardPlan.Slice(texts, shard), Path.Combine(_cacheRoot, "teachers"));
+        if (!_shards.TryGetValue(k, out var parts) || parts.Length != plan.Count) _shards[k] = parts = new object?[plan.Count];
+        string path;
+        if (kind == LossKind.Alm)
+        {
+            var alm = TeacherCaches.EnsureAlm(teacher, hash, slice, directory, _log);
+            (parts[shard.Index], path) = (alm.Cache, alm.Path);
+        }
+        else
+        {
+            var cache = TeacherCaches.Ensure(teacher, hash, slice, TopK, directory, _log);
+            (parts[shard.Index], path) = (cache.Cache, cache.Path);
+        }
+        if (parts.All(p => p is not null))
+            _teachers[k] = kind == LossKind.Alm ? teacher with { Alm = AlmCache.Join([.. parts.Cast<AlmCache>()]) }
+                : teacher with { Cache = TeacherCache.Join([.. parts.Cast<TeacherCache>()]) };
+        return path;
+    }
 
     /// <summary>The teachers, run online whatever their caches (caches cover the training text only).</summary>
     public IReadOnlyList<Teacher> Online() => _teachers.Select(t => t with { Cache = null, Alm = null }).ToList();

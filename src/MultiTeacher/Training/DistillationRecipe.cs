@@ -54,14 +54,14 @@ public sealed class DistillationRecipe : IDisposable
     public const string TrainStage = "student";
 
     /// <summary>Stores the settings; nothing is loaded until <see cref="Setup"/>.</summary>
-    /// <param name="cacheRoot">Where projections and teacher caches live (default: <see cref="CacheDirectories.Root"/>).</param>
+    /// <param name="cacheRoot">Where projections and teacher caches live (default: the recipe's cache_root, else <see cref="CacheDirectories.Root"/>).</param>
     /// <param name="stages">Told when each stage (cache-teacher, train, eval, save) starts and ends, e.g. to record lineage.</param>
     /// <param name="verifiedHashes">Input hashes a check has just verified (a resolved recipe's), so teacher directories are not hashed again.</param>
     public DistillationRecipe(Recipe recipe, TextWriter log, string? cacheRoot = null, IStageObserver? stages = null, IReadOnlyDictionary<string, string>? verifiedHashes = null)
     {
         _recipe = recipe;
         _log = log;
-        _cacheRoot = cacheRoot ?? CacheDirectories.Root();
+        _cacheRoot = cacheRoot ?? recipe.CacheRoot ?? CacheDirectories.Root();
         _stages = stages;
         _verifiedHashes = verifiedHashes;
     }
@@ -86,16 +86,18 @@ public sealed class DistillationRecipe : IDisposable
         if (recipe.Train.TeacherMode == TeacherMode.Cached)
         {
             var texts = _samples.Samples.Select(s => s.Text).ToList();
+            var plan = TeacherCaches.ShardsOf(recipe, _samples);
             for (var k = 0; k < _teachers.Count; k++)
             {
                 var name = _teachers.Teachers[k].Name;
                 var teacher = k;
-                Stage(StageKind.CacheTeacher, name, () =>
-                {
-                    var ensured = _teachers.EnsureCacheFor(teacher, texts, recipe.Loss.Kind);
-                    _stages?.InputUsed("cache", ensured, ArtifactRoles.Cache(name));
-                    return ensured;
-                });
+                foreach (var shard in plan.Shards)
+                    Stage(StageKind.CacheTeacher, CacheStages.Name(name, shard.Index, plan.Count), () =>
+                    {
+                        var ensured = _teachers.EnsureCacheFor(teacher, texts, recipe.Loss.Kind, plan, shard);
+                        _stages?.InputUsed("cache", ensured, ArtifactRoles.Cache(name));
+                        return ensured;
+                    });
             }
         }
         _evalDocuments = recipe.Data.Eval is { } eval ? TextCorpus.Load(eval, recipe.Data.Format, recipe.Data.Field) : [];

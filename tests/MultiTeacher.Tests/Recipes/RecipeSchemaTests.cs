@@ -25,6 +25,7 @@ public sealed class RecipeSchemaTests : RecipeTestFiles
         Assert.Equal((LossKind.ForwardKl, 1.0, 0.5, 0.5), (r.Loss.Kind, r.Loss.Temperature, r.Loss.Beta, r.Loss.HardLabelWeight));
         Assert.Equal((100, 8, 1, 1e-3, 0, ScheduleKind.Cosine), (r.Train.Steps, r.Train.BatchSize, r.Train.GradAccum, r.Train.LearningRate, r.Train.WarmupSteps, r.Train.Schedule));
         Assert.Equal((0.01, 1.0, 0, 10, TeacherMode.Cached), (r.Train.WeightDecay, r.Train.Clip, r.Train.CheckpointEvery, r.Train.LogEvery, r.Train.TeacherMode));
+        Assert.Equal((0, (string?)null), (r.Train.CacheShardTokens, r.CacheRoot));
         Assert.Equal((0, 200_000L), (r.Eval.Every, r.Eval.MaxBytes));
         Assert.Equal(Path.GetFullPath(Path.Combine("runs", "tiny")), r.Output);
     }
@@ -90,7 +91,7 @@ public sealed class RecipeSchemaTests : RecipeTestFiles
         var schema = JsonNode.Parse(RecipeJsonSchema.Text())!;
         var root = schema["properties"]!;
         Assert.Equal(["name", "data", "student"], schema["required"]!.AsArray().Select(n => n!.GetValue<string>()));
-        Assert.Equal(["name", "seed", "device", "threads", "deterministic", "data", "teachers", "student", "alignment", "mixing", "loss", "train", "eval", "output"],
+        Assert.Equal(["name", "seed", "device", "threads", "deterministic", "data", "teachers", "student", "alignment", "mixing", "loss", "train", "eval", "output", "cache_root"],
             root.AsObject().Select(kv => kv.Key));
         var topK = root["alignment"]!["properties"]!["top_k"]!;
         Assert.Equal(("integer", 64, 1, 1024), (topK["type"]!.GetValue<string>(), topK["default"]!.GetValue<int>(), topK["minimum"]!.GetValue<int>(), topK["maximum"]!.GetValue<int>()));
