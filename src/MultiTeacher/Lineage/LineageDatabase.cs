@@ -16,8 +16,9 @@ public static class LineageDatabase
             var server = EmbeddedPostgres.Default();
             var wasRunning = server.IsRunning;
             connection = server.EnsureRunning();
-            // The server outlives this process (later commands and workers share it): say so, and how to stop it.
-            if (!wasRunning) (notice ?? Console.Error).WriteLine($"mt: started the private PostgreSQL in {server.DataDirectory}; it keeps running for later commands (stop it with `mt db stop`)");
+            // The server outlives this process (later commands and workers share it): tell the person at
+            // the terminal, and how to stop it; scripts reading standard error get only the command's own lines.
+            if (!wasRunning && (notice is not null || !Console.IsErrorRedirected)) (notice ?? Console.Error).WriteLine($"mt: started the private PostgreSQL in {server.DataDirectory}; it keeps running for later commands (stop it with `mt db stop`)");
         }
         else connection = DatabaseUrl.ToConnectionString(connection);
         Migrator.Apply(connection);
