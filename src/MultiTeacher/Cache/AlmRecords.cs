@@ -1,3 +1,4 @@
+using MultiTeacher.Runtime;
 using static TorchSharp.torch;
 
 namespace MultiTeacher.Cache;
@@ -46,7 +47,7 @@ public static class AlmRecords
         using var scope = NewDisposeScope();
         var device = logProbs.device;
         var observed = logProbs.gather(1, tensor(next, device: device).unsqueeze(1)).squeeze(1).to(float32);                          // (n)
-        var boundary = logProbs.masked_fill(boundaryMask.to(device).logical_not(), double.NegativeInfinity).logsumexp(1).to(float32);  // (n)
+        var boundary = logProbs.masked_fill(boundaryMask.to(device).logical_not(), Scalars.NegativeInfinity).logsumexp(1).to(float32);  // (n)
         return (observed.cpu().data<float>().ToArray(), boundary.cpu().data<float>().ToArray());
     }
 

@@ -1,3 +1,4 @@
+using MultiTeacher.Runtime;
 using MultiTeacher.Mixing;
 using static TorchSharp.torch;
 
@@ -89,8 +90,8 @@ public static class DistillationLoss
     private static SupportDistribution Temper(SupportDistribution p, double t)
     {
         var support = p.Support;
-        var slots = p.Values.clamp_min(Floor).log().div(t).masked_fill(support.Valid.logical_not().logical_or(p.Values.le(0)), double.NegativeInfinity);   // (N, M)
-        var rest = p.Rest.clamp_min(Floor).log().div(t).masked_fill(p.Rest.le(0), double.NegativeInfinity);                                                // (N)
+        var slots = p.Values.clamp_min(Floor).log().div(t).masked_fill(support.Valid.logical_not().logical_or(p.Values.le(0)), Scalars.NegativeInfinity);   // (N, M)
+        var rest = p.Rest.clamp_min(Floor).log().div(t).masked_fill(p.Rest.le(0), Scalars.NegativeInfinity);                                                // (N)
         var logZ = cat([slots, (rest + support.Outside.to(rest.dtype).log()).unsqueeze(1)], 1).logsumexp(1);                                             // (N)
         var empty = logZ.isinf().unsqueeze(1);
         return new SupportDistribution(support,

@@ -1,3 +1,4 @@
+using MultiTeacher.Runtime;
 using static TorchSharp.torch;
 
 namespace MultiTeacher.Mixing;
@@ -83,7 +84,7 @@ public sealed class ConfidenceMixing(double temperature) : MixingPolicy
     {
         var h = Entropy(input);                                                    // (K, N)
         // Subtracting the column minimum keeps exp() in range without changing the normalised weights.
-        var shifted = h - h.masked_fill(input.Present.logical_not(), double.PositiveInfinity).min(0, keepdim: true).values;
+        var shifted = h - h.masked_fill(input.Present.logical_not(), Scalars.PositiveInfinity).min(0, keepdim: true).values;
         return (-shifted / temperature).exp().nan_to_num(0, 0, 0);
     }
 }
@@ -111,7 +112,7 @@ public sealed class CrossEntropyMixing(bool minimum, double temperature, bool pe
             var counts = zeros(ce.shape[0], sequences, device: ce.device).scatter_add(1, index, present).clamp_min(1);
             ce = (sums / counts).gather(1, index);                                 // (K, N): each position gets its sequence's mean
         }
-        var masked = ce.masked_fill(input.Present.logical_not(), double.PositiveInfinity);
+        var masked = ce.masked_fill(input.Present.logical_not(), Scalars.PositiveInfinity);
         if (minimum)
         {
             var best = masked.argmin(0, keepdim: true);                            // (1, N), ties to the lowest index
@@ -138,7 +139,7 @@ public sealed class ProductMixing(IReadOnlyList<double> weights) : MixingPolicy
     {
         var logValues = (input.Values.clamp_min(1e-10).log() * weights.unsqueeze(-1)).sum(dim: 0);        // (N, M)
         var logRest = (input.Rest.clamp_min(1e-10).log() * weights).sum(dim: 0);                            // (N)
-        var slots = logValues.masked_fill(input.Support.Valid.logical_not(), double.NegativeInfinity);
+        var slots = logValues.masked_fill(input.Support.Valid.logical_not(), Scalars.NegativeInfinity);
         var outside = logRest + input.Support.Outside.log();                                                  // -inf when nothing is outside
         var logZ = cat([slots, outside.unsqueeze(1)], 1).logsumexp(1);                                        // (N)
         return ((slots - logZ.unsqueeze(1)).exp(), (logRest - logZ).exp());

@@ -1,3 +1,4 @@
+using MultiTeacher.Runtime;
 using static TorchSharp.torch;
 
 namespace MultiTeacher.Models;
@@ -22,7 +23,7 @@ public sealed record Sampling(double Temperature = 0, int TopK = 0, double TopP 
         if (topK > 0 && topK < logits.shape[^1])
         {
             var kth = logits.topk(topK).values[-1];
-            filtered = filtered.masked_fill(filtered < kth, float.NegativeInfinity);
+            filtered = filtered.masked_fill(filtered < kth, Scalars.NegativeInfinity);
         }
         if (topP < 1)
         {
@@ -30,7 +31,7 @@ public sealed record Sampling(double Temperature = 0, int TopK = 0, double TopP 
             var probs = nn.functional.softmax(sorted.to(float64), 0);
             var before = probs.cumsum(0) - probs;                                         // mass of the tokens ranked above each
             var drop = (before >= topP).index_put_(tensor(false), tensor(0L));
-            filtered = filtered.masked_fill(zeros_like(drop).scatter(0, order, drop), float.NegativeInfinity);
+            filtered = filtered.masked_fill(zeros_like(drop).scatter(0, order, drop), Scalars.NegativeInfinity);
         }
         return filtered.MoveToOuterDisposeScope();
     }

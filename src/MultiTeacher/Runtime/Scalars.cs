@@ -13,4 +13,10 @@ public static class Scalars
 {
     /// <summary>1, the alpha of a plain addition.</summary>
     public static readonly Scalar One = 1.ToScalar();
+
+    /// <summary>−∞, what masked log-probabilities are filled with.</summary>
+    public static readonly Scalar NegativeInfinity = double.NegativeInfinity.ToScalar();
+
+    /// <summary>+∞, what masked minimum candidates are filled with.</summary>
+    public static readonly Scalar PositiveInfinity = double.PositiveInfinity.ToScalar();
 }

@@ -1,3 +1,4 @@
+using MultiTeacher.Runtime;
 using static TorchSharp.torch;
 
 namespace MultiTeacher.Training;
@@ -41,7 +42,7 @@ public static class AlmLoss
         if (plan.Settings.Debias)
         {
             var ends = studentLogProbs.index_select(0, tensor(plan.EndRows.ToArray(), device: device));                   // (C, V)
-            student = student + ends.masked_fill(boundaryMask.to(device).logical_not(), double.NegativeInfinity).logsumexp(1).to(float64);
+            student = student + ends.masked_fill(boundaryMask.to(device).logical_not(), Scalars.NegativeInfinity).logsumexp(1).to(float64);
         }
         var teacher = tensor(plan.TeacherLogLikelihood.ToArray(), dtype: float64, device: device);
         var tau = plan.Settings.Temperature;
