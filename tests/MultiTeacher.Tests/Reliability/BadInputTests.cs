@@ -156,7 +156,7 @@ public sealed class BadInputTests(PostgresFixture postgres, ITestOutputHelper ou
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
         yield return new("dashboard", "dashboard on a port in use", () =>
             {
-                try { return Hostile.Process(null, null, "dashboard", "--urls", $"http://127.0.0.1:{port}", "--database", db); }
+                try { return Hostile.Process(null, null, "dashboard", "--urls", $"http://127.0.0.1:{port}", "--database", db, "--nice", "0"); }
                 finally { taken.Stop(); }
             },
             o => Refused(o, $"127.0.0.1:{port}", "address already in use"));
