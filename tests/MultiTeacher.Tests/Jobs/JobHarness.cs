@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using MultiTeacher.Jobs;
 using MultiTeacher.Lineage;
+using MultiTeacher.Tests.Cli;
 using MultiTeacher.Tests.Integration;
 using Npgsql;
 
@@ -74,6 +75,14 @@ public sealed class MtProcess : IDisposable
 /// <summary>Waiting on runs and reading what the job tables say about them.</summary>
 public static class JobHarness
 {
+    /// <summary>`mt submit` of a recipe onto a queue; the run id it prints.</summary>
+    public static long Submit(string database, string recipe, string queue)
+    {
+        var (code, output, error) = CliRunner.Run("", "submit", recipe, "--queue", queue, "--database", database);
+        Assert.True(code == 0, error);
+        return long.Parse(output.Trim());
+    }
+
     public static RunSummary WaitForEnd(string database, long runId, int seconds = 240)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));

@@ -15,13 +15,6 @@ public sealed class JobTests(PostgresFixture postgres) : TempDirectoryTest
 {
     private string Cache => Path.Combine(TempDir, "cache");
 
-    private long Submit(string database, string recipe, string queue)
-    {
-        var (code, output, error) = CliRunner.Run("", "submit", recipe, "--queue", queue, "--database", database);
-        Assert.True(code == 0, error);
-        return long.Parse(output.Trim());
-    }
-
     [Fact]
     public void TwoWorkerProcessesSharingAQueue_RunEveryStageExactlyOnce_AndTrainingWaitsForEveryTeacherCache()
     {

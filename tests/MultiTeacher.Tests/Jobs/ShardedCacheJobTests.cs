@@ -20,13 +20,6 @@ public sealed class ShardedCacheJobTests(PostgresFixture postgres) : TempDirecto
 {
     private string Cache => Path.Combine(TempDir, "cache");
 
-    private long Submit(string database, string recipe, string queue)
-    {
-        var (code, output, error) = CliRunner.Run("", "submit", recipe, "--queue", queue, "--database", database);
-        Assert.True(code == 0, error);
-        return long.Parse(output.Trim());
-    }
-
     [Fact]
     public void EveryShardIsAJob_AFailedShardIsRedoneAlone_TrainingWaitsForAll_AndALaterRunReusesEveryShard()
     {
