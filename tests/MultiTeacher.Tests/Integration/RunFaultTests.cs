@@ -157,15 +157,13 @@ public sealed class RunFaultTests(PostgresFixture postgres) : TempDirectoryTest
         using (var run = new MtProcess(["run", StudentRecipe(runs, "before-dashboard", steps: 3)], data))
             WaitUntil(() => run.HasExited, seconds: 240, what: "the run");
         var port = 20000 + Random.Shared.Next(0, 20000);
-        // At its default nice 19 a dashboard on a machine busy with other tests could take longer than the
-        // deadline to wind down; its priority has tests of its own (DashboardPriorityTests).
-        using var dashboard = new MtProcess(["dashboard", "--urls", $"http://127.0.0.1:{port}", "--nice", "0"], data, relaunch: true);
+        using var dashboard = new MtProcess(["dashboard", "--urls", $"http://127.0.0.1:{port}"], data, relaunch: true);
         using var http = new HttpClient();
         WaitUntil(() => { try { return http.GetAsync($"http://127.0.0.1:{port}/").Result.IsSuccessStatusCode; } catch (AggregateException) { return false; } },
             what: "the dashboard to serve");
 
         dashboard.Send(signal);
-        // Alone it stops within seconds; beside the rest of the suite, SIGINT has taken over 30 s.
+        // It stops within a second; the deadline leaves room for a machine busy with the rest of the suite.
         WaitUntil(() => dashboard.HasExited, seconds: 60, what: "the dashboard to stop");
         Assert.True(dashboard.ExitCode == 0, dashboard.Output);
     }

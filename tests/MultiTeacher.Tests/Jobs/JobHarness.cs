@@ -7,7 +7,7 @@ using Npgsql;
 
 namespace MultiTeacher.Tests.Jobs;
 
-/// <summary>An `mt` command in a process of its own, as users run it; killed with SIGKILL (with its children) when disposed.</summary>
+/// <summary>An `mt` command in a process of its own, as users run it from a terminal; killed with SIGKILL (with its children) when disposed.</summary>
 public sealed class MtProcess : IDisposable
 {
     private readonly Process _process;
@@ -19,7 +19,9 @@ public sealed class MtProcess : IDisposable
     /// <param name="relaunch">Start without MALLOC_ARENA_MAX, so `mt` relaunches itself in a child process as it does for users.</param>
     public MtProcess(IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null, bool relaunch = false)
     {
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "mt"), args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        // A test host started by a non-interactive shell's background job inherits SIGINT ignored, and .NET
+        // keeps an inherited ignore; env (which execs, keeping the pid) gives mt the default a terminal gives it.
+        var start = new ProcessStartInfo("env", ["--default-signal=INT", Path.Combine(AppContext.BaseDirectory, "mt"), .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         if (relaunch) foreach (var name in new[] { "MALLOC_ARENA_MAX", "MT_RELAUNCHED_BY", "MT_GLIBC_MALLOC" }) start.Environment.Remove(name);
         _process = Process.Start(start)!;
