@@ -4,7 +4,7 @@ using MultiTeacher.Runtime;
 
 // Runs the named benchmarks (default: all) and rewrites their sections of docs/benchmarks.md.
 //   dotnet run --project benchmarks/MultiTeacher.Benchmarks -c Release -- [tokenize ...] [--no-write]
-if (args is ["--merge-child", ..]) return MergeBenchmark.RunChild(args);
+if (args is ["--merge-child", ..]) { GlibcAllocator.KeepFreedMemory(); return MergeBenchmark.RunChild(args); }
 if (args is ["--logits-child", ..]) { GlibcAllocator.KeepFreedMemory(); return LogitsBenchmark.RunChild(args); }
 if (args is [TeacherCachingChild.Flag, ..]) { GlibcAllocator.KeepFreedMemory(); return TeacherCachingChild.RunChild(args); }
 

@@ -34,7 +34,13 @@ public sealed class KthLargest
         if (PassesLeft == 0) return;
         using var scope = NewDisposeScope();
         var contiguous = values.to(ScalarType.Float32).contiguous();
-        var bits = MemoryMarshal.Cast<byte, uint>(contiguous.bytes);
+        Observe(MemoryMarshal.Cast<byte, uint>(contiguous.bytes));
+    }
+
+    /// <summary>Counts values given as their float32 bit patterns.</summary>
+    public void Observe(ReadOnlySpan<uint> bits)
+    {
+        if (PassesLeft == 0) return;
         if (_bucket < 0)
             foreach (var b in bits) _counts[b >> 16]++;
         else

@@ -23,52 +23,37 @@ public static class TaskVectorMerge
         bool signConsensus, bool normalize, bool rescale, double lambda)
     {
         using var scope = NewDisposeScope();
-        var theta0 = baseTensor.to(ScalarType.Float32);
-        if (models.Count == 0) return theta0.clone().MoveToOuterDisposeScope();
-        var weighted = new List<Tensor>(models.Count);
-        foreach (var m in models)
+        using var theta0 = new FloatReader(baseTensor);
+        var inputs = new List<KernelInput>(models.Count);
+        try
         {
-            using var inner = NewDisposeScope();
-            var delta = m.Tensor.to(ScalarType.Float32) - theta0;
-            delta = sparsification switch
-            {
-                Sparsification.Magnitude => Sparsify.Magnitude(delta, m.Density, m.Threshold),
-                Sparsification.Random => Sparsify.Random(delta, m.Density, rescale,
-                    m.Random ?? throw new ArgumentException("random sparsification needs a generator per model")),
-                _ => delta,
-            };
-            weighted.Add(delta.mul_(m.Weight).MoveToOuterDisposeScope());
+            foreach (var m in models) inputs.Add(Input(theta0, baseTensor, m, sparsification, rescale));
+            return TaskVectorKernel.Merge(theta0, inputs, signConsensus, normalize, (float)lambda, baseTensor.shape).MoveToOuterDisposeScope();
         }
+        finally
+        {
+            foreach (var input in inputs) input.Values.Dispose();
+        }
+    }
 
-        Tensor mixed, divisor;
-        if (signConsensus)
+    /// <summary>
+    /// How the kernel reads one model. TIES' trim (Yadav et al. 2023, arXiv:2306.01708) keeps the
+    /// ⌊density·n⌋ entries of δ of largest magnitude (entries tied with the smallest kept magnitude
+    /// are all kept): its threshold is the block's given one, or the k-th largest |δ| of this whole
+    /// tensor, found by selection rather than a sort or top-k, which would hold n indices.
+    /// </summary>
+    private static KernelInput Input(FloatReader theta0, Tensor baseTensor, TaskVectorInput m, Sparsification sparsification, bool rescale)
+    {
+        if (sparsification == Sparsification.Random)
         {
-            var total = zeros_like(theta0);
-            // Scalars held by a local stay alive through the native call; the implicit ones of
-            // add_(Tensor) and alpha: can be finalized by the GC while libtorch still reads them.
-            using TorchSharp.Scalar one = 1.0;
-            foreach (var w in weighted) total.add_(w, one);
-            var elected = total.ge(0).to(ScalarType.Float32).mul_(2).sub_(1);
-            mixed = zeros_like(theta0);
-            divisor = zeros_like(theta0);
-            for (var i = 0; i < weighted.Count; i++)
-            {
-                using var inner = NewDisposeScope();
-                var agrees = weighted[i].sign().eq(elected);
-                mixed.add_(weighted[i] * agrees);
-                using TorchSharp.Scalar weight = models[i].Weight;
-                divisor.add_(agrees.to(ScalarType.Float32), weight);
-            }
-            divisor.masked_fill_(divisor.eq(0), 1);
+            using var scope = NewDisposeScope();
+            var delta = m.Tensor.to(ScalarType.Float32) - baseTensor.to(ScalarType.Float32);
+            var dropped = Sparsify.Random(delta, m.Density, rescale, m.Random ?? throw new ArgumentException("random sparsification needs a generator per model"));
+            return new KernelInput(new FloatReader(dropped.mul_(m.Weight)), (float)m.Weight, 0, Precomputed: true);
         }
-        else
-        {
-            mixed = zeros_like(theta0);
-            foreach (var w in weighted) mixed.add_(w);
-            var sum = models.Sum(m => m.Weight);
-            divisor = tensor(Math.Abs(sum) < 1e-8 ? 1f : (float)sum);
-        }
-        if (normalize) mixed.div_(divisor);
-        return (theta0 + mixed.mul_(lambda)).MoveToOuterDisposeScope();
+        var values = new FloatReader(m.Tensor);
+        var threshold = sparsification != Sparsification.Magnitude || m.Density >= 1 ? 0f
+            : m.Threshold ?? TaskVectorKernel.Threshold(theta0, values, Sparsify.KeptEntries(m.Density, values.Count));
+        return new KernelInput(values, (float)m.Weight, threshold, Precomputed: false);
     }
 }

@@ -75,10 +75,12 @@ public class MergeMethodTests
     [Fact]
     public void Ties_trim_keeps_the_largest_magnitudes()
     {
-        // |δ1| ranks 0.9, 0.5, 0.3 above 0.2, 0.1, 0.05.
-        Close(Sparsify.Magnitude(T2(Delta1), 0.5), [0.5f, 0, 0, -0.9f, 0.3f, 0]);
-        Close(Sparsify.Magnitude(T2(Delta2), 0.5), [-0.4f, 0.6f, 0, 0, 0, 0.7f]);
-        Close(Sparsify.Magnitude(T2(Delta3), 0.5), [0, -0.8f, 0, 0, 0.4f, -0.6f]);
+        // |δ1| ranks 0.9, 0.5, 0.3 above 0.2, 0.1, 0.05. One model of weight 1 on a zero base, summed
+        // without election: the merge is the trimmed delta itself.
+        static Tensor Trim(float[,] delta) => TaskVectorMerge.Merge(zeros(2, 3), [new(T2(delta), 1, 0.5)], Sparsification.Magnitude, false, normalize: false, rescale: false, lambda: 1);
+        Close(Trim(Delta1), [0.5f, 0, 0, -0.9f, 0.3f, 0]);
+        Close(Trim(Delta2), [-0.4f, 0.6f, 0, 0, 0, 0.7f]);
+        Close(Trim(Delta3), [0, -0.8f, 0, 0, 0.4f, -0.6f]);
     }
 
     [Fact]
@@ -93,6 +95,41 @@ public class MergeMethodTests
         TaskVectorInput[] models = [new(baseTensor + T2(Delta1), 1, 0.5), new(baseTensor + T2(Delta2), 1, 0.5), new(baseTensor + T2(Delta3), 0.5, 0.5)];
         var merged = TaskVectorMerge.Merge(baseTensor, models, Sparsification.Magnitude, signConsensus: true, normalize: true, rescale: false, lambda: 1);
         Close(merged, [1.5f, 1.6f, 1f, 0.1f, 1 + 1f / 3, 1.7f]);
+    }
+
+    [Theory]
+    [InlineData(true, 1.0)]
+    [InlineData(false, 0.7)]
+    public void Ties_on_bf16_tensors_matches_a_naive_entry_by_entry_merge(bool normalize, double lambda)
+    {
+        // 1,003 entries: whole vectors of eight and a tail of three. bf16 inputs round many deltas to
+        // the same magnitude, so entries tied with the trim threshold occur. The reference below works
+        // entry by entry in doubles from the same bf16 values: sort for the k-th largest |δ|, keep
+        // |δ| ≥ it, elect the sign of Σ w·δ, average the agreeing w·δ over their weights.
+        const int n = 1003;
+        var rows = new[] { 0, 1, 2 }.Select(i => (randn(n, generator: new Generator((ulong)(40 + i))) * 0.05).to(ScalarType.BFloat16)).ToArray();
+        var (weights, densities) = (new[] { 0.6, 1.3 }, new[] { 0.45, 0.8 });
+        var merged = TaskVectorMerge.Merge(rows[0], [new(rows[1], weights[0], densities[0]), new(rows[2], weights[1], densities[1])],
+            Sparsification.Magnitude, signConsensus: true, normalize: normalize, rescale: false, lambda: lambda).data<float>().ToArray();
+
+        var values = rows.Select(r => r.to(ScalarType.Float32).data<float>().ToArray()).ToArray();
+        var kept = new double[2][];
+        for (var m = 0; m < 2; m++)
+        {
+            var delta = Enumerable.Range(0, n).Select(j => (double)(values[m + 1][j] - values[0][j])).ToArray();
+            var k = (int)(densities[m] * n);
+            var threshold = delta.Select(Math.Abs).OrderByDescending(x => x).ElementAt(k - 1);
+            kept[m] = delta.Select(d => Math.Abs(d) >= threshold ? d * weights[m] : 0).ToArray();
+        }
+        for (var j = 0; j < n; j++)
+        {
+            var sign = kept[0][j] + kept[1][j] >= 0 ? 1 : -1;
+            double sum = 0, weight = 0;
+            for (var m = 0; m < 2; m++)
+                if (Math.Sign(kept[m][j]) == sign) (sum, weight) = (sum + kept[m][j], weight + weights[m]);
+            var expected = values[0][j] + (normalize ? sum / (weight == 0 ? 1 : weight) : sum) * lambda;
+            Assert.True(Math.Abs(merged[j] - expected) < 1e-5, $"entry {j}: {merged[j]} against {expected}");
+        }
     }
 
     [Fact]
