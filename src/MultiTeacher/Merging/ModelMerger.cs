@@ -67,28 +67,29 @@ public static class ModelMerger
             return;
         }
         using var merge = new TensorMerge(config, tensor, options.Seed, blocked: true);
+        // Every block is checked for NaN and Inf once, in the first pass over the tensor, before anything is written.
         for (var pass = 0; pass < merge.Passes; pass++)
         {
             for (long start = 0; start < rows; start += blockRows)
             {
                 using var scope = NewDisposeScope();
-                merge.Observe(Read(tensor, sources, start, Math.Min(blockRows, rows - start)));
+                merge.Observe(Read(tensor, sources, start, Math.Min(blockRows, rows - start), check: pass == 0));
             }
             merge.EndPass();
         }
         for (long start = 0; start < rows; start += blockRows)
         {
             using var scope = NewDisposeScope();
-            write(merge.Merge(Read(tensor, sources, start, Math.Min(blockRows, rows - start))).to(dtype));
+            write(merge.Merge(Read(tensor, sources, start, Math.Min(blockRows, rows - start), check: merge.Passes == 0)).to(dtype));
         }
     }
 
-    /// <summary>Rows [start, start + count) of every input (count −1: the whole tensor) in their stored dtype, rejected if they hold NaN or Inf.</summary>
-    private static List<Tensor> Read(PlannedTensor tensor, MergeSources sources, long start, long count) => tensor.Inputs.Select(x =>
+    /// <summary>Rows [start, start + count) of every input (count −1: the whole tensor) in their stored dtype; when checked, rejected if they hold NaN or Inf.</summary>
+    private static List<Tensor> Read(PlannedTensor tensor, MergeSources sources, long start, long count, bool check = true) => tensor.Inputs.Select(x =>
     {
         var checkpoint = sources[x.Source.Model].Checkpoint;
         var t = count < 0 ? checkpoint.Read(x.Input) : checkpoint.ReadRows(x.Input, start, count);
-        if (!isfinite(t).all().item<bool>()) throw new MergeException($"tensor '{x.Input}' of '{x.Source.Model}' contains NaN or Inf");
+        if (check && !isfinite(t).all().item<bool>()) throw new MergeException($"tensor '{x.Input}' of '{x.Source.Model}' contains NaN or Inf");
         return t;
     }).ToList();
 }

@@ -170,21 +170,29 @@ internal static class TaskVectorKernel
     public static float Threshold(FloatReader theta0, FloatReader model, long k)
     {
         var select = new KthLargest(k);
-        var (t0, magnitudes) = (new float[Chunk], new float[Chunk]);
         while (select.PassesLeft > 0)
         {
-            for (long start = 0; start < theta0.Count; start += Chunk)
-            {
-                var length = (int)Math.Min(Chunk, theta0.Count - start);
-                theta0.Read(start, t0.AsSpan(0, length));
-                model.Read(start, magnitudes.AsSpan(0, length));
-                TensorPrimitives.Subtract(magnitudes.AsSpan(0, length), t0.AsSpan(0, length), magnitudes.AsSpan(0, length));
-                TensorPrimitives.Abs(magnitudes.AsSpan(0, length), magnitudes.AsSpan(0, length));
-                select.Observe(MemoryMarshal.Cast<float, uint>(magnitudes.AsSpan(0, length)));
-            }
+            ObserveMagnitudes(theta0, model, select);
             select.EndPass();
         }
         return select.Value;
+    }
+
+    /// <summary>Counts |θᵢ − θ_base| of every entry for the selection's pass in progress.</summary>
+    public static void ObserveMagnitudes(FloatReader theta0, FloatReader model, KthLargest select)
+    {
+        var (t0, magnitudes) = (new float[Chunk], new float[Chunk]);
+        for (long start = 0; start < theta0.Count; start += Chunk)
+        {
+            var length = (int)Math.Min(Chunk, theta0.Count - start);
+            var b = t0.AsSpan(0, length);
+            var m = magnitudes.AsSpan(0, length);
+            theta0.Read(start, b);
+            model.Read(start, m);
+            TensorPrimitives.Subtract(m, b, m);
+            TensorPrimitives.Abs(m, m);
+            select.Observe(MemoryMarshal.Cast<float, uint>(m));
+        }
     }
 
     private sealed class Buffers(int models)

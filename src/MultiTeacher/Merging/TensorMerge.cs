@@ -94,9 +94,13 @@ public sealed class TensorMerge : IDisposable
         _angle?.Add(block[_base], block[_others[0]]);
         _cosine?.Add(block[_base], _others.Select(i => block[i]).ToList());
         if (_thresholds is null) return;
-        var theta0 = block[_base].to(ScalarType.Float32);
+        using var theta0 = new FloatReader(block[_base]);
         for (var m = 0; m < _thresholds.Length; m++)
-            if (_thresholds[m].PassesLeft > 0) _thresholds[m].Observe((block[_others[m]].to(ScalarType.Float32) - theta0).abs_());
+            if (_thresholds[m].PassesLeft > 0)
+            {
+                using var model = new FloatReader(block[_others[m]]);
+                TaskVectorKernel.ObserveMagnitudes(theta0, model, _thresholds[m]);
+            }
     }
 
     public void EndPass()
