@@ -62,6 +62,16 @@ public class CacheCodingTests
         Assert.Throws<InvalidDataException>(() => { var d = new RangeCoder.Decoder(new byte[] { 1, 0, 0, 0, 0 }); });
     }
 
+    [Fact]
+    public void EmptyRecord_IsTheFiveByteFlush_AndDecodesToNothing()
+    {
+        // The flush writes the pending byte and the 4 bytes of the coder's low end: all zero when nothing was coded.
+        var table = RankTable.Build([]);
+        var bytes = TopKRecordCoder.Encode([], table);
+        Assert.Equal(new byte[5], bytes);
+        Assert.Empty(TopKRecordCoder.Decode(bytes, 0, table));
+    }
+
     private static QuantizedPosition Position(int[] ids, int[] levels, int tail) => new(ids, levels, tail);
 
     [Fact]

@@ -119,12 +119,13 @@ public class TopKCodecTests
         var decoded = new CachedPosition([0], [MathF.Log(0.8f)], 0.2f);
         Assert.Equal(0.2 * Math.Log(1.5), TopKCodec.Kl([0, 1], [MathF.Log(0.8f), float.NegativeInfinity], 0.2f, decoded, vocab: 4), 1e-6);
 
-        // With no tail, keeping 0 → 0.7 and 1 → 0.3 at levels round(√0.7 · 256) = 214 and round(√0.3 · 256) = 140
-        // costs about 1e-6 nats; the zero entry moves into a tail that stays empty.
-        var q = TopKCodec.Quantize([0, 1, 2], [MathF.Log(0.7f), MathF.Log(0.3f), float.NegativeInfinity], 0f, vocab: 10);
+        // Keeping 0 → 0.6 and 1 → 0.3 at levels round(√0.6 · 256) = 198 and round(√0.3 · 256) = 140, with the
+        // tail 0.1 at level round(√0.1 · 4096) = 1295 spread over 9998 tokens instead of 9997, costs about
+        // 1.4e-5 nats, within the budget; keeping only token 0 costs far more. The zero entry joins the tail.
+        var q = TopKCodec.Quantize([0, 1, 2], [MathF.Log(0.6f), MathF.Log(0.3f), float.NegativeInfinity], 0.1f, vocab: 10000);
         Assert.Equal([0, 1], q.Ids);
-        Assert.Equal([214, 140], q.Levels);
-        Assert.Equal(0, q.TailLevel);
+        Assert.Equal([198, 140], q.Levels);
+        Assert.Equal(1295, q.TailLevel);
     }
 
     [Fact]
