@@ -100,6 +100,35 @@ public class TopKCodecTests
     }
 
     [Fact]
+    public void Kl_CountsTokensTheDecoderListsOutsideTheExactTopK_ByHand()
+    {
+        // Vocabulary of 4. Exact: 0 → 0.5, 1 → 0.3, tail 0.2 spread as 0.1 on tokens 2 and 3.
+        // Decoded: 0 → 0.6, 2 → 0.2, tail 0.2 spread as 0.1 on tokens 1 and 3 (already summing to one).
+        // KL = 0.5 ln(0.5/0.6) + 0.3 ln(0.3/0.1) + 0.1 ln(0.1/0.2) + 0.1 ln(0.1/0.1) = 0.1691082.
+        var decoded = new CachedPosition([0, 2], [MathF.Log(0.6f), MathF.Log(0.2f)], 0.2f);
+        var kl = TopKCodec.Kl([0, 1], [MathF.Log(0.5f), MathF.Log(0.3f)], 0.2f, decoded, vocab: 4);
+        Assert.Equal(0.5 * Math.Log(0.5 / 0.6) + 0.3 * Math.Log(3) + 0.1 * Math.Log(0.5), kl, 1e-6);
+        Assert.Equal(0.1691082, kl, 1e-6);
+    }
+
+    [Fact]
+    public void AnEntryOfProbabilityZero_AddsNothingToTheKl_AndIsNotKept()
+    {
+        // Exact: 0 → 0.8, 1 → 0 (log-probability -∞), tail 0.2 on tokens 2 and 3. Decoded: 0 → 0.8 and
+        // the tail 0.2 over tokens 1, 2, 3. KL = 0.8 ln 1 + 0 + 2 · 0.1 ln(0.1 / (0.2/3)) = 0.2 ln 1.5.
+        var decoded = new CachedPosition([0], [MathF.Log(0.8f)], 0.2f);
+        Assert.Equal(0.2 * Math.Log(1.5), TopKCodec.Kl([0, 1], [MathF.Log(0.8f), float.NegativeInfinity], 0.2f, decoded, vocab: 4), 1e-6);
+
+        // Keeping 0 → 0.6 and 1 → 0.3 at levels round(√0.6 · 256) = 198 and round(√0.3 · 256) = 140, with the
+        // tail 0.1 at level round(√0.1 · 4096) = 1295 spread over 9998 tokens instead of 9997, costs about
+        // 1.4e-5 nats, within the budget; keeping only token 0 costs far more. The zero entry joins the tail.
+        var q = TopKCodec.Quantize([0, 1, 2], [MathF.Log(0.6f), MathF.Log(0.3f), float.NegativeInfinity], 0.1f, vocab: 10000);
+        Assert.Equal([0, 1], q.Ids);
+        Assert.Equal([198, 140], q.Levels);
+        Assert.Equal(1295, q.TailLevel);
+    }
+
+    [Fact]
     public void Quantize_KeepsTheShortestPrefixWithinTheBudget_ByTheNaiveKl()
     {
         var rng = new Random(8);

@@ -62,6 +62,16 @@ public class CacheCodingTests
         Assert.Throws<InvalidDataException>(() => { var d = new RangeCoder.Decoder(new byte[] { 1, 0, 0, 0, 0 }); });
     }
 
+    [Fact]
+    public void EmptyRecord_IsTheFiveByteFlush_AndDecodesToNothing()
+    {
+        // The flush writes the pending byte and the 4 bytes of the coder's low end: all zero when nothing was coded.
+        var table = RankTable.Build([]);
+        var bytes = TopKRecordCoder.Encode([], table);
+        Assert.Equal(new byte[5], bytes);
+        Assert.Empty(TopKRecordCoder.Decode(bytes, 0, table));
+    }
+
     private static QuantizedPosition Position(int[] ids, int[] levels, int tail) => new(ids, levels, tail);
 
     [Fact]
@@ -79,6 +89,30 @@ public class CacheCodingTests
         var read = RankTable.Read(ref input, vocabulary: 301);
         Assert.Equal((300, 2, 5), (read.IdOf(0), read.IdOf(1), read.IdOf(2)));
         Assert.Equal([0x77], input.ToArray());
+    }
+
+    [Fact]
+    public void RankTable_WritesIdsFrom128Up_InSevenBitGroups_AndReadsThemBack()
+    {
+        // Equal counts rank by id: 127, 128, 16383, 16384. 127 = 0x7F; 128 = 0b1_0000000 → 0x80 0x01;
+        // 16383 = 0b1111111_1111111 → 0xFF 0x7F; 16384 = 0b1_0000000_0000000 → 0x80 0x80 0x01.
+        var table = RankTable.Build([Position([16384, 128, 16383, 127], [9, 9, 9, 9], 0)]);
+        var stream = new MemoryStream();
+        table.Write(stream);
+        Assert.Equal(new byte[] { 4, 0, 0, 0, 0x7F, 0x80, 0x01, 0xFF, 0x7F, 0x80, 0x80, 0x01 }, stream.ToArray());
+        ReadOnlySpan<byte> input = stream.ToArray();
+        var read = RankTable.Read(ref input, vocabulary: 16385);
+        Assert.Equal((127, 128, 16383, 16384), (read.IdOf(0), read.IdOf(1), read.IdOf(2), read.IdOf(3)));
+    }
+
+    [Fact]
+    public void RankTable_OfEveryIdInTheVocabulary_OrOfNone_ReadsBack()
+    {
+        ReadOnlySpan<byte> full = [3, 0, 0, 0, 2, 0, 1];
+        var read = RankTable.Read(ref full, vocabulary: 3);
+        Assert.Equal((3, 2, 0, 1), (read.Count, read.IdOf(0), read.IdOf(1), read.IdOf(2)));
+        ReadOnlySpan<byte> empty = [0, 0, 0, 0];
+        Assert.Equal(0, RankTable.Read(ref empty, vocabulary: 3).Count);
     }
 
     [Theory]
@@ -129,6 +163,22 @@ public class CacheCodingTests
         }
         // Levels, gaps and ranks cost far less than a 2-byte id plus a level byte per entry.
         Assert.True(bytes.Length < 2.5 * positions.Sum(p => p.Ids.Length), $"{bytes.Length} bytes");
+    }
+
+    [Fact]
+    public void RecordCoder_RoundTripsTheWidestGap_FromTheTopLevelToTheBottom()
+    {
+        // A gap of 255 levels (256 → 1) is the largest the 8-bit gap code holds: 255 + 1 = 2^8.
+        var positions = new List<QuantizedPosition> { Position([3, 1], [256, 1], TopKCodec.TailLevels), Position([1], [2], 1) };
+        var table = RankTable.Build(positions);
+        var decoded = TopKRecordCoder.Decode(TopKRecordCoder.Encode(positions, table), positions.Count, table);
+        for (var i = 0; i < positions.Count; i++)
+        {
+            var expected = TopKCodec.Dequantize(positions[i]);
+            Assert.Equal(expected.Ids, decoded[i].Ids);
+            Assert.Equal(expected.LogProbs, decoded[i].LogProbs);
+            Assert.Equal(expected.Tail, decoded[i].Tail);
+        }
     }
 
     [Fact]

@@ -6,7 +6,7 @@ using MultiTeacher.Tests.Mixing;
 using MultiTeacher.Training;
 using static TorchSharp.torch;
 
-namespace MultiTeacher.Tests.Training;
+namespace MultiTeacher.Tests.Losses;
 
 /// <summary>Every loss kind against worked examples and against <see cref="NaiveDivergence"/>.</summary>
 [Trait("Category", TestCategory.Unit)]

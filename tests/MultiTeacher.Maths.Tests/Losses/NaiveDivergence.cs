@@ -1,7 +1,7 @@
-namespace MultiTeacher.Tests.Training;
+namespace MultiTeacher.Tests.Losses;
 
 /// <summary>
-/// The divergences of <see cref="MultiTeacher.Training.DistillationLoss"/> written out as plain double
+/// The divergences of <see cref="MultiTeacher.Losses.DistillationLoss"/> written out as plain double
 /// loops over full distributions, straight from their definitions, to check the tensor code against.
 /// </summary>
 internal static class NaiveDivergence
