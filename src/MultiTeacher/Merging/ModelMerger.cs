@@ -89,7 +89,7 @@ public static class ModelMerger
     {
         var checkpoint = sources[x.Source.Model].Checkpoint;
         var t = count < 0 ? checkpoint.Read(x.Input) : checkpoint.ReadRows(x.Input, start, count);
-        if (check && !isfinite(t).all().item<bool>()) throw new MergeException($"tensor '{x.Input}' of '{x.Source.Model}' contains NaN or Inf");
+        if (check && !FloatReader.AllFinite(t)) throw new MergeException($"tensor '{x.Input}' of '{x.Source.Model}' contains NaN or Inf");
         return t;
     }).ToList();
 }

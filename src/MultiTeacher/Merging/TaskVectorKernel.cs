@@ -49,6 +49,29 @@ internal sealed class FloatReader : IDisposable
         for (; i < bits.Length; i++) wide[i] = (uint)bits[i] << 16;
     }
 
+    /// <summary>
+    /// Whether every entry is finite, read from the bit patterns (an exponent of all ones is NaN or
+    /// ±Inf) for float32 and bfloat16; libtorch's isfinite().all() builds a bool tensor of the same
+    /// size first, which cost more than merging the block.
+    /// </summary>
+    public static bool AllFinite(Tensor tensor)
+    {
+        if (tensor.dtype == ScalarType.BFloat16) return AllBelow(MemoryMarshal.Cast<byte, ushort>(tensor.contiguous().bytes), (ushort)0x7F80);
+        if (tensor.dtype == ScalarType.Float32) return AllBelow(MemoryMarshal.Cast<byte, uint>(tensor.contiguous().bytes), 0x7F80_0000u);
+        return isfinite(tensor).all().item<bool>();
+    }
+
+    private static bool AllBelow<T>(ReadOnlySpan<T> bits, T exponent) where T : unmanaged, System.Numerics.IBinaryInteger<T>
+    {
+        var mask = Vector256.Create(exponent);
+        var i = 0;
+        for (; i <= bits.Length - Vector256<T>.Count; i += Vector256<T>.Count)
+            if (Vector256.EqualsAny(Vector256.Create<T>(bits.Slice(i)) & mask, mask)) return false;
+        for (; i < bits.Length; i++)
+            if ((bits[i] & exponent) == exponent) return false;
+        return true;
+    }
+
     public void Dispose() => _tensor.Dispose();
 }
 
