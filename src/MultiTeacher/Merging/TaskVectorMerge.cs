@@ -27,7 +27,13 @@ public static class TaskVectorMerge
         var inputs = new List<KernelInput>(models.Count);
         try
         {
-            foreach (var m in models) inputs.Add(Input(theta0, baseTensor, m, sparsification, rescale));
+            foreach (var m in models) inputs.Add(Input(baseTensor, m, sparsification, rescale));
+            // A whole tensor's trim thresholds: one selection per model, each on a core of its own.
+            Parallel.For(0, inputs.Count, i =>
+            {
+                if (float.IsNaN(inputs[i].Threshold))
+                    inputs[i] = inputs[i] with { Threshold = TaskVectorKernel.Threshold(theta0, inputs[i].Values, Sparsify.KeptEntries(models[i].Density, theta0.Count)) };
+            });
             return TaskVectorKernel.Merge(theta0, inputs, signConsensus, normalize, (float)lambda, baseTensor.shape).MoveToOuterDisposeScope();
         }
         finally
@@ -42,7 +48,8 @@ public static class TaskVectorMerge
     /// are all kept): its threshold is the block's given one, or the k-th largest |δ| of this whole
     /// tensor, found by selection rather than a sort or top-k, which would hold n indices.
     /// </summary>
-    private static KernelInput Input(FloatReader theta0, Tensor baseTensor, TaskVectorInput m, Sparsification sparsification, bool rescale)
+    /// <remarks>A threshold still to be found is NaN.</remarks>
+    private static KernelInput Input(Tensor baseTensor, TaskVectorInput m, Sparsification sparsification, bool rescale)
     {
         if (sparsification == Sparsification.Random)
         {
@@ -53,7 +60,7 @@ public static class TaskVectorMerge
         }
         var values = new FloatReader(m.Tensor);
         var threshold = sparsification != Sparsification.Magnitude || m.Density >= 1 ? 0f
-            : m.Threshold ?? TaskVectorKernel.Threshold(theta0, values, Sparsify.KeptEntries(m.Density, values.Count));
+            : m.Threshold ?? float.NaN;
         return new KernelInput(values, (float)m.Weight, threshold, Precomputed: false);
     }
 }

@@ -95,12 +95,18 @@ public sealed class TensorMerge : IDisposable
         _cosine?.Add(block[_base], _others.Select(i => block[i]).ToList());
         if (_thresholds is null) return;
         using var theta0 = new FloatReader(block[_base]);
-        for (var m = 0; m < _thresholds.Length; m++)
-            if (_thresholds[m].PassesLeft > 0)
+        var models = _others.Select(i => new FloatReader(block[i])).ToList();
+        try
+        {
+            Parallel.For(0, _thresholds.Length, m =>
             {
-                using var model = new FloatReader(block[_others[m]]);
-                TaskVectorKernel.ObserveMagnitudes(theta0, model, _thresholds[m]);
-            }
+                if (_thresholds[m].PassesLeft > 0) TaskVectorKernel.ObserveMagnitudes(theta0, models[m], _thresholds[m]);
+            });
+        }
+        finally
+        {
+            foreach (var model in models) model.Dispose();
+        }
     }
 
     public void EndPass()
