@@ -33,6 +33,14 @@ public static class AlmLoss
     {
         using var scope = NewDisposeScope();
         if (plan.Chunks == 0) return (studentLogProbs.sum() * 0).MoveToOuterDisposeScope();
+        return PerChunk(studentLogProbs, plan, boundaryMask).mean().to(studentLogProbs.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Each chunk's binary KL (C) in float64, for weighing chunks by their sequence; the plan must have a chunk.</summary>
+    public static Tensor PerChunk(Tensor studentLogProbs, AlmChunkPlan plan, Tensor boundaryMask)
+    {
+        using var scope = NewDisposeScope();
+        if (plan.Chunks == 0) throw new ArgumentException("the plan has no chunk", nameof(plan));
         var device = studentLogProbs.device;
         var vocab = studentLogProbs.shape[^1];
         var flat = tensor(plan.Rows.Zip(plan.Ids, (r, i) => r * vocab + i).ToArray(), device: device);
@@ -46,7 +54,18 @@ public static class AlmLoss
         }
         var teacher = tensor(plan.TeacherLogLikelihood.ToArray(), dtype: float64, device: device);
         var tau = plan.Settings.Temperature;
-        return BinaryKl((teacher / tau).clamp(Floor, 0) - Epsilon, (student / tau).clamp(Floor, 0) - Epsilon).mean().to(studentLogProbs.dtype).MoveToOuterDisposeScope();
+        return BinaryKl((teacher / tau).clamp(Floor, 0) - Epsilon, (student / tau).clamp(Floor, 0) - Epsilon).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// (1/C) Σ_c w_{s(c)} · KL_c: the per-chunk losses (C) of <see cref="PerChunk"/> with each chunk
+    /// weighed by its sequence's weight; with every weight w it is w times their mean.
+    /// </summary>
+    public static Tensor Weighted(Tensor perChunk, AlmChunkPlan plan, IReadOnlyList<double> sequenceWeights)
+    {
+        using var scope = NewDisposeScope();
+        var weights = tensor(plan.SequenceOfChunk.Select(q => sequenceWeights[q]).ToArray(), dtype: perChunk.dtype, device: perChunk.device);
+        return (perChunk * weights).mean().MoveToOuterDisposeScope();
     }
 
     /// <summary>KL(Bernoulli(e^a) ‖ Bernoulli(e^b)) for log-probabilities a, b &lt; 0.</summary>
