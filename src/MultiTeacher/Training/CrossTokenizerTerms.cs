@@ -76,6 +76,7 @@ public sealed class CrossTokenizerTerms : IDisposable
         var logProbs = nn.functional.log_softmax(studentLogits, -1);
         var plans = teachers.Select(t => Plan(samples, sequenceLength, t)).ToArray();
         var weights = TermWeights.Compute(_mixing, fixedWeights, samples.Count, plans.Select(p => p.Scores()).ToArray());
+        var side = AlmStudentSide.For(logProbs, plans, _studentBoundary);
         var terms = new Tensor[teachers.Count];
         var weighted = new Tensor[teachers.Count];
         for (var k = 0; k < teachers.Count; k++)
@@ -85,7 +86,7 @@ public sealed class CrossTokenizerTerms : IDisposable
                 terms[k] = weighted[k] = logProbs.sum() * 0;
                 continue;
             }
-            var chunks = AlmLoss.PerChunk(logProbs, plans[k], _studentBoundary);                                           // (C)
+            var chunks = AlmLoss.PerChunk(side, plans[k]);                                                                  // (C)
             terms[k] = chunks.mean().to(logProbs.dtype);
             weighted[k] = AlmLoss.Weighted(chunks, plans[k], weights[k]).to(logProbs.dtype);
         }
