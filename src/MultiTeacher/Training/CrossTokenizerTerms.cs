@@ -75,7 +75,8 @@ public sealed class CrossTokenizerTerms : IDisposable
         }
         var logProbs = nn.functional.log_softmax(studentLogits, -1);
         var plans = teachers.Select(t => Plan(samples, sequenceLength, t)).ToArray();
-        var weights = TermWeights.Compute(_mixing, fixedWeights, samples.Count, plans.Select(p => p.Scores()).ToArray());
+        var scores = plans.Select(p => p.Scores()).ToArray();
+        var weights = TermWeights.Compute(_mixing, fixedWeights, samples.Count, scores);
         var side = AlmStudentSide.For(logProbs, plans, _studentBoundary);
         var terms = new Tensor[teachers.Count];
         var weighted = new Tensor[teachers.Count];
@@ -91,7 +92,7 @@ public sealed class CrossTokenizerTerms : IDisposable
             weighted[k] = AlmLoss.Weighted(chunks, plans[k], weights[k]).to(logProbs.dtype);
         }
         return new TeacherTerms(terms, weighted, weights.Select(w => w.Length == 0 ? 0 : w.Average()).ToArray(),
-            plans.Select(p => p.Coverage).ToArray(), plans.Select(p => BitsPerByte(p.Scores())).ToArray());
+            plans.Select(p => p.Coverage).ToArray(), scores.Select(BitsPerByte).ToArray());
     }
 
     /// <summary>Bits per byte over all scored bytes of the batch: Σ_s bytes_s · bpb_s / Σ_s bytes_s.</summary>
