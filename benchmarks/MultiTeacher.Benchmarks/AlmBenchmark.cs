@@ -90,6 +90,12 @@ public static class AlmBenchmark
             md.AppendLine($"| {label} | {Phase(t => t.Forward):F0} | {Phase(t => t.Plans):F0} | {Phase(t => t.Loss):F0} | {Phase(t => t.Backward):F0} |");
         }
         md.AppendLine();
+        double Extra(Func<StepTimes, double> f) => (BenchmarkReport.Median(steps[Kind.Alm].Select(f)) - BenchmarkReport.Median(steps[Kind.Plain].Select(f))) * 1e3;
+        var ratio = BenchmarkReport.Median(times[Kind.Alm]) / plain;
+        md.AppendLine($"Goal: the CE + ALM step at most 1.15x the plain CE step: **{(ratio <= 1.15 ? "met" : "not met")}** ({ratio:F2}x). " +
+                      $"Against plain CE, by phase medians: plans +{Extra(t => t.Plans):F0} ms, ALM loss +{Extra(t => t.Loss):F0} ms, " +
+                      $"backward {Extra(t => t.Backward):+0;-0} ms, forward {Extra(t => t.Forward):+0;-0} ms.");
+        md.AppendLine();
         md.AppendLine($"Byte coverage of the student windows by scored chunks, mean over teachers and sequences: {coverage.Average():P1} (the rest: a window's first chunk where a side has no BOS, and its tail after the last common boundary).");
         md.AppendLine();
         md.AppendLine("### ALM teacher cache (observed-token log-prob and boundary log-mass, 2 bytes each, plus the file's header, index and checksum)");
