@@ -28,10 +28,13 @@ public static class MetricNames
     public const string CoverageGroup = "coverage/";
     /// <summary>Group of each teacher's own distillation term (alm, uld).</summary>
     public const string TermGroup = "term/";
+    /// <summary>Group of each teacher's bits per byte on the training step's text (alm), what the per-teacher policies weigh by.</summary>
+    public const string TextBitsPerByteGroup = "text_bpb/";
 
     public static string Weight(string teacher) => WeightGroup + teacher;
     public static string Coverage(string teacher) => CoverageGroup + teacher;
     public static string Term(string teacher) => TermGroup + teacher;
+    public static string TextBitsPerByte(string teacher) => TextBitsPerByteGroup + teacher;
     public static string TeacherBitsPerByte(string teacher) => BitsPerByteGroup + "teacher/" + teacher;
     public static string HeldOutBitsPerByte(string genre) => BitsPerByteGroup + "heldout_" + genre;
     /// <summary>Held-out bits per byte of one of several models a pipeline's evaluate stage scores: bpb/MODEL/heldout_TEXT.</summary>

@@ -1,5 +1,6 @@
 using MultiTeacher.Alignment;
 using MultiTeacher.Cache;
+using MultiTeacher.Mixing;
 
 namespace MultiTeacher.Training;
 
@@ -16,12 +17,15 @@ public sealed record AlmSettings(double Temperature = 100, double Gamma = 0.1, b
 /// rows (flattened batch positions) and observed ids whose log-probabilities each chunk sums, the
 /// row after which its boundary probability is read, and the teacher's chunk log-likelihood,
 /// already summed from the cached records. Chunks are merged by the teacher's boundary
-/// probability here, since that needs no student value.
+/// probability here, since that needs no student value. Each chunk also keeps its sequence, its
+/// bytes and the teacher's log-likelihood of its text (without the boundary term), from which
+/// <see cref="Scores"/> gives the per-teacher policies their tokenizer-independent figures.
 /// </summary>
 public sealed class AlmChunkPlan(AlmSettings settings)
 {
     private readonly List<long> _rows = [], _ids = [], _chunkOfRow = [], _endRows = [];
-    private readonly List<double> _teacher = [];
+    private readonly List<double> _teacher = [], _teacherText = [];
+    private readonly List<int> _sequence = [], _bytes = [];
 
     public AlmSettings Settings { get; } = settings;
     public int Chunks => _teacher.Count;
@@ -36,6 +40,13 @@ public sealed class AlmChunkPlan(AlmSettings settings)
     public IReadOnlyList<long> ChunkOfRow => _chunkOfRow;
     public IReadOnlyList<long> EndRows => _endRows;
     public IReadOnlyList<double> TeacherLogLikelihood => _teacher;
+    /// <summary>The teacher's log-likelihood of each chunk's text: its observed tokens only, no boundary term.</summary>
+    public IReadOnlyList<double> TeacherTextLogLikelihood => _teacherText;
+    /// <summary>Which sequence (call of <see cref="Add"/>, from 0) each chunk is in.</summary>
+    public IReadOnlyList<int> SequenceOfChunk => _sequence;
+    public IReadOnlyList<int> BytesOfChunk => _bytes;
+    /// <summary>Sequences added.</summary>
+    public int Sequences { get; private set; }
 
     /// <summary>
     /// Adds one sequence: its chunks, the student's token ids (as chunked), the teacher's records
@@ -50,7 +61,7 @@ public sealed class AlmChunkPlan(AlmSettings settings)
         ChunksBeforeMerge += scored.Length;
         var logGamma = Settings.Gamma > 0 ? Math.Log(Settings.Gamma) : double.NegativeInfinity;
         var open = false;
-        var teacherSum = 0.0;
+        var (teacherSum, bytes) = (0.0, 0);
         for (var k = 0; k < scored.Length; k++)
         {
             var c = scored[k];
@@ -64,14 +75,40 @@ public sealed class AlmChunkPlan(AlmSettings settings)
                 _chunkOfRow.Add(chunk);
             }
             for (var i = c.TeacherStart; i < c.TeacherEnd; i++) teacherSum += teacher[i - 1].ObservedLogProb;
+            bytes += c.Bytes;
             open = true;
             var boundary = (double)teacher[c.TeacherEnd - 1].BoundaryLogMass;
             var adjacent = k + 1 < scored.Length && scored[k + 1].ByteStart == c.ByteEnd;
             if (adjacent && boundary < logGamma) continue;   // the teacher doubts a word ends here: the chunk goes on
             _teacher.Add(teacherSum + (Settings.Debias ? boundary : 0));
+            _teacherText.Add(teacherSum);
+            _sequence.Add(Sequences);
+            _bytes.Add(bytes);
             _endRows.Add(rowOffset + c.StudentEnd - 1);
-            (teacherSum, open) = (0, false);
+            (teacherSum, bytes, open) = (0, 0, false);
         }
         if (open) throw new InvalidOperationException("a merged chunk was left open");
+        Sequences++;
+    }
+
+    /// <summary>
+    /// The teacher on each sequence, over its scored chunks C_s: bits per byte
+    /// −Σ_{c∈C_s} ℓ_text(c) / (ln 2 · Σ_{c∈C_s} n_c), and confidence Σ_{c∈C_s} n_c·e^{ℓ(c)} / Σ_{c∈C_s} n_c,
+    /// with n_c a chunk's bytes, ℓ_text its text log-likelihood and ℓ its likelihood as the loss compares it.
+    /// </summary>
+    public SequenceScore[] Scores()
+    {
+        var logLikelihood = new double[Sequences];
+        var probability = new double[Sequences];
+        var bytes = new long[Sequences];
+        for (var c = 0; c < Chunks; c++)
+        {
+            var q = _sequence[c];
+            logLikelihood[q] += _teacherText[c];
+            probability[q] += _bytes[c] * Math.Exp(_teacher[c]);
+            bytes[q] += _bytes[c];
+        }
+        return Enumerable.Range(0, Sequences).Select(q => bytes[q] == 0 ? new SequenceScore(0, double.NaN, double.NaN)
+            : new SequenceScore(bytes[q], -logLikelihood[q] / (Math.Log(2) * bytes[q]), probability[q] / bytes[q])).ToArray();
     }
 }

@@ -1,4 +1,3 @@
-using MultiTeacher.Runtime;
 using static TorchSharp.torch;
 
 namespace MultiTeacher.Training;
@@ -33,20 +32,44 @@ public static class AlmLoss
     {
         using var scope = NewDisposeScope();
         if (plan.Chunks == 0) return (studentLogProbs.sum() * 0).MoveToOuterDisposeScope();
-        var device = studentLogProbs.device;
-        var vocab = studentLogProbs.shape[^1];
-        var flat = tensor(plan.Rows.Zip(plan.Ids, (r, i) => r * vocab + i).ToArray(), device: device);
-        var observed = studentLogProbs.flatten().index_select(0, flat).to(float64);                                      // (M)
+        return PerChunk(studentLogProbs, plan, boundaryMask).mean().to(studentLogProbs.dtype).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Each chunk's binary KL (C) in float64, for weighing chunks by their sequence; the plan must have a chunk.</summary>
+    public static Tensor PerChunk(Tensor studentLogProbs, AlmChunkPlan plan, Tensor boundaryMask)
+    {
+        using var scope = NewDisposeScope();
+        return PerChunk(AlmStudentSide.For(studentLogProbs, [plan], boundaryMask), plan).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The same from the student's side of the batch, read once for all the batch's plans.</summary>
+    public static Tensor PerChunk(AlmStudentSide side, AlmChunkPlan plan)
+    {
+        using var scope = NewDisposeScope();
+        if (plan.Chunks == 0) throw new ArgumentException("the plan has no chunk", nameof(plan));
+        var device = side.Observed.device;
+        var observed = side.Observed.index_select(0, tensor(plan.Rows.ToArray(), device: device));                      // (M)
         var chunkOf = tensor(plan.ChunkOfRow.ToArray(), device: device);
         var student = zeros(plan.Chunks, dtype: float64, device: device).index_add(0, chunkOf, observed, 1.0);               // (C)
         if (plan.Settings.Debias)
         {
-            var ends = studentLogProbs.index_select(0, tensor(plan.EndRows.ToArray(), device: device));                   // (C, V)
-            student = student + ends.masked_fill(boundaryMask.to(device).logical_not(), Scalars.NegativeInfinity).logsumexp(1).to(float64);
+            if (side.Boundary is null) throw new ArgumentException("the plan debiases its chunks but the student side has no boundary probabilities", nameof(side));
+            student = student + side.Boundary.index_select(0, tensor(plan.EndRows.ToArray(), device: device));
         }
         var teacher = tensor(plan.TeacherLogLikelihood.ToArray(), dtype: float64, device: device);
         var tau = plan.Settings.Temperature;
-        return BinaryKl((teacher / tau).clamp(Floor, 0) - Epsilon, (student / tau).clamp(Floor, 0) - Epsilon).mean().to(studentLogProbs.dtype).MoveToOuterDisposeScope();
+        return BinaryKl((teacher / tau).clamp(Floor, 0) - Epsilon, (student / tau).clamp(Floor, 0) - Epsilon).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// (1/C) Σ_c w_{s(c)} · KL_c: the per-chunk losses (C) of <see cref="PerChunk"/> with each chunk
+    /// weighed by its sequence's weight; with every weight w it is w times their mean.
+    /// </summary>
+    public static Tensor Weighted(Tensor perChunk, AlmChunkPlan plan, IReadOnlyList<double> sequenceWeights)
+    {
+        using var scope = NewDisposeScope();
+        var weights = tensor(plan.SequenceOfChunk.Select(q => sequenceWeights[q]).ToArray(), dtype: perChunk.dtype, device: perChunk.device);
+        return (perChunk * weights).mean().MoveToOuterDisposeScope();
     }
 
     /// <summary>KL(Bernoulli(e^a) ‖ Bernoulli(e^b)) for log-probabilities a, b &lt; 0.</summary>

@@ -1,6 +1,7 @@
 using MultiTeacher.Alignment;
 using MultiTeacher.Cache;
 using MultiTeacher.Losses;
+using MultiTeacher.Mixing;
 using MultiTeacher.Teachers;
 using MultiTeacher.Tokenization;
 using static TorchSharp.torch;
@@ -8,16 +9,19 @@ using static TorchSharp.torch;
 namespace MultiTeacher.Training;
 
 /// <summary>
-/// One batch's per-teacher distillation terms (in the graph of the student's logits), the weight
-/// each carries and each teacher's coverage: bytes inside scored chunks for alm, aligned positions for uld.
+/// One batch's per-teacher distillation terms: Terms, each teacher's own term (its mean over its
+/// chunks or positions); Weighted, the same with each chunk or position weighed by its sequence's
+/// weight (in the graph of the student's logits); Weights, each teacher's mean weight over the
+/// batch's sequences; Coverage, bytes inside scored chunks for alm, aligned positions for uld;
+/// BitsPerByte, each teacher's bits per byte on the scored text (alm only, NaN where it scored none).
 /// </summary>
-public sealed record TeacherTerms(Tensor[] Terms, double[] Weights, double[] Coverage)
+public sealed record TeacherTerms(Tensor[] Terms, Tensor[] Weighted, double[] Weights, double[] Coverage, double[]? BitsPerByte = null)
 {
-    /// <summary>Σ_k w_k · term_k.</summary>
+    /// <summary>Σ_k Weighted_k; with weights constant over the sequences, Σ_k w_k · term_k.</summary>
     public Tensor Combined()
     {
-        var total = Terms[0] * Weights[0];
-        for (var k = 1; k < Terms.Length; k++) total = total + Terms[k] * Weights[k];
+        var total = Weighted[0];
+        for (var k = 1; k < Weighted.Length; k++) total = total + Weighted[k];
         return total;
     }
 }
@@ -28,33 +32,31 @@ public sealed record TeacherTerms(Tensor[] Terms, double[] Weights, double[] Cov
 /// alm: the student's window is chunked against the teacher's encoding (<see cref="ChunkAligner"/>),
 /// the teacher's <see cref="AlmPosition"/> records come from its alm cache or from running it now,
 /// and <see cref="AlmLoss"/> compares chunk likelihoods. uld: <see cref="UldLoss"/> over the
-/// teacher's own top-k at the student positions aligned to it. Terms are weighed by the recipe's
-/// teacher weights normalised to sum 1: a fixed policy that needs nothing comparable across vocabularies.
+/// teacher's own top-k at the student positions aligned to it. Terms are weighed per sequence by
+/// <see cref="TermWeights"/> from the mixing settings: fixed weights, or for alm each teacher's bits
+/// per byte and chunk confidence on the sequence (<see cref="AlmChunkPlan.Scores"/>), which every
+/// vocabulary measures alike.
 /// </summary>
 public sealed class CrossTokenizerTerms : IDisposable
 {
     private readonly HfTokenizer _student;
     private readonly LossSettings _loss;
     private readonly AlmSettings _alm;
+    private readonly MixingSettings _mixing;
     private readonly Tensor _studentBoundary;
     private readonly Dictionary<string, Tensor> _teacherBoundary = new(StringComparer.Ordinal);
     private readonly int _topK;
 
     /// <param name="studentVocabulary">The student model's output size (its boundary mask is padded to it).</param>
     /// <param name="topK">Entries per position of teachers run online for uld.</param>
-    public CrossTokenizerTerms(HfTokenizer student, int studentVocabulary, LossSettings loss, int topK)
+    public CrossTokenizerTerms(HfTokenizer student, int studentVocabulary, LossSettings loss, MixingSettings mixing, int topK)
     {
         if (!loss.PerTeacher) throw new ArgumentException($"loss kind {loss.Kind} blends the teachers; it has no per-teacher terms", nameof(loss));
-        (_student, _loss, _topK) = (student, loss, topK);
+        if (loss.Kind == LossKind.Uld && TermWeights.ReadsLikelihood(mixing))
+            throw new ArgumentException($"mixing policy {Settings.SettingNames.Of(mixing.Policy)} or gating needs the teachers' likelihood of the text, which uld does not read", nameof(mixing));
+        (_student, _loss, _mixing, _topK) = (student, loss, mixing, topK);
         _alm = new AlmSettings(loss.AlmTemperature, loss.AlmGamma, loss.AlmDebias);
         _studentBoundary = tensor(BoundaryMask.For(student, studentVocabulary)).DetachFromDisposeScope();
-    }
-
-    /// <summary>The recipe's teacher weights normalised to sum 1 (uniform if all are 0).</summary>
-    public static double[] FixedWeights(IReadOnlyList<Teacher> teachers)
-    {
-        var total = teachers.Sum(t => t.Spec.Weight);
-        return teachers.Select(t => total > 0 ? t.Spec.Weight / total : 1.0 / teachers.Count).ToArray();
     }
 
     /// <summary>
@@ -63,17 +65,44 @@ public sealed class CrossTokenizerTerms : IDisposable
     /// </summary>
     public TeacherTerms Compute(Tensor studentLogits, IReadOnlyList<SampleView> samples, int sequenceLength, IReadOnlyList<Teacher> teachers)
     {
+        var fixedWeights = teachers.Select(t => t.Spec.Weight).ToArray();
+        if (_loss.Kind == LossKind.Uld)
+        {
+            var uld = teachers.Select(t => Uld(studentLogits, samples, sequenceLength, t)).ToArray();
+            // uld reads no likelihood of the text: its weights are the same for every sequence.
+            var fixedW = TermWeights.Compute(_mixing, fixedWeights, 1, null).Select(w => w[0]).ToArray();
+            return new TeacherTerms(uld.Select(u => u.Term).ToArray(), uld.Select((u, k) => u.Term * fixedW[k]).ToArray(), fixedW, uld.Select(u => u.Coverage).ToArray());
+        }
+        var logProbs = nn.functional.log_softmax(studentLogits, -1);
+        var plans = teachers.Select(t => Plan(samples, sequenceLength, t)).ToArray();
+        var scores = plans.Select(p => p.Scores()).ToArray();
+        var weights = TermWeights.Compute(_mixing, fixedWeights, samples.Count, scores);
+        var side = AlmStudentSide.For(logProbs, plans, _studentBoundary);
         var terms = new Tensor[teachers.Count];
-        var coverage = new double[teachers.Count];
-        var logProbs = _loss.Kind == LossKind.Alm ? nn.functional.log_softmax(studentLogits, -1) : null;
+        var weighted = new Tensor[teachers.Count];
         for (var k = 0; k < teachers.Count; k++)
-            (terms[k], coverage[k]) = logProbs is not null
-                ? Alm(logProbs, samples, sequenceLength, teachers[k])
-                : Uld(studentLogits, samples, sequenceLength, teachers[k]);
-        return new TeacherTerms(terms, FixedWeights(teachers), coverage);
+        {
+            if (plans[k].Chunks == 0)
+            {
+                terms[k] = weighted[k] = logProbs.sum() * 0;
+                continue;
+            }
+            var chunks = AlmLoss.PerChunk(side, plans[k]);                                                                  // (C)
+            terms[k] = chunks.mean().to(logProbs.dtype);
+            weighted[k] = AlmLoss.Weighted(chunks, plans[k], weights[k]).to(logProbs.dtype);
+        }
+        return new TeacherTerms(terms, weighted, weights.Select(w => w.Length == 0 ? 0 : w.Average()).ToArray(),
+            plans.Select(p => p.Coverage).ToArray(), scores.Select(BitsPerByte).ToArray());
     }
 
-    private (Tensor Term, double Coverage) Alm(Tensor studentLogProbs, IReadOnlyList<SampleView> samples, int sequenceLength, Teacher teacher)
+    /// <summary>Bits per byte over all scored bytes of the batch: Σ_s bytes_s · bpb_s / Σ_s bytes_s.</summary>
+    private static double BitsPerByte(SequenceScore[] scores)
+    {
+        var bytes = scores.Sum(s => s.Bytes);
+        return bytes == 0 ? double.NaN : scores.Where(s => s.Scored).Sum(s => s.Bytes * s.BitsPerByte) / bytes;
+    }
+
+    private AlmChunkPlan Plan(IReadOnlyList<SampleView> samples, int sequenceLength, Teacher teacher)
     {
         var encodings = samples.Select(s => teacher.Tokenizer.Encode(s.Text)).ToList();
         var records = teacher.Alm is { } cache ? Cached(cache, samples, encodings) : Online(teacher, encodings);
@@ -85,7 +114,7 @@ public sealed class CrossTokenizerTerms : IDisposable
             var window = samples[b].Encoding.Take(sequenceLength);
             plan.Add(ChunkAligner.Align(window, _student, encodings[b], teacher.Tokenizer), window.Ids, records[b], (long)b * sequenceLength);
         }
-        return (AlmLoss.FromLogProbs(studentLogProbs, plan, _studentBoundary), plan.Coverage);
+        return plan;
     }
 
     private static AlmPosition[][] Cached(AlmCache cache, IReadOnlyList<SampleView> samples, IReadOnlyList<TokenEncoding> encodings)

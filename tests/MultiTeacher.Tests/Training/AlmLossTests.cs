@@ -29,14 +29,14 @@ public class AlmLossTests
     //   merged:   kl(0.072, 0.025) = 0.0303124
     //   τ = 2, debiased: (kl(√0.01, √0.1) + kl(√0.36, √0.2)) / 2 = 0.0895484
     // With the sides swapped (reverse KL) the plain value would be kl(0.125, 0.2) / 2 = 0.0098301.
-    private static readonly double[][] StudentProbs =
+    internal static readonly double[][] StudentProbs =
         [[0.1, 0.5, 0.2, 0.2], [0.25, 0.25, 0.25, 0.25], [0.4, 0.1, 0.1, 0.4], [0.3, 0.3, 0.2, 0.2]];
-    private static readonly AlmPosition[] TeacherRecords =
+    internal static readonly AlmPosition[] TeacherRecords =
         [P(0.2, 0.5), P(0.5, 0.05), P(0.8, 0.6), P(1, 0.9)];
-    private static readonly ChunkAlignment TwoChunks = new(
+    internal static readonly ChunkAlignment TwoChunks = new(
         [new ByteChunk(0, 2, 1, 3, 1, 2, ChunkStatus.Scored), new ByteChunk(2, 3, 3, 4, 2, 4, ChunkStatus.Scored)], 3);
 
-    private static AlmPosition P(double observed, double boundary) => new((float)Math.Log(observed), (float)Math.Log(boundary));
+    internal static AlmPosition P(double observed, double boundary) => new((float)Math.Log(observed), (float)Math.Log(boundary));
 
     [Theory]
     [InlineData(false, 0.0, 1.0, 0.0111555, 2)]

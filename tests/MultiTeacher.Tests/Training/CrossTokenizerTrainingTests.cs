@@ -38,7 +38,7 @@ public sealed class CrossTokenizerTrainingTests : TempDirectoryTest
 
     private string TeacherDir(string name) => Path.Combine(TempDir, $"teacher-{name}");
 
-    private string Recipe(string name, string loss, string mode, int steps) => _runs.WriteRecipe(name, $"""
+    private string Recipe(string name, string loss, string mode, int steps, int? batch = null, string mixing = "{ policy: weighted }") => _runs.WriteRecipe(name, $"""
         seed: 4
         data: {"{"} train: train.txt, seq_len: {SequenceLength} {"}"}
         teachers:
@@ -46,7 +46,8 @@ public sealed class CrossTokenizerTrainingTests : TempDirectoryTest
           - {"{"} name: qwen3, path: {TeacherDir("qwen3")}, weight: 1 {"}"}
         student: {"{"} init: {_studentDir} {"}"}
         loss: {loss}
-        train: {"{"} steps: {steps}, batch_size: {_batchSize}, lr: 0.01, warmup_steps: 0, teachers: {mode} {"}"}
+        mixing: {mixing}
+        train: {"{"} steps: {steps}, batch_size: {batch ?? _batchSize}, lr: 0.01, warmup_steps: 0, teachers: {mode} {"}"}
         """);
 
     private List<StepMetrics> Train(string recipe, string cacheRoot)
@@ -125,6 +126,32 @@ public sealed class CrossTokenizerTrainingTests : TempDirectoryTest
             Assert.True(Math.Abs(trained.TeacherTerm![name] - value) <= 1e-4 * value, $"{name}: trainer {trained.TeacherTerm[name]}, by hand {value}");
         var ce = trained.HardLabelCe;
         Assert.Equal(0.3 * ce + 0.7 * (0.75 * expected["llama"] + 0.25 * expected["qwen3"]), trained.Loss, 4);
+    }
+
+    [Fact]
+    public void Alm_AvgCe_WeighsEachSequenceByTheTeachersBitsPerByte_AndTheGateSwitchesThemOff()
+    {
+        const string loss = "{ kind: alm, alm_temperature: 5, alm_gamma: 0.1, hard_label_weight: 0.4 }";
+        var cacheRoot = Path.Combine(TempDir, "cache");
+        // One sequence per batch: each step's weights are that sequence's, exp(−bpb/τ) normalised, from the bits per byte it logs.
+        var weighed = Train(Recipe("alm-avg-ce", loss, "online", steps: 2, batch: 1, mixing: "{ policy: avg_ce, temperature: 0.5 }"), cacheRoot);
+        foreach (var m in weighed)
+        {
+            var (llama, qwen3) = (m.TeacherTextBitsPerByte!["llama"], m.TeacherTextBitsPerByte["qwen3"]);
+            Assert.True(llama > 0 && qwen3 > 0 && llama != qwen3, $"step {m.Step}: {llama}, {qwen3} bits/byte");
+            var w = Math.Exp(-llama / 0.5) / (Math.Exp(-llama / 0.5) + Math.Exp(-qwen3 / 0.5));
+            Assert.Equal(w, m.TeacherWeight["llama"], 6);
+            Assert.Equal(1 - w, m.TeacherWeight["qwen3"], 6);
+            Assert.Equal(w * m.TeacherTerm!["llama"] + (1 - w) * m.TeacherTerm["qwen3"], m.Distillation!.Value, 5);
+        }
+        var metrics = _runs.Metrics("alm-avg-ce");
+        Assert.Equal(weighed[0].TeacherTextBitsPerByte!["qwen3"], metrics[0].GetProperty("text_bpb/qwen3").GetDouble(), 12);
+
+        // Random teachers predict far worse than 0.5 bits per byte: both are switched off, only the hard label trains.
+        var gated = Train(Recipe("alm-gated", loss, "online", steps: 1, batch: 1, mixing: "{ policy: avg_ce, gate_bits_per_byte: 0.5 }"), cacheRoot);
+        Assert.Equal(0, gated[0].Distillation!.Value);
+        Assert.All(gated[0].TeacherWeight.Values, w => Assert.Equal(0, w));
+        Assert.Equal(0.4 * gated[0].HardLabelCe, gated[0].Loss, 5);
     }
 
     [Fact]

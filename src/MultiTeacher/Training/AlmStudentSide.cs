@@ -1,0 +1,36 @@
+using MultiTeacher.Runtime;
+using static TorchSharp.torch;
+
+namespace MultiTeacher.Training;
+
+/// <summary>
+/// The student's side of a batch's chunks, shared by every teacher's <see cref="AlmChunkPlan"/>: per
+/// flattened row r, Observed[r] = log q(the token the plans observe after r) and, where chunks are
+/// debiased, Boundary[r] = log q(the next token starts at a word boundary), both (R) in float64.
+/// Read once from the (R, V) log-probabilities, so each teacher only indexes these vectors: the
+/// (R, V) work and its backward happen once per batch, not once per teacher.
+/// </summary>
+public sealed record AlmStudentSide(Tensor Observed, Tensor? Boundary)
+{
+    /// <summary>From log-probabilities (R, V) for the plans that will read them; they must agree on each row's observed token.</summary>
+    public static AlmStudentSide For(Tensor studentLogProbs, IReadOnlyList<AlmChunkPlan> plans, Tensor boundaryMask)
+    {
+        using var scope = NewDisposeScope();
+        var rows = studentLogProbs.shape[0];
+        var ids = new long[rows];
+        var seen = new bool[rows];
+        foreach (var plan in plans)
+            for (var i = 0; i < plan.Rows.Count; i++)
+            {
+                var (row, id) = (plan.Rows[i], plan.Ids[i]);
+                if (seen[row] && ids[row] != id) throw new ArgumentException($"plans disagree on the token observed after row {row}: {ids[row]} and {id}", nameof(plans));
+                (ids[row], seen[row]) = (id, true);
+            }
+        var device = studentLogProbs.device;
+        var observed = studentLogProbs.gather(1, tensor(ids, device: device).unsqueeze(1)).squeeze(1).to(float64);       // (R)
+        var boundary = plans.Any(p => p.Settings.Debias)
+            ? studentLogProbs.masked_fill(boundaryMask.to(device).logical_not(), Scalars.NegativeInfinity).logsumexp(1).to(float64)   // (R)
+            : null;
+        return new AlmStudentSide(observed.MoveToOuterDisposeScope(), boundary?.MoveToOuterDisposeScope());
+    }
+}
