@@ -1,0 +1,26 @@
+using MultiTeacher.Experiments.Twins;
+
+namespace MultiTeacher.Tests.Experiments.Twins;
+
+public sealed class TwinsDataTests : TempDirectoryTest
+{
+    [Fact]
+    public void Split_PutsEveryDocumentInOneSplitAtMost_TestLast()
+    {
+        var brown = TestAssets.Store.Require("corpora/brown");
+        var splits = TwinsData.Write(brown, TempDir);
+        Assert.Equal(["press", "learned", "fiction"], splits.Select(s => s.Genre));
+        foreach (var s in splits)
+        {
+            var ids = s.Train.Concat(s.Validation).Concat(s.Test).Select(d => d.Id).ToList();
+            Assert.Equal(ids.Count, ids.Distinct().Count());
+            Assert.Equal((TwinsData.ValidationDocuments, TwinsData.TestDocuments), (s.Validation.Count, s.Test.Count));
+            var all = MultiTeacher.Corpora.BrownCorpus.Read(brown, s.Test[0].GenreCode.ToString()).Select(d => d.Id).ToList();
+            Assert.Equal(all.TakeLast(TwinsData.TestDocuments), s.Test.Select(d => d.Id));
+            var text = File.ReadAllText(Path.Combine(TwinsData.Directory(TempDir), $"{s.Genre}.txt"));
+            Assert.All(s.Validation.Concat(s.Test), d => Assert.DoesNotContain(d.Text[..200], text));
+        }
+        var mixed = File.ReadAllText(Path.Combine(TwinsData.Directory(TempDir), "mixed.txt"));
+        Assert.Equal(splits.Sum(s => s.Train.Sum(d => d.Text.Length)) + 2 * (splits.Sum(s => s.Train.Count) - 1), mixed.Length);
+    }
+}
