@@ -15,6 +15,13 @@ public static class TwinsData
     public const int TestDocuments = 8, ValidationDocuments = 4;
     private const int TrainCharacters = 200_000;
 
+    /// <summary>
+    /// Characters of mixed.txt: about what the students read (80 steps of 8 x 64 Mistral tokens at
+    /// ~4 characters a token). Teacher caches cover all of a run's training text, so more would only
+    /// cost teacher passes that no student step reads.
+    /// </summary>
+    public const int MixedCharacters = 180_000;
+
     public static IReadOnlyList<GenreSplit> Split(string brownDirectory) => DemoData.Genres.Select(g =>
     {
         var docs = BrownCorpus.Read(brownDirectory, g.Genre.ToString()).ToList();
@@ -34,15 +41,21 @@ public static class TwinsData
     /// <summary>The directory of the experiment's text under the demo's working directory.</summary>
     public static string Directory(string work) => Path.Combine(work, "twins", "data");
 
-    /// <summary>Writes {genre}.txt and mixed.txt (genres interleaved document by document) of the training split.</summary>
-    public static IReadOnlyList<GenreSplit> Write(string brownDirectory, string work)
+    /// <summary>Writes {genre}.txt and mixed.txt (genres interleaved document by document, cut at a paragraph within <paramref name="mixedCharacters"/>) of the training split.</summary>
+    public static IReadOnlyList<GenreSplit> Write(string brownDirectory, string work, int mixedCharacters = MixedCharacters)
     {
         var splits = Split(brownDirectory);
         var data = System.IO.Directory.CreateDirectory(Directory(work)).FullName;
         foreach (var s in splits) File.WriteAllText(Path.Combine(data, $"{s.Genre}.txt"), string.Join("\n\n", s.Train.Select(d => d.Text)));
         var longest = splits.Max(s => s.Train.Count);
         var mixed = Enumerable.Range(0, longest).SelectMany(i => splits.Where(s => i < s.Train.Count).Select(s => s.Train[i].Text));
-        File.WriteAllText(Path.Combine(data, "mixed.txt"), string.Join("\n\n", mixed));
+        var text = string.Join("\n\n", mixed);
+        if (text.Length > mixedCharacters)
+        {
+            var cut = text.LastIndexOf("\n\n", mixedCharacters, StringComparison.Ordinal);
+            text = text[..(cut > 0 ? cut : mixedCharacters)];
+        }
+        File.WriteAllText(Path.Combine(data, "mixed.txt"), text);
         return splits;
     }
 }

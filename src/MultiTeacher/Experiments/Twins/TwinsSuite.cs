@@ -19,11 +19,11 @@ public sealed record AlmChoice(double Temperature, double Gamma)
 /// Settings of the tokenizer-swap experiment: the demo's directories, its recipe folder (teachers/
 /// and students/), the report, reuse of earlier runs, seeds per student, the ALM grid searched on
 /// validation (one point: no search), test and validation documents per genre, overrides applied to
-/// every recipe (tiny runs in tests) and the lineage database.
+/// every recipe (tiny runs in tests), the lineage database and the size of the students' text.
 /// </summary>
 public sealed record TwinsSettings(DemoPaths Paths, string Recipes, string Report, bool Reuse = false, int Seeds = 3,
     IReadOnlyList<AlmChoice>? Grid = null, int TestDocuments = TwinsData.TestDocuments, int ValidationDocuments = TwinsData.ValidationDocuments,
-    IReadOnlyList<string>? Overrides = null, string? Database = null)
+    IReadOnlyList<string>? Overrides = null, string? Database = null, int MixedCharacters = TwinsData.MixedCharacters)
 {
     /// <summary>The τ the paper reports best and its default, at its γ; and γ 0 (no merging) at τ 5.</summary>
     public static readonly IReadOnlyList<AlmChoice> DefaultGrid = [new(5, 0.1), new(100, 0.1), new(5, 0)];
@@ -31,8 +31,8 @@ public sealed record TwinsSettings(DemoPaths Paths, string Recipes, string Repor
     public IReadOnlyList<AlmChoice> AlmGrid => Grid ?? DefaultGrid;
 }
 
-/// <summary>A trained model of the experiment: its name, seed (0 for teachers), directory, lineage run and whether an earlier run's model was reused.</summary>
-public sealed record TwinsModel(string Name, int Seed, string Directory, long? RunId, bool Reused, double FinalLoss);
+/// <summary>A trained model of the experiment: its name, seed (0 for teachers), directory, lineage run, whether an earlier run's model was reused, its final loss and steps.</summary>
+public sealed record TwinsModel(string Name, int Seed, string Directory, long? RunId, bool Reused, double FinalLoss, int Steps = 0);
 
 /// <summary>
 /// The tokenizer-swap control: teacher twins per genre (same architecture, data, steps and seed;
@@ -50,7 +50,7 @@ public static class TwinsSuite
             throw new BadInputException($"--documents must be between 2 and {TwinsData.TestDocuments}");
         var total = Stopwatch.StartNew();
         var work = settings.Paths.Work;
-        var splits = TwinsData.Write(settings.Paths.Store.Require("corpora/brown"), work)
+        var splits = TwinsData.Write(settings.Paths.Store.Require("corpora/brown"), work, settings.MixedCharacters)
             .Select(s => s with { Validation = s.Validation.TakeLast(settings.ValidationDocuments).ToList(), Test = s.Test.TakeLast(settings.TestDocuments).ToList() }).ToList();
         var scorer = new TwinsScorer(splits);
         using var jobs = new LocalJobs("twins", settings.Database);
@@ -119,11 +119,11 @@ public static class TwinsSuite
         if (settings.Reuse && File.Exists(Path.Combine(student, "model.safetensors")) && File.Exists(metrics))
         {
             log.WriteLine($"  {label,-30} reused from {recipe.Output}");
-            return new TwinsModel(name, seed, student, jobs.Lineage.LatestSucceeded(recipe.Name)?.Id, true, ExperimentReport.LossCurve(metrics)[^1].Loss);
+            return new TwinsModel(name, seed, student, jobs.Lineage.LatestSucceeded(recipe.Name)?.Id, true, ExperimentReport.LossCurve(metrics)[^1].Loss, recipe.Train.Steps);
         }
         var watch = Stopwatch.StartNew();
         var (runId, loss) = jobs.Run(label, recipe, cancel);
         log.WriteLine($"  {label,-30} run {runId,-5} loss {loss[0].Loss:F3} → {loss[^1].Loss:F3} in {watch.Elapsed.TotalSeconds:F0} s");
-        return new TwinsModel(name, seed, student, runId, false, loss[^1].Loss);
+        return new TwinsModel(name, seed, student, runId, false, loss[^1].Loss, recipe.Train.Steps);
     }
 }

@@ -20,7 +20,12 @@ public sealed class TwinsDataTests : TempDirectoryTest
             var text = File.ReadAllText(Path.Combine(TwinsData.Directory(TempDir), $"{s.Genre}.txt"));
             Assert.All(s.Validation.Concat(s.Test), d => Assert.DoesNotContain(d.Text[..200], text));
         }
+        // The students' text: training documents only, the three genres in turn, cut at a paragraph end within the budget.
         var mixed = File.ReadAllText(Path.Combine(TwinsData.Directory(TempDir), "mixed.txt"));
-        Assert.Equal(splits.Sum(s => s.Train.Sum(d => d.Text.Length)) + 2 * (splits.Sum(s => s.Train.Count) - 1), mixed.Length);
+        Assert.InRange(mixed.Length, TwinsData.MixedCharacters - 20_000, TwinsData.MixedCharacters);
+        var paragraphs = mixed.Split("\n\n");
+        var train = splits.SelectMany(s => s.Train).SelectMany(d => d.Text.Split("\n\n")).ToHashSet();
+        Assert.All(paragraphs, p => Assert.Contains(p, train));
+        Assert.StartsWith(splits[0].Train[0].Text + "\n\n" + splits[1].Train[0].Text + "\n\n" + splits[2].Train[0].Text, mixed);
     }
 }

@@ -21,7 +21,7 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         // The shipped recipes, a few steps each: the suite as it runs, on two test documents per genre.
         var settings = new TwinsSettings(new DemoPaths(TestAssets.Store.Root, TempDir), recipes, report, Seeds: 2,
             Grid: [new AlmChoice(5, 0.1), new AlmChoice(100, 0.1)], TestDocuments: 2, ValidationDocuments: 1,
-            Overrides: ["train.steps=2", "train.warmup_steps=0", "train.batch_size=2", "data.seq_len=16"], Database: db);
+            Overrides: ["train.steps=2", "train.warmup_steps=0", "train.batch_size=2", "data.seq_len=16"], Database: db, MixedCharacters: 3000);
         var output = new StringWriter();
         var result = TwinsSuite.Run(settings, output, CancellationToken.None);
         log.WriteLine(output.ToString());
