@@ -17,7 +17,10 @@ public sealed class TwinsReport(TwinsResults results)
 
     public TwinsFigures Figures => _f;
 
-    private static string D(BootstrapInterval i) => string.Create(Inv, $"{i.Estimate:+0.0000;-0.0000} [{i.Low:+0.0000;-0.0000}, {i.High:+0.0000;-0.0000}]");
+    private static string D(BootstrapInterval i) => $"{Signed(i.Estimate)} [{Signed(i.Low)}, {Signed(i.High)}]";
+
+    // Rounded first: a negative value that rounds to zero would otherwise print as "-+0.0000".
+    private static string Signed(double x) => (Math.Round(x, 4) + 0.0).ToString("+0.0000;-0.0000", Inv);
     private static string R(BootstrapInterval i) => string.Create(Inv, $"{i.Estimate:0.00} [{i.Low:0.00}, {i.High:0.00}]");
     private static string Verdict(bool met) => met ? "**met**" : "**not met**";
 

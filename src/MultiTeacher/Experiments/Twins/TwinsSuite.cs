@@ -91,8 +91,9 @@ public static class TwinsSuite
         }
 
         log.WriteLine($"scoring {splits.Sum(s => s.Test.Count)} test documents");
-        var scores = scorer.Test(teachers.Concat(students).ToList());
-        var mass = teachers.ToDictionary(t => t.Name, t => scorer.TopMass(t.Directory, splits.Single(s => t.Name.StartsWith(s.Genre + "-", StringComparison.Ordinal)).Test));
+        string GenreOf(TwinsModel m) => splits.Single(s => m.Name.StartsWith(s.Genre + "-", StringComparison.Ordinal)).Genre;
+        var scores = scorer.Test(teachers.Concat(students).ToList(), m => m.Seed == 0 ? GenreOf(m) : null);
+        var mass = teachers.ToDictionary(t => t.Name, t => scorer.TopMass(t.Directory, splits.Single(s => s.Genre == GenreOf(t)).Test));
         log.WriteLine($"done in {total.Elapsed.TotalMinutes:F1} min");
         var report = new TwinsReport(new TwinsResults(splits, teachers, students, scores, mass, tuning.Select(t => (t.Choice, t.Validation)).ToList(), chosen, settings.Seeds, total.Elapsed));
         report.Write(settings.Report);

@@ -43,6 +43,9 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         Assert.All(students, s => Assert.Equal(2, figures.Scores[s].Length));
         Assert.All(teachers, t => Assert.Single(figures.Scores[t]));
         Assert.All(figures.Scores.Values.SelectMany(r => r), row => Assert.Equal(6, row.Length));
+        // Documents genre by genre (press, learned, fiction): a teacher reads its own genre's only.
+        Assert.Equal([false, false, true, true, true, true], figures.Scores["press-llama3"][0].Select(double.IsNaN));
+        Assert.DoesNotContain(figures.Scores["hard-label"].SelectMany(r => r), double.IsNaN);
 
         // Rescoring reuses every model: no new run.
         var runs = store.Runs(1000).Count;
