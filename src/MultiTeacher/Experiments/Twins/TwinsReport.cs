@@ -73,7 +73,7 @@ public sealed class TwinsReport(TwinsResults results)
         Line();
         Line($"Data: Brown {string.Join(", ", splits.Select(s => $"{s.Genre} ({s.Train.Count} train, {s.Validation.Count} validation, {s.Test.Count} test documents)"))}; test documents are the last of each genre, validation the ones before them, and no model saw either in training.");
         Line($"Teacher twins: per genre two teachers identical in architecture (3 layers, hidden 96, tied embeddings), data (their genre's training split), steps ({results.Teachers[0].Steps} of 8 x 64 tokens) and seed; one has the student's tokenizer (Mistral), the other a foreign one (Llama 3 for press and learned, Qwen3 for fiction).");
-        Line(string.Create(Inv, $"Students: Mistral tokenizer, 2 layers, hidden 64, {results.Students[0].Steps} steps of 8 x 64 tokens of the three genres mixed, hard-label weight 0.5, seeds 1 to {results.Seeds}, all teachers at fixed equal weights. `same-fused`: the three same-tokenizer twins through the fused path (forward KL on their averaged top-64). `foreign-*`: the three foreign twins, through first_token projection with forward KL, ULD, or ALM (τ {results.Chosen.Temperature}, γ {results.Chosen.Gamma}, debiased, chosen on validation); `foreign-alm` is the three-teacher ALM student. `single-GENRE-alm`: one foreign twin with ALM."));
+        Line(string.Create(Inv, $"Students: Mistral tokenizer, 2 layers, hidden 64, {results.Students[0].Steps} steps of 8 x 64 tokens of the three genres mixed, hard-label weight 0.5, seeds 1 to {results.Seeds} (fewer where the table says so; a student with fewer seeds is paired with each seed of the other side), all teachers at fixed equal weights. `same-fused`: the three same-tokenizer twins through the fused path (forward KL on their averaged top-64). `foreign-*`: the three foreign twins, through first_token projection with forward KL, ULD, or ALM (τ {results.Chosen.Temperature}, γ {results.Chosen.Gamma}, debiased, chosen on validation); `foreign-alm` is the three-teacher ALM student. `single-GENRE-alm`: one foreign twin with ALM."));
         Line(string.Create(Inv, $"Statistics: Δ is a − b in bits per byte (negative: a is better). Intervals are 95% percentile intervals of a paired bootstrap ({PairedBootstrap.DefaultResamples} resamples) that draws seeds and test documents with replacement, both models on the same draws. Transfer efficiency = (foreign twins' Δ over hard labels) / (same-tokenizer twins' Δ), a ratio of means, numerator and denominator resampled together."));
         Line();
         Line("## Goals");
@@ -122,14 +122,14 @@ public sealed class TwinsReport(TwinsResults results)
         Line("");
         Line($"Mean over seeds and documents; Δ against the hard-label student with its paired bootstrap interval.");
         Line("");
-        Line($"| student | {string.Join(" | ", _f.Genres)} | all | Δ vs hard-label (all) | Δ vs hard-label (its one teacher's genre) |");
-        Line("|---|" + string.Concat(_f.Genres.Select(_ => "---|")) + "---|---|---|");
+        Line($"| student | seeds | {string.Join(" | ", _f.Genres)} | all | Δ vs hard-label (all) | Δ vs hard-label (its one teacher's genre) |");
+        Line("|---|---|" + string.Concat(_f.Genres.Select(_ => "---|")) + "---|---|---|");
         foreach (var name in results.Students.Select(s => s.Name).Distinct())
         {
             var own = _f.Genres.FirstOrDefault(g => name == TwinsFigures.Single(g));
             var versus = name == TwinsFigures.HardLabel ? "" : D(_f.Delta(name, TwinsFigures.HardLabel, null));
             var ownVersus = own is null || name == TwinsFigures.HardLabel ? "" : $"{own}: {D(_f.Delta(name, TwinsFigures.HardLabel, own))}";
-            Line(string.Create(Inv, $"| {name} | {string.Join(" | ", _f.Genres.Select(g => _f.Mean(name, g).ToString("F4", Inv)))} | {_f.Mean(name, null):F4} | {versus} | {ownVersus} |"));
+            Line(string.Create(Inv, $"| {name} | {results.Scores[name].Length} | {string.Join(" | ", _f.Genres.Select(g => _f.Mean(name, g).ToString("F4", Inv)))} | {_f.Mean(name, null):F4} | {versus} | {ownVersus} |"));
         }
         Line("");
         Line("## Transfer efficiency");

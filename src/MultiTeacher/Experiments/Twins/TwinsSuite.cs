@@ -23,8 +23,12 @@ public sealed record AlmChoice(double Temperature, double Gamma)
 /// </summary>
 public sealed record TwinsSettings(DemoPaths Paths, string Recipes, string Report, bool Reuse = false, int Seeds = 3,
     IReadOnlyList<AlmChoice>? Grid = null, int TestDocuments = TwinsData.TestDocuments, int ValidationDocuments = TwinsData.ValidationDocuments,
-    IReadOnlyList<string>? Overrides = null, string? Database = null, int MixedCharacters = TwinsData.MixedCharacters)
+    IReadOnlyList<string>? Overrides = null, string? Database = null, int MixedCharacters = TwinsData.MixedCharacters,
+    IReadOnlyDictionary<string, int>? StudentSeeds = null)
 {
+    /// <summary>Seeds of one student recipe: <see cref="Seeds"/> unless <see cref="StudentSeeds"/> names it (a student too slow for every seed).</summary>
+    public int SeedsOf(string student) => StudentSeeds is not null && StudentSeeds.TryGetValue(student, out var n) ? n : Seeds;
+
     /// <summary>The τ the paper reports best and its default, at its γ; and γ 0 (no merging) at τ 5.</summary>
     public static readonly IReadOnlyList<AlmChoice> DefaultGrid = [new(5, 0.1), new(100, 0.1), new(5, 0)];
 
@@ -45,7 +49,7 @@ public static class TwinsSuite
 
     public static TwinsReport Run(TwinsSettings settings, TextWriter log, CancellationToken cancel)
     {
-        if (settings.Seeds < 1) throw new BadInputException("--seeds must be at least 1");
+        if (settings.Seeds < 1 || settings.StudentSeeds?.Values.Any(n => n < 1) == true) throw new BadInputException("--seeds must be at least 1");
         if (settings.TestDocuments is < 2 or > TwinsData.TestDocuments || settings.ValidationDocuments is < 1 or > TwinsData.ValidationDocuments)
             throw new BadInputException($"--documents must be between 2 and {TwinsData.TestDocuments}");
         var total = Stopwatch.StartNew();
@@ -78,7 +82,7 @@ public static class TwinsSuite
         foreach (var (name, path) in Recipes(settings, Students))
         {
             var alm = settings.Paths.Load(path, settings.Overrides).Loss.Kind == LossKind.Alm;
-            for (var seed = 1; seed <= settings.Seeds; seed++)
+            for (var seed = 1; seed <= settings.SeedsOf(name); seed++)
             {
                 // The search trained this very recipe at seed 1 at every point, the chosen one included.
                 if (name == TuneRecipe && seed == 1 && tuning.Count > 0)

@@ -21,7 +21,8 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         // The shipped recipes, a few steps each: the suite as it runs, on two test documents per genre.
         var settings = new TwinsSettings(new DemoPaths(TestAssets.Store.Root, TempDir), recipes, report, Seeds: 2,
             Grid: [new AlmChoice(5, 0.1), new AlmChoice(100, 0.1)], TestDocuments: 2, ValidationDocuments: 1,
-            Overrides: ["train.steps=2", "train.warmup_steps=0", "train.batch_size=2", "data.seq_len=16"], Database: db, MixedCharacters: 3000);
+            Overrides: ["train.steps=2", "train.warmup_steps=0", "train.batch_size=2", "data.seq_len=16"], Database: db, MixedCharacters: 3000,
+            StudentSeeds: new Dictionary<string, int> { ["foreign-uld"] = 1 });
         var output = new StringWriter();
         var result = TwinsSuite.Run(settings, output, CancellationToken.None);
         log.WriteLine(output.ToString());
@@ -38,9 +39,11 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         // Every student exists once per seed, each a succeeded run in lineage (the chosen search point is the ALM student's seed 1).
         var store = new MultiTeacher.Lineage.LineageStore(db);
         var figures = result.Figures.Results;
-        Assert.Equal(students.Length * 2, figures.Students.Count);
+        Assert.Equal(students.Length * 2 - 1, figures.Students.Count);
+        Assert.Contains("| hard-label | 2 | ", text);
+        Assert.Contains("| foreign-uld | 1 | ", text);
         Assert.All(figures.Students.Concat(figures.Teachers), m => Assert.Equal(RunStatus.Succeeded, store.Run(m.RunId!.Value)!.Status));
-        Assert.All(students, s => Assert.Equal(2, figures.Scores[s].Length));
+        Assert.All(students, s => Assert.Equal(s == "foreign-uld" ? 1 : 2, figures.Scores[s].Length));
         Assert.All(teachers, t => Assert.Single(figures.Scores[t]));
         Assert.All(figures.Scores.Values.SelectMany(r => r), row => Assert.Equal(6, row.Length));
         // Documents genre by genre (press, learned, fiction): a teacher reads its own genre's only.
