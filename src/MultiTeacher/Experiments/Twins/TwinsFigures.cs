@@ -1,0 +1,86 @@
+using MultiTeacher.Evaluation;
+
+namespace MultiTeacher.Experiments.Twins;
+
+/// <summary>Everything the experiment measured: the splits, the models, each model's bits per byte as [seed][test document], the teachers' top-64 mass, the validation grid and its choice.</summary>
+public sealed record TwinsResults(IReadOnlyList<GenreSplit> Splits, IReadOnlyList<TwinsModel> Teachers, IReadOnlyList<TwinsModel> Students,
+    IReadOnlyDictionary<string, double[][]> Scores, IReadOnlyDictionary<string, double> TopMass,
+    IReadOnlyList<(AlmChoice Choice, double Validation)> Tuning, AlmChoice Chosen, int Seeds, TimeSpan Elapsed);
+
+/// <summary>
+/// The experiment's comparisons, each a paired bootstrap over seeds and test documents
+/// (<see cref="PairedBootstrap"/>). A teacher has one seed; paired with a student, its one row
+/// stands against each of the student's seeds. Δ is a − b in bits per byte: negative, a is better.
+/// </summary>
+public sealed class TwinsFigures(TwinsResults results)
+{
+    public const string HardLabel = "hard-label", SameTokenizer = "same-fused", ThreeTeachers = "foreign-alm";
+    public static readonly IReadOnlyList<string> Methods = ["first_token", "uld", "alm"];
+
+    public IEnumerable<string> Genres => results.Splits.Select(s => s.Genre);
+    public TwinsResults Results => results;
+
+    /// <summary>The twins of a genre: the teacher with the student's tokenizer, and the foreign one.</summary>
+    public (string Same, string Foreign) Twins(string genre)
+    {
+        var names = results.Teachers.Select(t => t.Name).Where(n => n.StartsWith(genre + "-", StringComparison.Ordinal)).ToList();
+        var same = names.Single(n => n.EndsWith("-mistral", StringComparison.Ordinal));
+        return (same, names.Single(n => n != same));
+    }
+
+    /// <summary>Document indices of a genre in the score rows (null: every document).</summary>
+    private int[] Documents(string? genre)
+    {
+        var start = 0;
+        foreach (var s in results.Splits)
+        {
+            if (genre is null || s.Genre == genre)
+                return genre is null ? Enumerable.Range(0, results.Splits.Sum(x => x.Test.Count)).ToArray() : Enumerable.Range(start, s.Test.Count).ToArray();
+            start += s.Test.Count;
+        }
+        throw new ArgumentException($"no genre {genre}", nameof(genre));
+    }
+
+    /// <summary>Cells [seed][document] of a − b on the documents of a genre (null: all); a model with fewer seeds (a teacher) repeats its last row.</summary>
+    public double[][] Difference(string a, string b, string? genre)
+    {
+        var docs = Documents(genre);
+        var rows = Math.Max(results.Scores[a].Length, results.Scores[b].Length);
+        return Enumerable.Range(0, rows).Select(s =>
+        {
+            var (ra, rb) = (Row(a, s), Row(b, s));
+            return docs.Select(d => ra[d] - rb[d]).ToArray();
+        }).ToArray();
+    }
+
+    private double[] Row(string model, int seed) => results.Scores[model][Math.Min(seed, results.Scores[model].Length - 1)];
+
+    /// <summary>Mean bits per byte over seeds and the documents of a genre (null: all).</summary>
+    public double Mean(string model, string? genre)
+    {
+        var docs = Documents(genre);
+        return results.Scores[model].Average(row => docs.Average(d => row[d]));
+    }
+
+    public BootstrapInterval Delta(string a, string b, string? genre) => PairedBootstrap.Mean(Difference(a, b, genre));
+
+    /// <summary>Δ of the student taught by the three foreign twins with a method against hard labels, on the documents of a genre (null: all).</summary>
+    public BootstrapInterval ForeignGain(string method, string? genre = null) => Delta(Foreign(method), HardLabel, genre);
+
+    /// <summary>Δ of the student taught by the three same-tokenizer twins against hard labels.</summary>
+    public BootstrapInterval SameGain(string? genre = null) => Delta(SameTokenizer, HardLabel, genre);
+
+    /// <summary>Transfer efficiency: the foreign twins' Δ over the same-tokenizer twins' Δ, both against hard labels on the same draws.</summary>
+    public BootstrapInterval TransferEfficiency(string method, string? genre = null) =>
+        PairedBootstrap.Ratio(Difference(Foreign(method), HardLabel, genre), Difference(SameTokenizer, HardLabel, genre));
+
+    public static string Foreign(string method) => $"foreign-{method}";
+
+    /// <summary>The cross-tokenizer method whose student gains most over all test documents.</summary>
+    public string BestMethod => Methods.MinBy(m => Mean(Foreign(m), null))!;
+
+    /// <summary>The single-teacher ALM student with the lowest bits per byte over all test documents (picked on test: it favours the opponent).</summary>
+    public static string Single(string genre) => $"single-{genre}-alm";
+
+    public string BestSingle => Genres.Select(Single).MinBy(m => Mean(m, null))!;
+}

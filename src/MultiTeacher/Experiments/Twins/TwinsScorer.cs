@@ -1,0 +1,63 @@
+using MultiTeacher.Corpora;
+using MultiTeacher.Evaluation;
+using MultiTeacher.Models;
+using MultiTeacher.Teachers;
+using MultiTeacher.Tokenization;
+
+namespace MultiTeacher.Experiments.Twins;
+
+/// <summary>
+/// Bits per byte of the experiment's models per document (each document scored whole in windows
+/// of 64 tokens, as the first experiment does), and a teacher's top-64 mass on text.
+/// </summary>
+public sealed class TwinsScorer(IReadOnlyList<GenreSplit> splits)
+{
+    public const int Window = 64, TopK = 64;
+
+    /// <summary>Windows of 64 teacher tokens the top-64 mass is measured on (about 8,000 tokens; the mean settles well before).</summary>
+    public const int MassWindows = 128;
+
+    /// <summary>Bits per byte over every validation document of every genre (bits over bytes, so longer documents weigh more).</summary>
+    public double Validation(string modelDirectory)
+    {
+        using var model = PretrainedModel.Load(modelDirectory);
+        var tokenizer = HfTokenizer.FromDirectory(modelDirectory);
+        var scores = BitsPerByte.PerDocument(model, tokenizer, splits.SelectMany(s => s.Validation).Select(d => d.Text), Window);
+        return scores.Sum(s => s.BitsPerByte * s.Bytes) / scores.Sum(s => s.Bytes);
+    }
+
+    /// <summary>
+    /// Per model name, its bits per byte as [seed][test document], documents genre by genre in split
+    /// order. A model given a genre (a teacher) is scored on that genre's documents only, NaN elsewhere:
+    /// it is compared only there, and a teacher's large vocabulary makes every document it reads costly.
+    /// </summary>
+    public IReadOnlyDictionary<string, double[][]> Test(IReadOnlyList<TwinsModel> models, Func<TwinsModel, string?> genreOf)
+    {
+        var documents = splits.SelectMany(s => s.Test.Select(d => (s.Genre, d.Text))).ToList();
+        return models.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.OrderBy(m => m.Seed).Select(m =>
+        {
+            var genre = genreOf(m);
+            var read = documents.Select((d, i) => (d, i)).Where(x => genre is null || x.d.Genre == genre).ToList();
+            using var model = PretrainedModel.Load(m.Directory);
+            var tokenizer = HfTokenizer.FromDirectory(m.Directory);
+            var scores = BitsPerByte.PerDocument(model, tokenizer, read.Select(x => x.d.Text), Window);
+            var row = Enumerable.Repeat(double.NaN, documents.Count).ToArray();
+            for (var k = 0; k < read.Count; k++) row[read[k].i] = scores[k].BitsPerByte;
+            return row;
+        }).ToArray());
+    }
+
+    /// <summary>Mean over the positions of the documents' first <see cref="MassWindows"/> windows of the probability held by the model's 64 most likely tokens.</summary>
+    public double TopMass(string modelDirectory, IReadOnlyList<BrownDocument> documents)
+    {
+        using var model = PretrainedModel.Load(modelDirectory);
+        var tokenizer = HfTokenizer.FromDirectory(modelDirectory);
+        var windows = documents.SelectMany(d => tokenizer.Encode(d.Text).Ids.Chunk(Window)).Where(w => w.Length > 1).Take(MassWindows).ToList();
+        var records = TeacherRecords.Compute(model, windows, TopK);
+        double kept = 0;
+        long positions = 0;
+        for (var w = 0; w < windows.Count; w++)
+            for (var p = 0; p < windows[w].Length; p++, positions++) kept += 1 - records.Tail(w, p);
+        return kept / positions;
+    }
+}

@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using System.Globalization;
+using MultiTeacher.Corpora;
+using MultiTeacher.Losses;
+using MultiTeacher.Recipes;
+
+namespace MultiTeacher.Experiments.Twins;
+
+/// <summary>One point of the ALM grid searched on validation: τ and γ.</summary>
+public sealed record AlmChoice(double Temperature, double Gamma)
+{
+    public string Label => string.Create(CultureInfo.InvariantCulture, $"t{Temperature:0.###}-g{Gamma:0.###}");
+
+    public IReadOnlyList<string> Overrides => [string.Create(CultureInfo.InvariantCulture, $"loss.alm_temperature={Temperature:R}"),
+        string.Create(CultureInfo.InvariantCulture, $"loss.alm_gamma={Gamma:R}")];
+}
+
+/// <summary>
+/// Settings of the tokenizer-swap experiment: the demo's directories, its recipe folder (teachers/
+/// and students/), the report, reuse of earlier runs, seeds per student, the ALM grid searched on
+/// validation (one point: no search), test and validation documents per genre, overrides applied to
+/// every recipe (tiny runs in tests), the lineage database and the size of the students' text.
+/// </summary>
+public sealed record TwinsSettings(DemoPaths Paths, string Recipes, string Report, bool Reuse = false, int Seeds = 3,
+    IReadOnlyList<AlmChoice>? Grid = null, int TestDocuments = TwinsData.TestDocuments, int ValidationDocuments = TwinsData.ValidationDocuments,
+    IReadOnlyList<string>? Overrides = null, string? Database = null, int MixedCharacters = TwinsData.MixedCharacters,
+    IReadOnlyDictionary<string, int>? StudentSeeds = null)
+{
+    /// <summary>Seeds of one student recipe: <see cref="Seeds"/> unless <see cref="StudentSeeds"/> names it (a student too slow for every seed).</summary>
+    public int SeedsOf(string student) => StudentSeeds is not null && StudentSeeds.TryGetValue(student, out var n) ? n : Seeds;
+
+    /// <summary>The τ the paper reports best and its default, at its γ; and γ 0 (no merging) at τ 5.</summary>
+    public static readonly IReadOnlyList<AlmChoice> DefaultGrid = [new(5, 0.1), new(100, 0.1), new(5, 0)];
+
+    public IReadOnlyList<AlmChoice> AlmGrid => Grid ?? DefaultGrid;
+}
+
+/// <summary>A trained model of the experiment: its name, seed (0 for teachers), directory, lineage run, whether an earlier run's model was reused, its final loss and steps.</summary>
+public sealed record TwinsModel(string Name, int Seed, string Directory, long? RunId, bool Reused, double FinalLoss, int Steps = 0);
+
+/// <summary>
+/// The tokenizer-swap control: teacher twins per genre (same architecture, data, steps and seed;
+/// the student's tokenizer or a foreign one), ALM's τ and γ chosen on validation documents, every
+/// student recipe trained for each seed, and every model scored per test document.
+/// </summary>
+public static class TwinsSuite
+{
+    private const string Teachers = "teachers", Students = "students", TuneRecipe = "foreign-alm";
+
+    public static TwinsReport Run(TwinsSettings settings, TextWriter log, CancellationToken cancel)
+    {
+        if (settings.Seeds < 1 || settings.StudentSeeds?.Values.Any(n => n < 1) == true) throw new BadInputException("--seeds must be at least 1");
+        if (settings.TestDocuments is < 2 or > TwinsData.TestDocuments || settings.ValidationDocuments is < 1 or > TwinsData.ValidationDocuments)
+            throw new BadInputException($"--documents must be between 2 and {TwinsData.TestDocuments}");
+        var total = Stopwatch.StartNew();
+        var work = settings.Paths.Work;
+        var splits = TwinsData.Write(settings.Paths.Store.Require("corpora/brown"), work, settings.MixedCharacters)
+            .Select(s => s with { Validation = s.Validation.TakeLast(settings.ValidationDocuments).ToList(), Test = s.Test.TakeLast(settings.TestDocuments).ToList() }).ToList();
+        var scorer = new TwinsScorer(splits);
+        using var jobs = new LocalJobs("twins", settings.Database);
+
+        log.WriteLine("teacher twins:");
+        var teachers = Recipes(settings, Teachers).Select(r => Train(jobs, settings, r.Name, 0, r.Path, [], log, cancel)).ToList();
+
+        var grid = settings.AlmGrid;
+        var tuning = new List<(AlmChoice Choice, TwinsModel Model, double Validation)>();
+        if (grid.Count > 1)
+        {
+            log.WriteLine($"choosing ALM's tau and gamma on validation ({TuneRecipe}, seed 1):");
+            var recipe = Path.Combine(settings.Recipes, Students, TuneRecipe + ".yaml");
+            foreach (var choice in grid)
+            {
+                var model = Train(jobs, settings, $"tune-{choice.Label}", 1, recipe, choice.Overrides, log, cancel);
+                var validation = scorer.Validation(model.Directory);
+                log.WriteLine($"  tau {choice.Temperature}, gamma {choice.Gamma}: validation {validation:F4} bits/byte");
+                tuning.Add((choice, model, validation));
+            }
+        }
+        var chosen = tuning.Count > 0 ? tuning.MinBy(t => t.Validation).Choice : grid[0];
+        log.WriteLine($"students ({settings.Seeds} seeds; ALM at tau {chosen.Temperature}, gamma {chosen.Gamma}):");
+        var students = new List<TwinsModel>();
+        foreach (var (name, path) in Recipes(settings, Students))
+        {
+            var alm = settings.Paths.Load(path, settings.Overrides).Loss.Kind == LossKind.Alm;
+            for (var seed = 1; seed <= settings.SeedsOf(name); seed++)
+            {
+                // The search trained this very recipe at seed 1 at every point, the chosen one included.
+                if (name == TuneRecipe && seed == 1 && tuning.Count > 0)
+                {
+                    students.Add(tuning.MinBy(t => t.Validation).Model with { Name = name });
+                    continue;
+                }
+                students.Add(Train(jobs, settings, name, seed, path, alm ? chosen.Overrides : [], log, cancel));
+            }
+        }
+
+        log.WriteLine($"scoring {splits.Sum(s => s.Test.Count)} test documents");
+        string GenreOf(TwinsModel m) => splits.Single(s => m.Name.StartsWith(s.Genre + "-", StringComparison.Ordinal)).Genre;
+        var scores = scorer.Test(teachers.Concat(students).ToList(), m => m.Seed == 0 ? GenreOf(m) : null);
+        var mass = teachers.ToDictionary(t => t.Name, t => scorer.TopMass(t.Directory, splits.Single(s => s.Genre == GenreOf(t)).Test));
+        log.WriteLine($"done in {total.Elapsed.TotalMinutes:F1} min");
+        var report = new TwinsReport(new TwinsResults(splits, teachers, students, scores, mass, tuning.Select(t => (t.Choice, t.Validation)).ToList(), chosen, settings.Seeds, total.Elapsed));
+        report.Write(settings.Report);
+        return report;
+    }
+
+    private static IEnumerable<(string Name, string Path)> Recipes(TwinsSettings settings, string folder)
+    {
+        var dir = Path.Combine(settings.Recipes, folder);
+        if (!Directory.Exists(dir)) throw new BadInputException($"no {folder}/ folder of recipes in {settings.Recipes}");
+        return Directory.EnumerateFiles(dir, "*.yaml").Select(p => (Path.GetFileNameWithoutExtension(p), p)).OrderBy(r => r.Item1, StringComparer.Ordinal);
+    }
+
+    /// <summary>Trains one recipe (teachers with seed 0: as written; students with their seed, each in its own output), or reuses an earlier model.</summary>
+    private static TwinsModel Train(LocalJobs jobs, TwinsSettings settings, string name, int seed, string path, IReadOnlyList<string> extra, TextWriter log, CancellationToken cancel)
+    {
+        var label = seed == 0 ? name : $"{name}-s{seed}";
+        var folder = seed == 0 ? Teachers : name.StartsWith("tune-", StringComparison.Ordinal) ? "tune" : Students;
+        List<string> overrides = [.. settings.Overrides ?? [], .. extra];
+        if (seed > 0) overrides.AddRange([$"seed={seed}", $"name=twins-{label}", $"output={Path.Combine(settings.Paths.Work, "twins", folder, name, $"s{seed}")}"]);
+        var recipe = settings.Paths.Load(path, overrides);
+        var student = Path.Combine(recipe.Output, "student");
+        var metrics = Path.Combine(recipe.Output, "metrics.jsonl");
+        if (settings.Reuse && File.Exists(Path.Combine(student, "model.safetensors")) && File.Exists(metrics))
+        {
+            log.WriteLine($"  {label,-30} reused from {recipe.Output}");
+            return new TwinsModel(name, seed, student, jobs.Lineage.LatestSucceeded(recipe.Name)?.Id, true, ExperimentReport.LossCurve(metrics)[^1].Loss, recipe.Train.Steps);
+        }
+        var watch = Stopwatch.StartNew();
+        var (runId, loss) = jobs.Run(label, recipe, cancel);
+        log.WriteLine($"  {label,-30} run {runId,-5} loss {loss[0].Loss:F3} → {loss[^1].Loss:F3} in {watch.Elapsed.TotalSeconds:F0} s");
+        return new TwinsModel(name, seed, student, runId, false, loss[^1].Loss, recipe.Train.Steps);
+    }
+}

@@ -1,0 +1,50 @@
+using MultiTeacher.Corpora;
+using MultiTeacher.Experiments.Twins;
+
+namespace MultiTeacher.Tests.Experiments.Twins;
+
+public sealed class TwinsFiguresTests
+{
+    // Two press documents and one fiction document, two seeds per student, one row per teacher.
+    private static readonly Dictionary<string, double[][]> Scores = new()
+    {
+        ["hard-label"] = [[3.0, 2.0, 4.0], [3.2, 2.2, 4.0]],
+        ["same-fused"] = [[2.8, 1.9, 3.0], [3.0, 2.0, 3.0]],
+        ["foreign-alm"] = [[2.9, 1.95, 4.0], [3.1, 2.15, 4.0]],
+        ["press-mistral"] = [[2.5, 1.5, 5.0]],
+    };
+
+    private static TwinsFigures Figures()
+    {
+        static BrownDocument Doc(string id) => new(id, 'a', "press", "text");
+        List<GenreSplit> splits = [new("press", [Doc("a1")], [Doc("a2")], [Doc("a3"), Doc("a4")]), new("fiction", [Doc("k1")], [Doc("k2")], [Doc("k3")])];
+        var teacher = new TwinsModel("press-mistral", 0, "unused", null, false, 0);
+        return new TwinsFigures(new TwinsResults(splits, [teacher], [], Scores, new Dictionary<string, double>(), [], new AlmChoice(5, 0.1), 2, TimeSpan.Zero));
+    }
+
+    [Fact]
+    public void TransferEfficiency_IsTheForeignGainOverTheSameTokenizerGain_OnTheGenresDocuments()
+    {
+        var f = Figures();
+        // Press: foreign Δ cells -0.1, -0.05, -0.1, -0.05 (mean -0.075); same Δ -0.2, -0.1, -0.2, -0.2 (mean -0.175).
+        Assert.Equal(-0.075, f.ForeignGain("alm", "press").Estimate, 12);
+        Assert.Equal(-0.175, f.SameGain("press").Estimate, 12);
+        Assert.Equal(0.075 / 0.175, f.TransferEfficiency("alm", "press").Estimate, 12);
+        // All documents: foreign mean -0.3/6 = -0.05, same -2.7/6 = -0.45.
+        Assert.Equal(0.05 / 0.45, f.TransferEfficiency("alm").Estimate, 12);
+    }
+
+    [Fact]
+    public void ATeacherWithOneRow_IsPairedWithEverySeedOfTheStudent()
+    {
+        // Seed 1: 2.5 − 3.0 and 1.5 − 2.0; seed 2: 2.5 − 3.2 and 1.5 − 2.2; mean -0.6 (against seed 1 alone it would be -0.5).
+        var f = Figures();
+        var cells = f.Difference("press-mistral", "hard-label", "press");
+        Assert.Equal(2, cells.Length);
+        Assert.All(cells[0], c => Assert.Equal(-0.5, c, 12));
+        Assert.All(cells[1], c => Assert.Equal(-0.7, c, 12));
+        Assert.Equal(-0.6, f.Delta("press-mistral", "hard-label", "press").Estimate, 12);
+        Assert.Equal((2.5 + 1.5) / 2, f.Mean("press-mistral", "press"), 12);
+        Assert.Equal((2.9 + 1.95 + 4.0 + 3.1 + 2.15 + 4.0) / 6, f.Mean("foreign-alm", null), 12);
+    }
+}

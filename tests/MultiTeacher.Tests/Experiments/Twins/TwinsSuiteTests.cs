@@ -1,0 +1,66 @@
+using MultiTeacher.Experiments;
+using MultiTeacher.Experiments.Twins;
+using MultiTeacher.Runs;
+using MultiTeacher.Tests.Cli;
+using MultiTeacher.Tests.Lineage;
+using Xunit.Abstractions;
+
+namespace MultiTeacher.Tests.Experiments.Twins;
+
+[Trait("Category", TestCategory.Database)]
+[Collection("postgres")]
+public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper log) : TempDirectoryTest
+{
+    [Fact]
+    public void Twins_TrainsTeacherTwinsAndEveryStudentPerSeed_ChoosesAlmOnValidation_AndReportsEveryGoal()
+    {
+        MultiTeacher.Runtime.GlibcAllocator.KeepFreedMemory();
+        var db = postgres.NewDatabase();
+        var recipes = Path.Combine(DemoPaths.FindRecipes("experiments"), "twins");
+        var report = Path.Combine(TempDir, "docs", "experiment-twins.md");
+        // The shipped recipes, a few steps each: the suite as it runs, on two test documents per genre.
+        var settings = new TwinsSettings(new DemoPaths(TestAssets.Store.Root, TempDir), recipes, report, Seeds: 2,
+            Grid: [new AlmChoice(5, 0.1), new AlmChoice(100, 0.1)], TestDocuments: 2, ValidationDocuments: 1,
+            Overrides: ["train.steps=2", "train.warmup_steps=0", "train.batch_size=2", "data.seq_len=16"], Database: db, MixedCharacters: 3000,
+            StudentSeeds: new Dictionary<string, int> { ["foreign-uld"] = 1 });
+        var output = new StringWriter();
+        var result = TwinsSuite.Run(settings, output, CancellationToken.None);
+        log.WriteLine(output.ToString());
+
+        var students = new[] { "hard-label", "same-fused", "foreign-first_token", "foreign-uld", "foreign-alm", "single-press-alm", "single-learned-alm", "single-fiction-alm" };
+        var teachers = new[] { "press-mistral", "press-llama3", "learned-mistral", "learned-llama3", "fiction-mistral", "fiction-qwen3" };
+        var text = File.ReadAllText(report);
+        foreach (var name in students) Assert.Contains($"| {name} | ", text);
+        foreach (var name in teachers) Assert.Matches($@"\| \w+ \| {name} \| \d\.\d{{4}} \| 0\.\d{{3}} \| [+-]\d\.\d{{4}} \[", text);
+        foreach (var method in TwinsFigures.Methods) Assert.Matches($@"\| {method} \| [+-]\d\.\d{{4}} \[.*\] \| .* \| -?\d+\.\d\d \[", text);
+        Assert.Equal(3 * 3 + 2 + 2, result.Goals().Count);
+        Assert.Contains("(chosen)", text);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(text, @"\| (5|100) \| 0\.1 \| \d\.\d{4}").Count);
+        // Every student exists once per seed, each a succeeded run in lineage (the chosen search point is the ALM student's seed 1).
+        var store = new MultiTeacher.Lineage.LineageStore(db);
+        var figures = result.Figures.Results;
+        Assert.Equal(students.Length * 2 - 1, figures.Students.Count);
+        Assert.Contains("| hard-label | 2 | ", text);
+        Assert.Contains("| foreign-uld | 1 | ", text);
+        Assert.All(figures.Students.Concat(figures.Teachers), m => Assert.Equal(RunStatus.Succeeded, store.Run(m.RunId!.Value)!.Status));
+        Assert.All(students, s => Assert.Equal(s == "foreign-uld" ? 1 : 2, figures.Scores[s].Length));
+        Assert.All(teachers, t => Assert.Single(figures.Scores[t]));
+        Assert.All(figures.Scores.Values.SelectMany(r => r), row => Assert.Equal(6, row.Length));
+        // Documents genre by genre (press, learned, fiction): a teacher reads its own genre's only.
+        Assert.Equal([false, false, true, true, true, true], figures.Scores["press-llama3"][0].Select(double.IsNaN));
+        Assert.DoesNotContain(figures.Scores["hard-label"].SelectMany(r => r), double.IsNaN);
+
+        // Rescoring reuses every model: no new run.
+        var runs = store.Runs(1000).Count;
+        TwinsSuite.Run(settings with { Reuse = true }, TextWriter.Null, CancellationToken.None);
+        Assert.Equal(runs, store.Runs(1000).Count);
+    }
+
+    [Fact]
+    public void Twins_WithoutSeeds_IsBadInput()
+    {
+        var (code, output, error) = CliRunner.Run("", "experiment", "--suite", "twins", "--seeds", "0", "--work", TempDir);
+        Assert.Equal(2, code);
+        Assert.Contains("--seeds must be at least 1", output + error);
+    }
+}
