@@ -2,6 +2,7 @@ using MultiTeacher.Evaluation;
 
 namespace MultiTeacher.Tests.Evaluation;
 
+[Trait("Category", TestCategory.Unit)]
 public sealed class PairedBootstrapTests
 {
     [Fact]

@@ -2,6 +2,7 @@ using MultiTeacher.Experiments.Twins;
 
 namespace MultiTeacher.Tests.Experiments.Twins;
 
+[Trait("Category", TestCategory.Unit)]
 public sealed class TwinsDataTests : TempDirectoryTest
 {
     [Fact]

@@ -3,6 +3,7 @@ using MultiTeacher.Experiments.Twins;
 
 namespace MultiTeacher.Tests.Experiments.Twins;
 
+[Trait("Category", TestCategory.Unit)]
 public sealed class TwinsFiguresTests
 {
     // Two press documents and one fiction document, two seeds per student, one row per teacher.
