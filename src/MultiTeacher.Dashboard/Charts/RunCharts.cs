@@ -36,6 +36,7 @@ public static class RunCharts
         (MetricNames.TermGroup, "Distillation term per teacher", "nats per token"),
         (MetricNames.WeightGroup, "Mixing weight per teacher", "mean weight"),
         (MetricNames.TextBitsPerByteGroup, "Teacher bits per byte on the training text", "bits per byte"),
+        (MetricNames.MergedGroup, "Share of ALM chunks merged by γ", "share"),
         (MetricNames.CoverageGroup, "Alignment coverage per teacher", "aligned / all positions"),
     ];
 

@@ -30,11 +30,14 @@ public static class MetricNames
     public const string TermGroup = "term/";
     /// <summary>Group of each teacher's bits per byte on the training step's text (alm), what the per-teacher policies weigh by.</summary>
     public const string TextBitsPerByteGroup = "text_bpb/";
+    /// <summary>Group of the share of each teacher's scored chunks that alm's γ merged into the next one.</summary>
+    public const string MergedGroup = "alm_merged/";
 
     public static string Weight(string teacher) => WeightGroup + teacher;
     public static string Coverage(string teacher) => CoverageGroup + teacher;
     public static string Term(string teacher) => TermGroup + teacher;
     public static string TextBitsPerByte(string teacher) => TextBitsPerByteGroup + teacher;
+    public static string Merged(string teacher) => MergedGroup + teacher;
     public static string TeacherBitsPerByte(string teacher) => BitsPerByteGroup + "teacher/" + teacher;
     public static string HeldOutBitsPerByte(string genre) => BitsPerByteGroup + "heldout_" + genre;
     /// <summary>Held-out bits per byte of one of several models a pipeline's evaluate stage scores: bpb/MODEL/heldout_TEXT.</summary>

@@ -31,6 +31,8 @@ public sealed class AlmChunkPlan(AlmSettings settings)
     public int Chunks => _teacher.Count;
     /// <summary>Scored chunks before merging.</summary>
     public int ChunksBeforeMerge { get; private set; }
+    /// <summary>The share of scored chunks that γ joined to the next: 1 − Chunks / ChunksBeforeMerge (0 without chunks).</summary>
+    public double Merged => ChunksBeforeMerge == 0 ? 0 : 1 - Chunks / (double)ChunksBeforeMerge;
     public long Bytes { get; private set; }
     public long CoveredBytes { get; private set; }
     public double Coverage => Bytes == 0 ? 0 : CoveredBytes / (double)Bytes;

@@ -13,9 +13,10 @@ namespace MultiTeacher.Training;
 /// chunks or positions); Weighted, the same with each chunk or position weighed by its sequence's
 /// weight (in the graph of the student's logits); Weights, each teacher's mean weight over the
 /// batch's sequences; Coverage, bytes inside scored chunks for alm, aligned positions for uld;
-/// BitsPerByte, each teacher's bits per byte on the scored text (alm only, NaN where it scored none).
+/// BitsPerByte, each teacher's bits per byte on the scored text (alm only, NaN where it scored none);
+/// Merged, the share of each teacher's scored chunks that γ joined to the next one (alm only).
 /// </summary>
-public sealed record TeacherTerms(Tensor[] Terms, Tensor[] Weighted, double[] Weights, double[] Coverage, double[]? BitsPerByte = null)
+public sealed record TeacherTerms(Tensor[] Terms, Tensor[] Weighted, double[] Weights, double[] Coverage, double[]? BitsPerByte = null, double[]? Merged = null)
 {
     /// <summary>Σ_k Weighted_k; with weights constant over the sequences, Σ_k w_k · term_k.</summary>
     public Tensor Combined()
@@ -92,7 +93,7 @@ public sealed class CrossTokenizerTerms : IDisposable
             weighted[k] = AlmLoss.Weighted(chunks, plans[k], weights[k]).to(logProbs.dtype);
         }
         return new TeacherTerms(terms, weighted, weights.Select(w => w.Length == 0 ? 0 : w.Average()).ToArray(),
-            plans.Select(p => p.Coverage).ToArray(), scores.Select(BitsPerByte).ToArray());
+            plans.Select(p => p.Coverage).ToArray(), scores.Select(BitsPerByte).ToArray(), plans.Select(p => p.Merged).ToArray());
     }
 
     /// <summary>Bits per byte over all scored bytes of the batch: Σ_s bytes_s · bpb_s / Σ_s bytes_s.</summary>

@@ -132,7 +132,7 @@ public sealed class DistillationRecipe : IDisposable
 
     /// <summary>A micro-batch's loss value, the loss still to backpropagate (null when already done), and what it measured.</summary>
     private sealed record LossMeasured(double Loss, Tensor? Pending, double Ce, double? Kd, double[] Weights, double[] Coverage, double[]? Terms, long Tokens,
-        IReadOnlyList<Tensor> OnDevice, double[]? TextBitsPerByte = null);
+        IReadOnlyList<Tensor> OnDevice, double[]? TextBitsPerByte = null, double[]? Merged = null);
 
     /// <summary>A micro-batch as trained: the student, its optimizer and the batch's tensors on the device (ids or logits, targets, the teachers' blend).</summary>
     internal sealed record StepTensors(int Step, Device Device, CausalLM Student, AdamW Optimizer, IReadOnlyList<Tensor> Batch);
@@ -199,7 +199,7 @@ public sealed class DistillationRecipe : IDisposable
             var distillation = terms.Combined();
             var total = CrossTokenizerTerms.Total(ce, distillation, _recipe.Loss, _student);
             return new LossMeasured(total.item<float>(), total, ce.item<float>(), distillation.item<float>(),
-                terms.Weights, terms.Coverage, terms.Terms.Select(x => (double)x.item<float>()).ToArray(), tokens, [f.FlatLogits, gold], terms.BitsPerByte);
+                terms.Weights, terms.Coverage, terms.Terms.Select(x => (double)x.item<float>()).ToArray(), tokens, [f.FlatLogits, gold], terms.BitsPerByte, terms.Merged);
         }
         var target = f.Mixed?.Target.To(_device);
         var kd = target is not null ? DistillationLoss.Divergence(f.StudentRows!, target, _recipe.Loss) : null;
@@ -304,6 +304,7 @@ public sealed class DistillationRecipe : IDisposable
             var coverage = new double[_teachers.Count];
             var terms = _terms is null ? null : new double[_teachers.Count];
             var textBpb = _terms is null || _recipe.Loss.Kind != LossKind.Alm ? null : new double[_teachers.Count];
+            var merged = textBpb is null ? null : new double[_teachers.Count];
             long tokens = 0;
             for (var micro = 0; micro < r.GradAccum; micro++)
             {
@@ -320,6 +321,7 @@ public sealed class DistillationRecipe : IDisposable
                 for (var k = 0; k < weights.Length; k++) { weights[k] += m.Weights[k] / r.GradAccum; coverage[k] += m.Coverage[k] / r.GradAccum; }
                 for (var k = 0; terms is not null && k < terms.Length; k++) terms[k] += m.Terms![k] / r.GradAccum;
                 for (var k = 0; textBpb is not null && k < textBpb.Length; k++) textBpb[k] += m.TextBitsPerByte![k] / r.GradAccum;
+                for (var k = 0; merged is not null && k < merged.Length; k++) merged[k] += m.Merged![k] / r.GradAccum;
                 tokens += m.Tokens;
             }
             // Clip 0 means no clipping; the norm is still measured (an infinite bound changes nothing).
@@ -336,7 +338,8 @@ public sealed class DistillationRecipe : IDisposable
                 _teachers.Teachers.Select((t, k) => (t.Name, weights[k])).ToDictionary(x => x.Name, x => x.Item2),
                 _teachers.Teachers.Select((t, k) => (t.Name, coverage[k])).ToDictionary(x => x.Name, x => x.Item2), evalBpb,
                 terms is null ? null : _teachers.Teachers.Select((t, k) => (t.Name, terms[k])).ToDictionary(x => x.Name, x => x.Item2),
-                textBpb is null ? null : _teachers.Teachers.Select((t, k) => (t.Name, textBpb[k])).Where(x => double.IsFinite(x.Item2)).ToDictionary(x => x.Name, x => x.Item2));
+                textBpb is null ? null : _teachers.Teachers.Select((t, k) => (t.Name, textBpb[k])).Where(x => double.IsFinite(x.Item2)).ToDictionary(x => x.Name, x => x.Item2),
+                merged is null ? null : _teachers.Teachers.Select((t, k) => (t.Name, merged[k])).ToDictionary(x => x.Name, x => x.Item2));
             metricsFile.WriteLine(metrics.ToJsonLine());
             metricsFile.Flush();
             onStep?.Invoke(metrics);

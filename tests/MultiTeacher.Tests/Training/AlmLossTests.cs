@@ -51,6 +51,7 @@ public class AlmLossTests
         plan.Add(TwoChunks, [0, 1, 2, 3], TeacherRecords, rowOffset: 0);
         Assert.Equal(chunks, plan.Chunks);
         Assert.Equal(2, plan.ChunksBeforeMerge);
+        Assert.Equal(chunks == 1 ? 0.5 : 0.0, plan.Merged, 12);
         var logits = tensor(StudentProbs.SelectMany(r => r).ToArray(), [4, 4], float64).log();
         var loss = AlmLoss.Compute(logits, plan, tensor(new[] { true, false, false, true })).item<double>();
         Assert.Equal(expected, loss, 5);

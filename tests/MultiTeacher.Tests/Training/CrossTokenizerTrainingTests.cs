@@ -121,6 +121,7 @@ public sealed class CrossTokenizerTrainingTests : TempDirectoryTest
             }
             Assert.True(plan.Chunks > batch.Count, $"{name}: {plan.Chunks} chunks");
             expected[name] = AlmLoss.Compute(logits, plan, studentMask).item<float>();
+            Assert.Equal(plan.Merged, trained.TeacherMerged![name], 12);
         }
         foreach (var (name, value) in expected)
             Assert.True(Math.Abs(trained.TeacherTerm![name] - value) <= 1e-4 * value, $"{name}: trainer {trained.TeacherTerm[name]}, by hand {value}");

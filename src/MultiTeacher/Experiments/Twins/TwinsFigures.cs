@@ -14,7 +14,7 @@ public sealed record TwinsResults(IReadOnlyList<GenreSplit> Splits, IReadOnlyLis
 /// </summary>
 public sealed class TwinsFigures(TwinsResults results)
 {
-    public const string HardLabel = "hard-label", SameTokenizer = "same-fused", ThreeTeachers = "foreign-alm";
+    public const string HardLabel = "hard-label", SameTokenizer = "same-fused", ThreeTeachers = "foreign-alm", SameAlm = "same-alm";
     public static readonly IReadOnlyList<string> Methods = ["first_token", "uld", "alm"];
 
     public IEnumerable<string> Genres => results.Splits.Select(s => s.Genre);

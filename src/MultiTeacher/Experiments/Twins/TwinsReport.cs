@@ -73,7 +73,7 @@ public sealed class TwinsReport(TwinsResults results)
         Line();
         Line($"Data: Brown {string.Join(", ", splits.Select(s => $"{s.Genre} ({s.Train.Count} train, {s.Validation.Count} validation, {s.Test.Count} test documents)"))}; test documents are the last of each genre, validation the ones before them, and no model saw either in training.");
         Line($"Teacher twins: per genre two teachers identical in architecture (3 layers, hidden 96, tied embeddings), data (their genre's training split), steps ({results.Teachers[0].Steps} of 8 x 64 tokens) and seed; one has the student's tokenizer (Mistral), the other a foreign one (Llama 3 for press and learned, Qwen3 for fiction).");
-        Line(string.Create(Inv, $"Students: Mistral tokenizer, 2 layers, hidden 64, {results.Students[0].Steps} steps of 8 x 64 tokens of the three genres mixed, hard-label weight 0.5, seeds 1 to {results.Seeds} (fewer where the table says so; a student with fewer seeds is paired with each seed of the other side), all teachers at fixed equal weights. `same-fused`: the three same-tokenizer twins through the fused path (forward KL on their averaged top-64). `foreign-*`: the three foreign twins, through first_token projection with forward KL, ULD, or ALM (τ {results.Chosen.Temperature}, γ {results.Chosen.Gamma}, debiased, chosen on validation); `foreign-alm` is the three-teacher ALM student. `single-GENRE-alm`: one foreign twin with ALM."));
+        Line(string.Create(Inv, $"Students: Mistral tokenizer, 2 layers, hidden 64, {results.Students[0].Steps} steps of 8 x 64 tokens of the three genres mixed, seeds 1 to {results.Seeds} (fewer where the table says so; a student with fewer seeds is paired with each seed of the other side), all teachers at fixed equal weights; CE and distillation at α 0.5 (α·CE + (1−α)·distillation) except for ALM. `same-fused`: the three same-tokenizer twins through the fused path (forward KL on their averaged top-64). `foreign-*`: the three foreign twins, through first_token projection with forward KL, ULD, or ALM (τ {results.Chosen.Temperature}, γ {results.Chosen.Gamma}, debiased, CE and ALM by {results.Chosen.Weighing}, chosen on validation); `foreign-alm` is the three-teacher ALM student. `single-GENRE-alm`: one foreign twin with ALM. `same-alm`: the three same-tokenizer twins with ALM at the same settings, which separates what ALM loses as a method from what the tokenizer swap costs it."));
         Line(string.Create(Inv, $"Statistics: Δ is a − b in bits per byte (negative: a is better). Intervals are 95% percentile intervals of a paired bootstrap ({PairedBootstrap.DefaultResamples} resamples) that draws seeds and test documents with replacement, both models on the same draws. Transfer efficiency = (foreign twins' Δ over hard labels) / (same-tokenizer twins' Δ), a ratio of means, numerator and denominator resampled together."));
         Line();
         Line("## Goals");
@@ -93,16 +93,16 @@ public sealed class TwinsReport(TwinsResults results)
                 Line(string.Create(Inv, $"| {g} | {t} | {_f.Mean(t, g):F4} | {results.TopMass[t]:F3} | {D(_f.Delta(t, TwinsFigures.HardLabel, g))} | {(t == foreign ? D(_f.Delta(foreign, same, g)) : "")} |"));
         }
         Line();
-        Line("## ALM's τ and γ, chosen on validation");
+        Line("## ALM's settings, chosen on validation");
         Line();
-        if (results.Tuning.Count == 0) Line(string.Create(Inv, $"One point given (τ {results.Chosen.Temperature}, γ {results.Chosen.Gamma}); nothing searched."));
+        if (results.Tuning.Count == 0) Line(string.Create(Inv, $"One point given (τ {results.Chosen.Temperature}, γ {results.Chosen.Gamma}, {results.Chosen.Weighing}); nothing searched."));
         else
         {
             Line($"The three-teacher ALM student, seed 1, trained at each point and scored on the validation documents of all genres (bits over bytes):");
             Line();
-            Line("| τ | γ | validation bits/byte |");
-            Line("|---|---|---|");
-            foreach (var (c, v) in results.Tuning) Line(string.Create(Inv, $"| {c.Temperature} | {c.Gamma} | {v:F4}{(c == results.Chosen ? " (chosen)" : "")} |"));
+            Line("| τ | γ | CE and ALM weighed by | validation bits/byte |");
+            Line("|---|---|---|---|");
+            foreach (var (c, v) in results.Tuning) Line(string.Create(Inv, $"| {c.Temperature} | {c.Gamma} | {c.Weighing} | {v:F4}{(c == results.Chosen ? " (chosen)" : "")} |"));
         }
         Line();
         StudentTables(Line);
@@ -140,5 +140,17 @@ public sealed class TwinsReport(TwinsResults results)
         Line("|---|---|---|---|" + string.Concat(_f.Genres.Select(_ => "---|")));
         foreach (var m in TwinsFigures.Methods)
             Line($"| {m} | {D(_f.ForeignGain(m))} | {D(_f.SameGain())} | {R(_f.TransferEfficiency(m))} | {string.Join(" | ", _f.Genres.Select(g => R(_f.TransferEfficiency(m, g))))} |");
+        if (!results.Scores.ContainsKey(TwinsFigures.SameAlm)) return;
+        Line("");
+        Line("## ALM as a method, with the tokenizer held fixed");
+        Line("");
+        Line("The same-tokenizer twins taught through ALM instead of the fused path: what ALM carries when nothing is foreign, and what the swap then costs it.");
+        Line("");
+        Line("| comparison | all | " + string.Join(" | ", _f.Genres) + " |");
+        Line("|---|---|" + string.Concat(_f.Genres.Select(_ => "---|")));
+        foreach (var (label, a, b) in new[] { ("same-alm − hard-label", TwinsFigures.SameAlm, TwinsFigures.HardLabel),
+                     ("same-alm − same-fused", TwinsFigures.SameAlm, TwinsFigures.SameTokenizer), ("foreign-alm − same-alm", TwinsFigures.ThreeTeachers, TwinsFigures.SameAlm) })
+            Line($"| {label} | {D(_f.Delta(a, b, null))} | {string.Join(" | ", _f.Genres.Select(g => D(_f.Delta(a, b, g))))} |");
+        Line($"| ALM's own efficiency: (foreign-alm − hard-label) / (same-alm − hard-label) | {R(PairedBootstrap.Ratio(_f.Difference(TwinsFigures.ThreeTeachers, TwinsFigures.HardLabel, null), _f.Difference(TwinsFigures.SameAlm, TwinsFigures.HardLabel, null)))} |" + string.Concat(_f.Genres.Select(_ => " |")));
     }
 }

@@ -6,13 +6,22 @@ using MultiTeacher.Recipes;
 
 namespace MultiTeacher.Experiments.Twins;
 
-/// <summary>One point of the ALM grid searched on validation: τ and γ.</summary>
-public sealed record AlmChoice(double Temperature, double Gamma)
+/// <summary>
+/// One point of the ALM grid searched on validation: τ, γ, and how the hard-label CE and the ALM
+/// terms are weighed: α·CE + (1−α)·ALM, or by gradient balancing (<see cref="Balance"/>).
+/// </summary>
+public sealed record AlmChoice(double Temperature, double Gamma, double HardLabelWeight = 0.5, bool Balance = false)
 {
-    public string Label => string.Create(CultureInfo.InvariantCulture, $"t{Temperature:0.###}-g{Gamma:0.###}");
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
-    public IReadOnlyList<string> Overrides => [string.Create(CultureInfo.InvariantCulture, $"loss.alm_temperature={Temperature:R}"),
-        string.Create(CultureInfo.InvariantCulture, $"loss.alm_gamma={Gamma:R}")];
+    public string Label => string.Create(Inv, $"t{Temperature:0.###}-g{Gamma:0.###}-{(Balance ? "balanced" : $"a{HardLabelWeight:0.###}")}");
+
+    /// <summary>How CE and the ALM terms are weighed, in words.</summary>
+    public string Weighing => Balance ? "gradient balancing" : string.Create(Inv, $"α {HardLabelWeight}");
+
+    public IReadOnlyList<string> Overrides => [string.Create(Inv, $"loss.alm_temperature={Temperature:R}"),
+        string.Create(Inv, $"loss.alm_gamma={Gamma:R}"), string.Create(Inv, $"loss.hard_label_weight={HardLabelWeight:R}"),
+        $"loss.balance={(Balance ? "true" : "false")}"];
 }
 
 /// <summary>
@@ -29,8 +38,11 @@ public sealed record TwinsSettings(DemoPaths Paths, string Recipes, string Repor
     /// <summary>Seeds of one student recipe: <see cref="Seeds"/> unless <see cref="StudentSeeds"/> names it (a student too slow for every seed).</summary>
     public int SeedsOf(string student) => StudentSeeds is not null && StudentSeeds.TryGetValue(student, out var n) ? n : Seeds;
 
-    /// <summary>The τ the paper reports best and its default, at its γ; and γ 0 (no merging) at τ 5.</summary>
-    public static readonly IReadOnlyList<AlmChoice> DefaultGrid = [new(5, 0.1), new(100, 0.1), new(5, 0)];
+    /// <summary>
+    /// At the τ the paper reports best and its γ: CE and ALM at α 0.5, at α 0.1 (ALM's term is
+    /// orders of magnitude below CE's), and by gradient balancing, the reference code's default.
+    /// </summary>
+    public static readonly IReadOnlyList<AlmChoice> DefaultGrid = [new(5, 0.1), new(5, 0.1, 0.1), new(5, 0.1, Balance: true)];
 
     public IReadOnlyList<AlmChoice> AlmGrid => Grid ?? DefaultGrid;
 }
@@ -72,12 +84,12 @@ public static class TwinsSuite
             {
                 var model = Train(jobs, settings, $"tune-{choice.Label}", 1, recipe, choice.Overrides, log, cancel);
                 var validation = scorer.Validation(model.Directory);
-                log.WriteLine($"  tau {choice.Temperature}, gamma {choice.Gamma}: validation {validation:F4} bits/byte");
+                log.WriteLine($"  tau {choice.Temperature}, gamma {choice.Gamma}, {choice.Weighing}: validation {validation:F4} bits/byte");
                 tuning.Add((choice, model, validation));
             }
         }
         var chosen = tuning.Count > 0 ? tuning.MinBy(t => t.Validation).Choice : grid[0];
-        log.WriteLine($"students ({settings.Seeds} seeds; ALM at tau {chosen.Temperature}, gamma {chosen.Gamma}):");
+        log.WriteLine($"students ({settings.Seeds} seeds; ALM at tau {chosen.Temperature}, gamma {chosen.Gamma}, {chosen.Weighing}):");
         var students = new List<TwinsModel>();
         foreach (var (name, path) in Recipes(settings, Students))
         {

@@ -20,14 +20,14 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         var report = Path.Combine(TempDir, "docs", "experiment-twins.md");
         // The shipped recipes, a few steps each: the suite as it runs, on two test documents per genre.
         var settings = new TwinsSettings(new DemoPaths(TestAssets.Store.Root, TempDir), recipes, report, Seeds: 2,
-            Grid: [new AlmChoice(5, 0.1), new AlmChoice(100, 0.1)], TestDocuments: 2, ValidationDocuments: 1,
+            Grid: [new AlmChoice(5, 0.1), new AlmChoice(100, 0.1, Balance: true)], TestDocuments: 2, ValidationDocuments: 1,
             Overrides: ["train.steps=2", "train.warmup_steps=0", "train.batch_size=2", "data.seq_len=16"], Database: db, MixedCharacters: 3000,
             StudentSeeds: new Dictionary<string, int> { ["foreign-uld"] = 1 });
         var output = new StringWriter();
         var result = TwinsSuite.Run(settings, output, CancellationToken.None);
         log.WriteLine(output.ToString());
 
-        var students = new[] { "hard-label", "same-fused", "foreign-first_token", "foreign-uld", "foreign-alm", "single-press-alm", "single-learned-alm", "single-fiction-alm" };
+        var students = new[] { "hard-label", "same-fused", "same-alm", "foreign-first_token", "foreign-uld", "foreign-alm", "single-press-alm", "single-learned-alm", "single-fiction-alm" };
         var teachers = new[] { "press-mistral", "press-llama3", "learned-mistral", "learned-llama3", "fiction-mistral", "fiction-qwen3" };
         var text = File.ReadAllText(report);
         foreach (var name in students) Assert.Contains($"| {name} | ", text);
@@ -35,7 +35,8 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         foreach (var method in TwinsFigures.Methods) Assert.Matches($@"\| {method} \| [+-]\d\.\d{{4}} \[.*\] \| .* \| -?\d+\.\d\d \[", text);
         Assert.Equal(3 * 3 + 2 + 2, result.Goals().Count);
         Assert.Contains("(chosen)", text);
-        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(text, @"\| (5|100) \| 0\.1 \| \d\.\d{4}").Count);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(text, @"\| (5 \| 0\.1 \| α 0\.5|100 \| 0\.1 \| gradient balancing) \| \d\.\d{4}").Count);
+        Assert.Matches(@"\| foreign-alm − same-alm \| [+-]\d\.\d{4} \[", text);
         // Every student exists once per seed, each a succeeded run in lineage (the chosen search point is the ALM student's seed 1).
         var store = new MultiTeacher.Lineage.LineageStore(db);
         var figures = result.Figures.Results;
