@@ -26,6 +26,12 @@ public sealed class EmbeddedPostgres
     /// <summary>The password TCP clients must give as <see cref="User"/>; required with <see cref="Listen"/>.</summary>
     public string? Password { get; init; }
 
+    /// <summary>With <see cref="Listen"/>: TCP clients must use TLS (a self-signed <see cref="ServerCertificate"/>); plain TCP is refused.</summary>
+    public bool Tls { get; init; }
+
+    /// <summary>The server's certificate, which clients verify it by (sslrootcert).</summary>
+    public string CertificatePath => Path.Combine(DataDirectory, ServerCertificate.CertificateFile);
+
     public EmbeddedPostgres(string root, int port = 54329)
     {
         Root = Path.GetFullPath(root);
@@ -62,7 +68,7 @@ public sealed class EmbeddedPostgres
         if (Listen is not null)
         {
             if (string.IsNullOrEmpty(Password)) throw new BadInputException("serving PostgreSQL over TCP needs a password (MT_DB_PASSWORD)");
-            var changed = AllowPasswordClients();
+            var changed = AllowPasswordClients() | ConfigureTls();
             // A server started for the socket alone is restarted to listen.
             if (IsRunning && Listening() != Listen) PgCtl("stop");
             else if (changed && IsRunning) PgCtl("reload");
@@ -88,13 +94,34 @@ public sealed class EmbeddedPostgres
     /// <returns>Whether pg_hba.conf changed (a running server must reload it).</returns>
     private bool AllowPasswordClients()
     {
-        var hba = Path.Combine(DataDirectory, "pg_hba.conf");
-        string[] wanted = ["host all all 0.0.0.0/0 scram-sha-256", "host all all ::/0 scram-sha-256"];
-        var before = File.ReadAllLines(hba);
-        var lines = before.Select(l => l.StartsWith("host", StringComparison.Ordinal) && l.TrimEnd().EndsWith("trust", StringComparison.Ordinal) ? "# " + l : l).ToList();
-        lines.AddRange(wanted.Where(w => !lines.Contains(w)));
-        if (lines.SequenceEqual(before)) return false;
-        File.WriteAllLines(hba, lines);
+        // hostssl matches TLS connections alone, so with TLS a plain TCP client finds no line and is refused.
+        string[] Lines(string type) => [$"{type} all all 0.0.0.0/0 scram-sha-256", $"{type} all all ::/0 scram-sha-256"];
+        var (wanted, other) = Tls ? (Lines("hostssl"), Lines("host")) : (Lines("host"), Lines("hostssl"));
+        return Rewrite("pg_hba.conf", before =>
+        {
+            var lines = before.Where(l => !other.Contains(l))
+                .Select(l => l.StartsWith("host", StringComparison.Ordinal) && l.TrimEnd().EndsWith("trust", StringComparison.Ordinal) ? "# " + l : l).ToList();
+            lines.AddRange(wanted.Where(w => !lines.Contains(w)));
+            return lines;
+        });
+    }
+
+    /// <summary>`ssl = on` in postgresql.conf with the certificate and key in the data directory (owned by the server's user), or no `ssl` line; true when the file changed.</summary>
+    private bool ConfigureTls()
+    {
+        if (Tls && ServerCertificate.EnsureIn(DataDirectory, Listen) && IsRoot)
+            Run("chown", ["postgres:postgres", CertificatePath, Path.Combine(DataDirectory, ServerCertificate.KeyFile)], asPostgres: false);
+        return Rewrite("postgresql.conf", before => [.. before.Where(l => l != "ssl = on"), .. Tls ? ["ssl = on"] : Array.Empty<string>()]);
+    }
+
+    /// <summary>Rewrites a configuration file of the data directory (keeping its owner); true when it changed, so a running server must reload.</summary>
+    private bool Rewrite(string name, Func<string[], IReadOnlyList<string>> change)
+    {
+        var path = Path.Combine(DataDirectory, name);
+        var before = File.ReadAllLines(path);
+        var after = change(before);
+        if (after.SequenceEqual(before)) return false;
+        File.WriteAllLines(path, after);
         return true;
     }
 
@@ -105,8 +132,29 @@ public sealed class EmbeddedPostgres
         return new NpgsqlCommand("SHOW listen_addresses", connection).ExecuteScalar() as string;
     }
 
-    /// <summary>How a worker on another machine reaches this server: TCP to <paramref name="host"/>, password from its environment (not printed).</summary>
-    public string TcpUrl(string host, string database = Database) => $"postgresql://{User}@{host}:{Port}/{database}";
+    /// <summary>
+    /// How a worker on another machine reaches this server: TCP to <paramref name="host"/>, password from
+    /// its environment (not printed); with TLS verify-full against this server's certificate, which
+    /// the worker's machine needs a copy of at the same path.
+    /// </summary>
+    public string TcpUrl(string host, bool tls, string database = Database) =>
+        $"postgresql://{User}@{(host.Contains(':') ? $"[{host}]" : host)}:{Port}/{database}" + (tls ? $"?sslmode=verify-full&sslrootcert={Uri.EscapeDataString(CertificatePath)}" : "");
+
+    /// <summary>What clients use: the TCP URL while the server listens on TCP (with TLS when it is on), else the socket's connection string.</summary>
+    public string ClientUrl()
+    {
+        if (!IsRunning) return ConnectionString();
+        using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        connection.Open();
+        var listen = new NpgsqlCommand("SHOW listen_addresses", connection).ExecuteScalar() as string;
+        if (string.IsNullOrEmpty(listen)) return ConnectionString();
+        var tls = new NpgsqlCommand("SHOW ssl", connection).ExecuteScalar() as string == "on";
+        return TcpUrl(HostFor(listen), tls);
+    }
+
+    /// <summary>The name workers reach a server listening on <paramref name="listen"/> by: this machine's for every interface, else its first address.</summary>
+    public static string HostFor(string listen) =>
+        listen.Split(',', StringSplitOptions.TrimEntries)[0] is "0.0.0.0" or "*" or "::" ? Environment.MachineName : listen.Split(',', StringSplitOptions.TrimEntries)[0];
 
     private FileStream AcquireLock()
     {
