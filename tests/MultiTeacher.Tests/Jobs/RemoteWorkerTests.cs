@@ -82,8 +82,4 @@ public sealed class RemoteWorkerTests : TempDirectoryTest
         }
         finally { foreach (var w in workers) w.Dispose(); }
     }
-
-    /// <summary>How many Hangfire servers have registered; 0 before the first of them has created Hangfire's schema.</summary>
-    private static long RegisteredServers(string database) =>
-        Scalar(database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'hangfire' AND tablename = 'server'") == 0 ? 0 : Scalar(database, "SELECT count(*) FROM hangfire.server");
 }
