@@ -28,6 +28,10 @@ public static class LineageDatabase
             var hint = e.MessageText.EndsWith("no encryption", StringComparison.Ordinal) ? "; the server takes TLS connections only: add sslmode=verify-full with sslrootcert (or sslmode=require) to the URL" : "";
             throw new BadInputException($"the database refused the connection: {e.MessageText}{hint}", e);
         }
+        catch (Npgsql.NpgsqlException e) when (e.InnerException is System.Security.Authentication.AuthenticationException)
+        {
+            throw new BadInputException("the database's TLS certificate did not verify: it is not the sslrootcert given, or the URL's host is not a name it holds", e);
+        }
         return connection;
     }
 }

@@ -46,9 +46,11 @@ public sealed class EmbeddedPostgresTlsTests : TempDirectoryTest
             c.Open();
         });
         Assert.IsType<System.Security.Authentication.AuthenticationException>(refused.InnerException);
+        var (code, output, error) = CliRunner.Run("", "runs", "--database", wrongRoot);
+        Assert.Equal((2, "", "mt: the database's TLS certificate did not verify: it is not the sslrootcert given, or the URL's host is not a name it holds\n"), (code, output, error));
 
         var plain = server.Url(_password).Split('?')[0] + "?sslmode=disable";
-        var (code, output, error) = CliRunner.Run("", "runs", "--database", plain);
+        (code, output, error) = CliRunner.Run("", "runs", "--database", plain);
         Assert.Equal(2, code);
         Assert.Equal("", output);
         var line = Assert.Single(error.TrimEnd('\n').Split('\n'));
