@@ -58,7 +58,7 @@ public sealed partial class EmbeddedPostgres
     /// the worker's machine needs a copy of at the same path.
     /// </summary>
     public string TcpUrl(string host, bool tls, string database = Database) =>
-        $"postgresql://{User}@{(host.Contains(':') ? $"[{host}]" : host)}:{Port}/{database}" + (tls ? $"?sslmode=verify-full&sslrootcert={Uri.EscapeDataString(CertificatePath)}" : "");
+        $"postgresql://{User}@{(host.Contains(':') ? $"[{host}]" : host)}:{Port}/{database}" + (tls ? $"?sslmode=verify-full&sslrootcert={Uri.EscapeDataString(CertificatePath).Replace("%2F", "/", StringComparison.Ordinal)}" : "");
 
     /// <summary>What clients use: the TCP URL while the server listens on TCP (with TLS when it is on), else the socket's connection string.</summary>
     public string ClientUrl()
