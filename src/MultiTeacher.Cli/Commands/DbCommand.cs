@@ -9,16 +9,19 @@ public static class DbCommand
     public static Command Create(CliIO io)
     {
         var listen = new Option<string?>("--listen") { Description = "Also serve TCP on these addresses (e.g. 0.0.0.0) for workers on other machines; clients give the password in $MT_DB_PASSWORD" };
-        var start = new Command("start", "Start the private PostgreSQL (initialising it on first use) and apply migrations.") { listen };
+        var tls = new Option<bool>("--tls") { Description = "With --listen: TCP clients must use TLS, with a self-signed certificate made in the data directory" };
+        var start = new Command("start", "Start the private PostgreSQL (initialising it on first use) and apply migrations.") { listen, tls };
         start.SetAction(r =>
         {
             var address = r.GetValue(listen);
+            if (address is null && r.GetValue(tls)) throw new BadInputException("--tls secures the TCP listener: give --listen ADDRESSES too");
             var db = address is null ? EmbeddedPostgres.Default()
-                : new EmbeddedPostgres(EmbeddedPostgres.Default().Root) { Listen = address, Password = Environment.GetEnvironmentVariable("MT_DB_PASSWORD") };
+                : new EmbeddedPostgres(EmbeddedPostgres.Default().Root) { Listen = address, Password = Environment.GetEnvironmentVariable("MT_DB_PASSWORD"), Tls = r.GetValue(tls) };
             var applied = Migrator.Apply(db.EnsureRunning());
             io.Out.WriteLine($"running: {db.DataDirectory} (socket {db.SocketDirectory}, port {db.Port}); {applied} migration(s) applied");
             if (address is not null)
-                io.Out.WriteLine($"workers elsewhere: PGPASSWORD=... mt worker --database {db.TcpUrl(address is "0.0.0.0" or "*" ? Environment.MachineName : address)}");
+                io.Out.WriteLine($"workers elsewhere: PGPASSWORD=... mt worker --database '{db.TcpUrl(EmbeddedPostgres.HostFor(address), db.Tls)}'"
+                    + (db.Tls ? $" (copy {db.CertificatePath} to the same path on each worker's machine)" : ""));
             io.Out.WriteLine("it keeps running until `mt db stop`");
             return CliApp.Ok;
         });
@@ -36,10 +39,10 @@ public static class DbCommand
             io.Out.WriteLine(db.IsRunning ? $"running: {db.DataDirectory}" : $"not running: {db.DataDirectory}");
             return db.IsRunning ? CliApp.Ok : CliApp.Failure;
         });
-        var url = new Command("url", "Print the connection string of the private PostgreSQL.");
+        var url = new Command("url", "Print how to reach the private PostgreSQL: its TCP URL while it listens (verify-full against its certificate with TLS), else its socket's connection string.");
         url.SetAction(_ =>
         {
-            io.Out.WriteLine(EmbeddedPostgres.Default().ConnectionString());
+            io.Out.WriteLine(EmbeddedPostgres.Default().ClientUrl());
             return CliApp.Ok;
         });
         return new Command("db", "The lineage database.") { start, stop, status, url };

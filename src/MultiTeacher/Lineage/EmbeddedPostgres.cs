@@ -10,7 +10,7 @@ namespace MultiTeacher.Lineage;
 /// other machines can share it. As root the server runs as the postgres user (initdb refuses root),
 /// in a directory owned by it.
 /// </summary>
-public sealed class EmbeddedPostgres
+public sealed partial class EmbeddedPostgres
 {
     public const string User = "multiteacher";
     public const string Database = "multiteacher";
@@ -25,6 +25,12 @@ public sealed class EmbeddedPostgres
 
     /// <summary>The password TCP clients must give as <see cref="User"/>; required with <see cref="Listen"/>.</summary>
     public string? Password { get; init; }
+
+    /// <summary>With <see cref="Listen"/>: TCP clients must use TLS (a self-signed <see cref="ServerCertificate"/>); plain TCP is refused.</summary>
+    public bool Tls { get; init; }
+
+    /// <summary>The server's certificate, which clients verify it by (sslrootcert).</summary>
+    public string CertificatePath => Path.Combine(DataDirectory, ServerCertificate.CertificateFile);
 
     public EmbeddedPostgres(string root, int port = 54329)
     {
@@ -62,7 +68,7 @@ public sealed class EmbeddedPostgres
         if (Listen is not null)
         {
             if (string.IsNullOrEmpty(Password)) throw new BadInputException("serving PostgreSQL over TCP needs a password (MT_DB_PASSWORD)");
-            var changed = AllowPasswordClients();
+            var changed = AllowPasswordClients() | ConfigureTls();
             // A server started for the socket alone is restarted to listen.
             if (IsRunning && Listening() != Listen) PgCtl("stop");
             else if (changed && IsRunning) PgCtl("reload");
@@ -80,33 +86,6 @@ public sealed class EmbeddedPostgres
         }
         return ConnectionString();
     }
-
-    /// <summary>
-    /// Every TCP client authenticates with its password (SCRAM); the socket stays trusted, as only this
-    /// user can reach it. initdb's trusted loopback lines would match first, so they are turned off.
-    /// </summary>
-    /// <returns>Whether pg_hba.conf changed (a running server must reload it).</returns>
-    private bool AllowPasswordClients()
-    {
-        var hba = Path.Combine(DataDirectory, "pg_hba.conf");
-        string[] wanted = ["host all all 0.0.0.0/0 scram-sha-256", "host all all ::/0 scram-sha-256"];
-        var before = File.ReadAllLines(hba);
-        var lines = before.Select(l => l.StartsWith("host", StringComparison.Ordinal) && l.TrimEnd().EndsWith("trust", StringComparison.Ordinal) ? "# " + l : l).ToList();
-        lines.AddRange(wanted.Where(w => !lines.Contains(w)));
-        if (lines.SequenceEqual(before)) return false;
-        File.WriteAllLines(hba, lines);
-        return true;
-    }
-
-    private string? Listening()
-    {
-        using var connection = new NpgsqlConnection(ConnectionString("postgres"));
-        connection.Open();
-        return new NpgsqlCommand("SHOW listen_addresses", connection).ExecuteScalar() as string;
-    }
-
-    /// <summary>How a worker on another machine reaches this server: TCP to <paramref name="host"/>, password from its environment (not printed).</summary>
-    public string TcpUrl(string host, string database = Database) => $"postgresql://{User}@{host}:{Port}/{database}";
 
     private FileStream AcquireLock()
     {

@@ -21,7 +21,17 @@ public static class LineageDatabase
             if (!wasRunning && (notice is not null || !Console.IsErrorRedirected)) (notice ?? Console.Error).WriteLine($"mt: started the private PostgreSQL in {server.DataDirectory}; it keeps running for later commands (stop it with `mt db stop`)");
         }
         else connection = DatabaseUrl.ToConnectionString(connection);
-        Migrator.Apply(connection);
+        try { Migrator.Apply(connection); }
+        catch (Npgsql.PostgresException e) when (e.SqlState.StartsWith("28", StringComparison.Ordinal))
+        {
+            // 28xxx: the server turned this client away (no pg_hba.conf line, wrong password): the URL is at fault, not the run.
+            var hint = e.MessageText.EndsWith("no encryption", StringComparison.Ordinal) ? "; the server takes TLS connections only: add sslmode=verify-full with sslrootcert (or sslmode=require) to the URL" : "";
+            throw new BadInputException($"the database refused the connection: {e.MessageText}{hint}", e);
+        }
+        catch (Npgsql.NpgsqlException e) when (e.InnerException is System.Security.Authentication.AuthenticationException)
+        {
+            throw new BadInputException("the database's TLS certificate did not verify: it is not the sslrootcert given, or the URL's host is not a name it holds", e);
+        }
         return connection;
     }
 }

@@ -101,6 +101,10 @@ public static class JobHarness
         }
     }
 
+    /// <summary>How many Hangfire servers have registered; 0 before the first of them has created Hangfire's schema.</summary>
+    public static long RegisteredServers(string database) =>
+        Scalar(database, "SELECT count(*) FROM pg_tables WHERE schemaname = 'hangfire' AND tablename = 'server'") == 0 ? 0 : Scalar(database, "SELECT count(*) FROM hangfire.server");
+
     public static long Scalar(string database, string sql, params object[] values)
     {
         using var c = new NpgsqlConnection(database);

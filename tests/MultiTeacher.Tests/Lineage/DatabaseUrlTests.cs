@@ -22,6 +22,17 @@ public sealed class DatabaseUrlTests
     }
 
     [Fact]
+    public void TheEmbeddedServersTlsUrl_ReadsBackAsVerifyFullAgainstItsCertificate_EvenWithSpacesAndAmpersandsInThePath()
+    {
+        var server = new EmbeddedPostgres("/srv/mt db&co", port: 6001);
+        var url = server.TcpUrl("head", tls: true);
+        Assert.Equal("postgresql://multiteacher@head:6001/multiteacher?sslmode=verify-full&sslrootcert=/srv/mt%20db%26co/data/server.crt", url);
+        var b = new NpgsqlConnectionStringBuilder(DatabaseUrl.ToConnectionString(url));
+        Assert.Equal(("head", 6001, SslMode.VerifyFull, "/srv/mt db&co/data/server.crt"), (b.Host, b.Port, b.SslMode, b.RootCertificate));
+        Assert.Equal("postgresql://multiteacher@[::1]:6001/multiteacher", server.TcpUrl("::1", tls: false));
+    }
+
+    [Fact]
     public void ConnectionString_PassesUnchanged()
     {
         const string cs = "Host=/tmp/pg;Port=5;Username=u;Database=d";
