@@ -1,4 +1,5 @@
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using static TorchSharp.torch;
@@ -13,69 +14,6 @@ namespace MultiTeacher.Merging;
 internal readonly record struct KernelInput(FloatReader Values, float Weight, float Threshold, bool Precomputed);
 
 /// <summary>
-/// Reads a contiguous CPU tensor of float32 or bfloat16 as float32 values, a range at a time,
-/// straight from the tensor's memory (other dtypes are converted to float32 once).
-/// </summary>
-internal sealed class FloatReader : IDisposable
-{
-    private readonly Tensor _tensor;
-    private readonly bool _bf16;
-
-    public FloatReader(Tensor tensor)
-    {
-        _bf16 = tensor.dtype == ScalarType.BFloat16;
-        _tensor = (_bf16 || tensor.dtype == ScalarType.Float32 ? tensor : tensor.to(ScalarType.Float32)).contiguous().DetachFromDisposeScope();
-    }
-
-    public long Count => _tensor.numel();
-
-    /// <summary>Entries [start, start + into.Length) as float32 (bf16 widens exactly: its 16 bits are the float's upper half).</summary>
-    public void Read(long start, Span<float> into)
-    {
-        if (!_bf16)
-        {
-            MemoryMarshal.Cast<byte, float>(_tensor.bytes).Slice((int)start, into.Length).CopyTo(into);
-            return;
-        }
-        var bits = MemoryMarshal.Cast<byte, ushort>(_tensor.bytes).Slice((int)start, into.Length);
-        var wide = MemoryMarshal.Cast<float, uint>(into);
-        var i = 0;
-        for (; i <= bits.Length - Vector256<ushort>.Count; i += Vector256<ushort>.Count)
-        {
-            var (lower, upper) = Vector256.Widen(Vector256.Create<ushort>(bits.Slice(i)));
-            Vector256.ShiftLeft(lower, 16).CopyTo(wide.Slice(i));
-            Vector256.ShiftLeft(upper, 16).CopyTo(wide.Slice(i + Vector256<uint>.Count));
-        }
-        for (; i < bits.Length; i++) wide[i] = (uint)bits[i] << 16;
-    }
-
-    /// <summary>
-    /// Whether every entry is finite, read from the bit patterns (an exponent of all ones is NaN or
-    /// ±Inf) for float32 and bfloat16; libtorch's isfinite().all() builds a bool tensor of the same
-    /// size first, which cost more than merging the block.
-    /// </summary>
-    public static bool AllFinite(Tensor tensor)
-    {
-        if (tensor.dtype == ScalarType.BFloat16) return AllBelow(MemoryMarshal.Cast<byte, ushort>(tensor.contiguous().bytes), (ushort)0x7F80);
-        if (tensor.dtype == ScalarType.Float32) return AllBelow(MemoryMarshal.Cast<byte, uint>(tensor.contiguous().bytes), 0x7F80_0000u);
-        return isfinite(tensor).all().item<bool>();
-    }
-
-    private static bool AllBelow<T>(ReadOnlySpan<T> bits, T exponent) where T : unmanaged, System.Numerics.IBinaryInteger<T>
-    {
-        var mask = Vector256.Create(exponent);
-        var i = 0;
-        for (; i <= bits.Length - Vector256<T>.Count; i += Vector256<T>.Count)
-            if (Vector256.EqualsAny(Vector256.Create<T>(bits.Slice(i)) & mask, mask)) return false;
-        for (; i < bits.Length; i++)
-            if ((bits[i] & exponent) == exponent) return false;
-        return true;
-    }
-
-    public void Dispose() => _tensor.Dispose();
-}
-
-/// <summary>
 /// The task-vector combination of <see cref="TaskVectorMerge"/> in one pass over the entries, a
 /// chunk per thread, instead of a chain of whole-tensor operations: merging a 16 M-entry block
 /// through libtorch took about 25 float32 temporaries of 64 MB each and 1.6 s on two cores; the
@@ -86,22 +24,32 @@ internal static class TaskVectorKernel
     private const int Chunk = 1 << 16;
     private static readonly int Width = Vector256<float>.Count;
 
-    /// <summary>θ_base + λ·mixed, mixed being TIES' disjoint mean (signConsensus) or the plain weighted sum, divided as the options say.</summary>
-    public static Tensor Merge(FloatReader theta0, IReadOnlyList<KernelInput> models, bool signConsensus, bool normalize, float lambda, long[] shape)
+    /// <summary>
+    /// θ_base + λ·mixed over entries [start, start + output's size), mixed being TIES' disjoint mean
+    /// (signConsensus) or the plain weighted sum, divided as the options say, stored into
+    /// <paramref name="output"/> (contiguous float32 or bfloat16, rounded to nearest even as libtorch
+    /// rounds). Returns the inputs holding NaN or Inf in that range: bit 0 the base, bit i+1 model i.
+    /// </summary>
+    public static unsafe int Merge(FloatReader theta0, IReadOnlyList<KernelInput> models, bool signConsensus, bool normalize, float lambda, long start, Tensor output)
     {
-        var n = theta0.Count;
-        var output = empty(shape, ScalarType.Float32);
+        var n = output.numel();
+        var bf16 = output.dtype == ScalarType.BFloat16;
+        if (!bf16 && output.dtype != ScalarType.Float32) throw new ArgumentException($"the kernel writes float32 or bfloat16, not {output.dtype}");
+        var into = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(output.bytes));
+        var nonFinite = 0;
         var weightSum = models.Sum(m => (double)m.Weight);
         var plainDivisor = Math.Abs(weightSum) < 1e-8 ? 1f : (float)weightSum;
         var weights = models.Select(m => m.Weight).ToArray();
         var chunks = (int)((n + Chunk - 1) / Chunk);
         Parallel.For(0, chunks, () => new Buffers(models.Count), (c, _, buffers) =>
         {
-            var start = (long)c * Chunk;
-            var length = (int)Math.Min(Chunk, n - start);
+            var offset = (long)c * Chunk;
+            var length = (int)Math.Min(Chunk, n - offset);
             var t0 = buffers.Base.AsSpan(0, length);
-            theta0.Read(start, t0);
-            for (var m = 0; m < models.Count; m++) WeightedDelta(models[m], t0, start, buffers.Deltas[m].AsSpan(0, length));
+            var bad = theta0.Read(start + offset, t0) ? 0 : 1;
+            for (var m = 0; m < models.Count; m++)
+                if (!WeightedDelta(models[m], t0, start + offset, buffers.Deltas[m].AsSpan(0, length))) bad |= 2 << m;
+            if (bad != 0) Interlocked.Or(ref nonFinite, bad);
             var mixed = buffers.Mixed.AsSpan(0, length);
             var divisor = buffers.Divisor.AsSpan(0, length);
             mixed.Clear();
@@ -111,10 +59,12 @@ internal static class TaskVectorKernel
                 foreach (var delta in buffers.Deltas) Add(mixed, delta.AsSpan(0, length));
                 divisor.Fill(plainDivisor);
             }
-            Finish(t0, mixed, divisor, normalize, lambda, MemoryMarshal.Cast<byte, float>(output.bytes).Slice((int)start, length));
+            Finish(t0, mixed, divisor, normalize, lambda, mixed);
+            if (bf16) Bf16.Round(mixed, new Span<ushort>(into + 2 * offset, length));
+            else mixed.CopyTo(new Span<float>(into + 4 * offset, length));
             return buffers;
         }, _ => { });
-        return output;
+        return nonFinite;
     }
 
     /// <summary>
@@ -170,10 +120,10 @@ internal static class TaskVectorKernel
     private static void Add(Span<float> into, ReadOnlySpan<float> values) => TensorPrimitives.Add(into, values, into);
 
     /// <summary>wᵢ·δᵢ over a chunk: δ = θᵢ − θ_base, entries below the trim threshold in magnitude set to zero.</summary>
-    private static void WeightedDelta(KernelInput model, ReadOnlySpan<float> theta0, long start, Span<float> into)
+    private static bool WeightedDelta(KernelInput model, ReadOnlySpan<float> theta0, long start, Span<float> into)
     {
-        model.Values.Read(start, into);
-        if (model.Precomputed) return;
+        var finite = model.Values.Read(start, into);
+        if (model.Precomputed) return finite;
         var (w, threshold) = (model.Weight, model.Threshold);
         var j = 0;
         for (; j <= into.Length - Width; j += Width)
@@ -187,27 +137,16 @@ internal static class TaskVectorKernel
             var delta = into[j] - theta0[j];
             into[j] = MathF.Abs(delta) >= threshold ? delta * w : 0f;
         }
+        return finite;
     }
 
-    /// <summary>The k-th largest |θᵢ − θ_base| of the whole tensor (TIES' trim threshold), in <see cref="KthLargest"/>'s two passes.</summary>
-    public static float Threshold(FloatReader theta0, FloatReader model, long k)
-    {
-        var select = new KthLargest(k);
-        while (select.PassesLeft > 0)
-        {
-            ObserveMagnitudes(theta0, model, select);
-            select.EndPass();
-        }
-        return select.Value;
-    }
-
-    /// <summary>Counts |θᵢ − θ_base| of every entry for the selection's pass in progress.</summary>
-    public static void ObserveMagnitudes(FloatReader theta0, FloatReader model, KthLargest select)
+    /// <summary>Counts |θᵢ − θ_base| of entries [from, from + count) for the selection's pass in progress.</summary>
+    public static void ObserveMagnitudes(FloatReader theta0, FloatReader model, KthLargest select, long from, long count)
     {
         var (t0, magnitudes) = (new float[Chunk], new float[Chunk]);
-        for (long start = 0; start < theta0.Count; start += Chunk)
+        for (var start = from; start < from + count; start += Chunk)
         {
-            var length = (int)Math.Min(Chunk, theta0.Count - start);
+            var length = (int)Math.Min(Chunk, from + count - start);
             var b = t0.AsSpan(0, length);
             var m = magnitudes.AsSpan(0, length);
             theta0.Read(start, b);
