@@ -11,24 +11,22 @@ namespace MultiTeacher.Merging;
 /// </summary>
 internal static class Bf16
 {
-    public static void Round(ReadOnlySpan<float> values, Span<ushort> into)
+    /// <summary>Eight values rounded.</summary>
+    public static Vector128<ushort> Round(Vector256<float> values)
     {
-        var bits = MemoryMarshal.Cast<float, uint>(values);
-        var (one, bias, nan) = (Vector256.Create(1u), Vector256.Create(0x7FFFu), Vector256.Create(0x7FC0u));
-        var i = 0;
-        for (; i <= values.Length - 2 * Vector256<uint>.Count; i += 2 * Vector256<uint>.Count)
-        {
-            var lower = Rounded(Vector256.Create<uint>(bits.Slice(i)), Vector256.Create<float>(values.Slice(i)), one, bias, nan);
-            var upper = Rounded(Vector256.Create<uint>(bits.Slice(i + Vector256<uint>.Count)), Vector256.Create<float>(values.Slice(i + Vector256<uint>.Count)), one, bias, nan);
-            Vector256.Narrow(lower, upper).CopyTo(into.Slice(i));
-        }
-        for (; i < values.Length; i++)
-            into[i] = float.IsNaN(values[i]) ? (ushort)0x7FC0 : (ushort)((bits[i] + 0x7FFF + ((bits[i] >> 16) & 1)) >> 16);
+        var bits = values.AsUInt32();
+        var rounded = Vector256.ShiftRightLogical(bits + Vector256.Create(0x7FFFu) + (Vector256.ShiftRightLogical(bits, 16) & Vector256<uint>.One), 16);
+        rounded = Vector256.ConditionalSelect(Vector256.Equals(values, values).AsUInt32(), rounded, Vector256.Create(0x7FC0u));
+        return Vector256.Narrow(rounded, rounded).GetLower();
     }
 
-    private static Vector256<uint> Rounded(Vector256<uint> bits, Vector256<float> value, Vector256<uint> one, Vector256<uint> bias, Vector256<uint> nan)
+    public static void Round(ReadOnlySpan<float> values, Span<ushort> into)
     {
-        var rounded = Vector256.ShiftRightLogical(bits + bias + (Vector256.ShiftRightLogical(bits, 16) & one), 16);
-        return Vector256.ConditionalSelect(Vector256.Equals(value, value).AsUInt32(), rounded, nan);
+        var i = 0;
+        for (; i <= values.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            Round(Vector256.Create<float>(values.Slice(i))).CopyTo(into.Slice(i));
+        var bits = MemoryMarshal.Cast<float, uint>(values);
+        for (; i < values.Length; i++)
+            into[i] = float.IsNaN(values[i]) ? (ushort)0x7FC0 : (ushort)((bits[i] + 0x7FFF + ((bits[i] >> 16) & 1)) >> 16);
     }
 }

@@ -71,6 +71,27 @@ internal sealed unsafe class FloatReader : IDisposable
         return finite;
     }
 
+    /// <summary>Eight entries from <paramref name="index"/> as float32; <paramref name="bad"/> gains the lanes that are NaN or ±Inf.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Vector256<float> Load(long index, ref Vector256<uint> bad)
+    {
+        var bits = _bf16
+            ? Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load((ushort*)_data + index).ToVector256Unsafe()), 16)
+            : Vector256.Load((uint*)_data + index);
+        var exponent = Vector256.Create(0x7F80_0000u);
+        bad |= Vector256.Equals(bits & exponent, exponent);
+        return bits.AsSingle();
+    }
+
+    /// <summary>The <paramref name="count"/> (&lt; 8) entries from <paramref name="index"/>, the other lanes zero.</summary>
+    public Vector256<float> LoadPartial(long index, int count, ref Vector256<uint> bad)
+    {
+        Span<float> lanes = stackalloc float[Vector256<float>.Count];
+        lanes.Clear();
+        if (!Read(index, lanes[..count])) bad |= Vector256<uint>.AllBitsSet;
+        return Vector256.Create<float>(lanes);
+    }
+
     /// <summary>
     /// Whether every entry is finite, read from the bit patterns for float32 and bfloat16; libtorch's
     /// isfinite().all() builds a bool tensor of the same size first, which cost more than merging the block.

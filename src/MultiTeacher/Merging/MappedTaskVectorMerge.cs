@@ -46,8 +46,9 @@ internal static class MappedTaskVectorMerge
             var trim = p.Sparsification == Sparsification.Magnitude;
             if (trim)
             {
+                // A tensor merged in one block stays mapped in between (the merge reads it again at once); a larger one is dropped block by block.
                 var ks = p.Models.Select(m => m.Density >= 1 ? 0 : Sparsify.KeptEntries(m.Density, theta0.Count)).ToArray();
-                thresholds = TrimThreshold.Find(theta0, models, ks, blockEntries, Release, out var nonFinite);
+                thresholds = TrimThreshold.Find(theta0, models, ks, blockEntries, blockRows < rows ? Release : (_, _) => { }, out var nonFinite);
                 Check(nonFinite);
                 for (var m = 0; m < models.Count; m++)
                     if (p.Models[m].Density >= 1) thresholds[m] = 0;

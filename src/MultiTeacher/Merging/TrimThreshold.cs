@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -36,27 +37,50 @@ internal static class TrimThreshold
         for (long from = 0; from < n; from += blockEntries)
         {
             var count = Math.Min(blockEntries, n - from);
-            Parallel.For(0, (int)((count + Chunk - 1) / Chunk), () => new Scratch(models.Count), (c, _, scratch) =>
+            Parallel.For(0, (int)((count + Chunk - 1) / Chunk), () => models.Select(_ => new Counts()).ToArray(), (c, _, local) =>
             {
                 var start = from + (long)c * Chunk;
                 var length = (int)Math.Min(Chunk, from + count - start);
-                var t0 = scratch.Base.AsSpan(0, length);
-                var b = theta0.Read(start, t0) ? 0 : 1;
+                Span<Vector256<uint>> invalid = stackalloc Vector256<uint>[models.Count + 1];
+                Span<Vector256<int>> tallies = stackalloc Vector256<int>[3 * models.Count];
+                invalid.Clear();
+                tallies.Clear();
+                var j = 0;
+                for (; j <= length - Width; j += Width)
+                {
+                    var t0 = theta0.Load(start + j, ref invalid[0]);
+                    for (var m = 0; m < models.Count; m++)
+                    {
+                        var v = models[m].Load(start + j, ref invalid[m + 1]);
+                        if (ks[m] > 0) Classify(Vector256.Abs(v - t0), brackets[m], tallies.Slice(3 * m, 3), local[m], cap);
+                    }
+                }
+                if (j < length)
+                {
+                    var t0 = theta0.LoadPartial(start + j, length - j, ref invalid[0]);
+                    for (var m = 0; m < models.Count; m++)
+                    {
+                        var v = models[m].LoadPartial(start + j, length - j, ref invalid[m + 1]);
+                        if (ks[m] <= 0) continue;
+                        var magnitudes = Vector256.Abs(v - t0);
+                        for (var l = 0; l < length - j; l++) local[m].Count(magnitudes[l], brackets[m], cap);
+                    }
+                }
                 for (var m = 0; m < models.Count; m++)
                 {
-                    var magnitudes = scratch.Magnitudes.AsSpan(0, length);
-                    if (!models[m].Read(start, magnitudes)) b |= 2 << m;
-                    if (ks[m] <= 0) continue;
-                    TensorPrimitives.Subtract(magnitudes, t0, magnitudes);
-                    TensorPrimitives.Abs(magnitudes, magnitudes);
-                    Classify(magnitudes, brackets[m], scratch.Counts[m], cap);
+                    local[m].Above += Vector256.Sum(tallies[3 * m]);
+                    local[m].AtHi += Vector256.Sum(tallies[3 * m + 1]);
+                    local[m].AtLo += Vector256.Sum(tallies[3 * m + 2]);
                 }
-                if (b != 0) Interlocked.Or(ref bad, b);
-                return scratch;
-            }, scratch =>
+                var flags = 0;
+                for (var i = 0; i < invalid.Length; i++)
+                    if (invalid[i] != Vector256<uint>.Zero) flags |= 1 << i;
+                if (flags != 0) Interlocked.Or(ref bad, flags);
+                return local;
+            }, local =>
             {
                 lock (counts)
-                    for (var m = 0; m < models.Count; m++) counts[m].Add(scratch.Counts[m]);
+                    for (var m = 0; m < models.Count; m++) counts[m].Add(local[m]);
             });
             done(from, count);
         }
@@ -95,32 +119,17 @@ internal static class TrimThreshold
         return (lo, hi);
     }
 
-    private static void Classify(ReadOnlySpan<float> magnitudes, (float Lo, float Hi) bracket, Counts counts, long cap)
+    /// <summary>Tallies eight magnitudes (above hi, at hi, at lo) and keeps those strictly between.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Classify(Vector256<float> v, (float Lo, float Hi) bracket, Span<Vector256<int>> tallies, Counts counts, long cap)
     {
         var (lo, hi) = (Vector256.Create(bracket.Lo), Vector256.Create(bracket.Hi));
-        var (above, atHi, atLo) = (Vector256<int>.Zero, Vector256<int>.Zero, Vector256<int>.Zero);
-        var j = 0;
-        for (; j <= magnitudes.Length - Width; j += Width)
-        {
-            var v = Vector256.Create<float>(magnitudes.Slice(j));
-            var equalHi = Vector256.Equals(v, hi);
-            above -= Vector256.GreaterThan(v, hi).AsInt32();
-            atHi -= equalHi.AsInt32();
-            atLo -= Vector256.AndNot(Vector256.Equals(v, lo), equalHi).AsInt32();
-            if ((Vector256.GreaterThan(v, lo) & Vector256.LessThan(v, hi)) != Vector256<float>.Zero)
-                for (var l = j; l < j + Width; l++) counts.Between(magnitudes[l], bracket, cap);
-        }
-        counts.Above += Vector256.Sum(above);
-        counts.AtHi += Vector256.Sum(atHi);
-        counts.AtLo += Vector256.Sum(atLo);
-        for (; j < magnitudes.Length; j++)
-        {
-            var v = magnitudes[j];
-            if (v > bracket.Hi) counts.Above++;
-            else if (v == bracket.Hi) counts.AtHi++;
-            else if (v == bracket.Lo) counts.AtLo++;
-            else counts.Between(v, bracket, cap);
-        }
+        var equalHi = Vector256.Equals(v, hi);
+        tallies[0] -= Vector256.GreaterThan(v, hi).AsInt32();
+        tallies[1] -= equalHi.AsInt32();
+        tallies[2] -= Vector256.AndNot(Vector256.Equals(v, lo), equalHi).AsInt32();
+        if ((Vector256.GreaterThan(v, lo) & Vector256.LessThan(v, hi)) != Vector256<float>.Zero)
+            for (var l = 0; l < Width; l++) counts.Between(v[l], bracket, cap);
     }
 
     /// <summary>The k-th largest from the counts, or null when it lies outside the bracket or too many entries fell inside.</summary>
@@ -164,6 +173,15 @@ internal static class TrimThreshold
         public bool Overflow;
         public readonly List<List<float>> Kept = [[]];
 
+        /// <summary>Counts one magnitude.</summary>
+        public void Count(float v, (float Lo, float Hi) bracket, long cap)
+        {
+            if (v > bracket.Hi) Above++;
+            else if (v == bracket.Hi) AtHi++;
+            else if (v == bracket.Lo) AtLo++;
+            else Between(v, bracket, cap);
+        }
+
         /// <summary>Keeps a value strictly inside the bracket, until more than the cap were seen.</summary>
         public void Between(float v, (float Lo, float Hi) bracket, long cap)
         {
@@ -178,11 +196,5 @@ internal static class TrimThreshold
             Overflow |= other.Overflow;
             Kept.AddRange(other.Kept);
         }
-    }
-
-    private sealed class Scratch(int models)
-    {
-        public readonly float[] Base = new float[Chunk], Magnitudes = new float[Chunk];
-        public readonly Counts[] Counts = Enumerable.Range(0, models).Select(_ => new Counts()).ToArray();
     }
 }
