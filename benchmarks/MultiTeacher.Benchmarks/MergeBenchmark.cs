@@ -73,7 +73,8 @@ public static class MergeBenchmark
                       $"{config.KeyValueHeads} KV heads, vocab {config.VocabSize:N0}, tied embeddings; {scope}), {modelBytes / 1e9:F2} GB each, random weights written by the " +
                       $"benchmark ({generation:F0} s for the three); ties (base + two models, weight 0.5, density 0.5), bf16 output; {get_num_threads()} threads. Tensors above " +
                       $"{new MergeOptions().BlockElements / 1e6:F1} M entries (only the {embedding / 1e6:F0} M-entry embedding) are merged in row blocks of about that size, " +
-                      "after two passes over the blocks that find TIES' trim thresholds of the whole tensor, so the embedding is read three times.");
+                      "after one pass over the blocks that finds TIES' trim thresholds of the whole tensor and checks the inputs for NaN and Inf, so the embedding is " +
+                      "read twice. Inputs are read in place from the memory-mapped files and read ahead from disk; each block is written while the next one is merged.");
         md.AppendLine($"Baseline: reading every tensor of the three models ({bytes / 1e9:F2} GB) through the same memory-mapped reader in the same run. Runs alternate " +
                       $"read / merge ({read.Count} reads, {merge.Count} merges), each in a fresh process, each after the inputs were written out and dropped from the page " +
                       "cache, so both read from disk; medians with min–max. Peak RSS is the kernel's VmHWM; the merge reads it once more right after the embedding, its first " +

@@ -83,6 +83,10 @@ public sealed class Checkpoint : IDisposable
     public Tensor ReadRows(string name, long start, long count) => _fileOf.TryGetValue(name, out var file) ? file.ReadRows(name, start, count)
         : throw new CheckpointException(Directory, name, "tensor not found in the checkpoint");
 
+    /// <summary>A tensor's bytes where they lie in the memory-mapped file, read in place (valid until this checkpoint is disposed).</summary>
+    public MappedTensor Map(string name) => _fileOf.TryGetValue(name, out var file) ? file.Map(name)
+        : throw new CheckpointException(Directory, name, "tensor not found in the checkpoint");
+
     /// <summary>Parameters in the checkpoint, counted from the tensors' shapes.</summary>
     public long ParameterCount => Entries.Sum(e => e.Elements);
 

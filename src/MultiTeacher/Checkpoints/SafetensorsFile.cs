@@ -30,6 +30,7 @@ public sealed class SafetensorsFile : IDisposable
     private readonly MemoryMappedFile? _map;
     private readonly MemoryMappedViewAccessor? _view;
     private readonly long _dataStart;
+    private readonly unsafe byte* _data;   // the first data byte in the mapping
 
     public string Path { get; }
     public IReadOnlyDictionary<string, SafetensorsEntry> Entries { get; }
@@ -60,6 +61,12 @@ public sealed class SafetensorsFile : IDisposable
         {
             _map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
             _view = _map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+            unsafe
+            {
+                byte* pointer = null;
+                _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+                _data = pointer + _view.PointerOffset + _dataStart;
+            }
         }
     }
 
@@ -125,34 +132,17 @@ public sealed class SafetensorsFile : IDisposable
         if (startRow < 0 || offset + bytes.Length > e.End - e.Begin || bytes.Length % Math.Max(rowBytes, 1) != 0)
             throw new CheckpointException(Path, name, $"rows from {startRow} ({bytes.Length} bytes) do not lie inside the tensor's {e.End - e.Begin} bytes");
         if (bytes.Length == 0) return;
-        byte* pointer = null;
-        _view!.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-        try
-        {
-            var start = pointer + _view.PointerOffset + _dataStart + e.Begin + offset;
-            new ReadOnlySpan<byte>(start, bytes.Length).CopyTo(bytes);
-            DropPages(start, bytes.Length);
-        }
-        finally { _view.SafeMemoryMappedViewHandle.ReleasePointer(); }
+        var start = _data + e.Begin + offset;
+        new ReadOnlySpan<byte>(start, bytes.Length).CopyTo(bytes);
+        MappedPages.Drop(start, bytes.Length);
     }
 
-    /// <summary>
-    /// Unmaps the copied range's pages from this process (the page cache keeps them): streaming a
-    /// whole model through the mapping would otherwise leave all of it counted in our resident set.
-    /// </summary>
-    private static unsafe void DropPages(byte* start, long length)
+    /// <summary>A tensor's bytes in the mapping, to be read in place.</summary>
+    public unsafe MappedTensor Map(string name)
     {
-        if (!OperatingSystem.IsLinux()) return;
-        var page = Environment.SystemPageSize;
-        var first = ((long)start + page - 1) / page * page;   // only whole pages inside the range
-        var last = ((long)start + length) / page * page;
-        if (last > first) _ = madvise((nint)first, (nuint)(last - first), MadvDontNeed);
+        var e = Entries[name];
+        return new MappedTensor(e, e.End == e.Begin ? null : _data + e.Begin);
     }
-
-    private const int MadvDontNeed = 4;
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int madvise(nint address, nuint length, int advice);
 
     /// <summary>A new CPU tensor with the stored dtype and values.</summary>
     public Tensor Read(string name)
@@ -174,6 +164,8 @@ public sealed class SafetensorsFile : IDisposable
 
     public void Dispose()
     {
+        if (_view is not null && !_view.SafeMemoryMappedViewHandle.IsClosed)
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view?.Dispose();
         _map?.Dispose();
     }

@@ -1,6 +1,3 @@
-using System.Runtime.InteropServices;
-using static TorchSharp.torch;
-
 namespace MultiTeacher.Merging;
 
 /// <summary>
@@ -27,15 +24,6 @@ public sealed class KthLargest
     private float? _value;
 
     public float Value => _k <= 0 ? float.PositiveInfinity : _value ?? throw new InvalidOperationException("both passes have not run yet");
-
-    /// <summary>Counts one block of values (non-negative, finite) for the pass in progress.</summary>
-    public void Observe(Tensor values)
-    {
-        if (PassesLeft == 0) return;
-        using var scope = NewDisposeScope();
-        var contiguous = values.to(ScalarType.Float32).contiguous();
-        Observe(MemoryMarshal.Cast<byte, uint>(contiguous.bytes));
-    }
 
     /// <summary>Counts values given as their float32 bit patterns.</summary>
     public void Observe(ReadOnlySpan<uint> bits)

@@ -16,9 +16,10 @@ public sealed record MergeResult(string Directory, int Tensors, long Bytes, int 
 
 /// <summary>
 /// Runs a merge tensor by tensor, and a tensor larger than <see cref="MergeOptions.BlockElements"/>
-/// in blocks of rows: each block's inputs are copied out of the memory-mapped checkpoints, checked
-/// finite, merged in float32 and streamed into the output shard, so memory holds a few blocks,
-/// never a model nor a whole embedding. Output goes to a hidden directory beside the target, renamed
+/// in blocks of rows: each block's inputs are read from the memory-mapped checkpoints (in place for
+/// task_arithmetic and TIES, else copied), checked finite, merged in float32 and streamed into the
+/// output shard, so memory holds a few blocks, never a model nor a whole embedding. The next
+/// tensors' inputs are read ahead from disk and each block is written while the next one is merged. Output goes to a hidden directory beside the target, renamed
 /// into place only when complete: a failed merge leaves nothing that looks like a model.
 /// </summary>
 public static class ModelMerger
@@ -35,12 +36,23 @@ public static class ModelMerger
         {
             using (var writer = new CheckpointWriter(temp, plan.Select(p => p.Slot).ToList(), options.MaxShardBytes, new Dictionary<string, string> { ["format"] = "pt" }))
             {
-                for (var i = 0; i < plan.Count; i++)
+                var pipeline = new MergePipeline(plan, sources);
+                try
                 {
-                    var tensor = plan[i];
-                    MergeTensor(config, tensor, sources, options, block => writer.WriteRows(tensor.Name, block));
-                    progress?.Invoke($"{i + 1}/{plan.Count} {tensor.Name}");
+                    for (var i = 0; i < plan.Count; i++)
+                    {
+                        var tensor = plan[i];
+                        pipeline.ReadAhead(i);
+                        MergeTensor(config, tensor, sources, options, block => pipeline.Write(() => writer.WriteRows(tensor.Name, block), block));
+                        progress?.Invoke($"{i + 1}/{plan.Count} {tensor.Name}");
+                    }
                 }
+                catch
+                {
+                    pipeline.Finish(rethrow: false);
+                    throw;
+                }
+                pipeline.Finish(rethrow: true);
                 writer.Complete();
             }
             MergeOutput.WriteMetadata(config, temp, reference, layers, plan.Select(p => p.Slot.DType).First(), options.Seed);
@@ -60,6 +72,11 @@ public static class ModelMerger
         var rows = shape.Length >= 2 ? shape[0] : 1;
         var blockRows = Math.Max(1, options.BlockElements / Math.Max(1, shape.Aggregate(1L, (a, b) => a * b) / Math.Max(rows, 1)));
         var dtype = SafetensorsFile.DTypes[tensor.Slot.DType].Type;
+        if (MappedTaskVectorMerge.Applies(config, tensor, sources))
+        {
+            MappedTaskVectorMerge.Run(config, tensor, sources, options, Math.Min(rows, blockRows), write);
+            return;
+        }
         if (rows <= blockRows)
         {
             using var scope = NewDisposeScope();

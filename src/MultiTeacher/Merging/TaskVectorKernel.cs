@@ -1,4 +1,5 @@
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using static TorchSharp.torch;
@@ -13,201 +14,129 @@ namespace MultiTeacher.Merging;
 internal readonly record struct KernelInput(FloatReader Values, float Weight, float Threshold, bool Precomputed);
 
 /// <summary>
-/// Reads a contiguous CPU tensor of float32 or bfloat16 as float32 values, a range at a time,
-/// straight from the tensor's memory (other dtypes are converted to float32 once).
-/// </summary>
-internal sealed class FloatReader : IDisposable
-{
-    private readonly Tensor _tensor;
-    private readonly bool _bf16;
-
-    public FloatReader(Tensor tensor)
-    {
-        _bf16 = tensor.dtype == ScalarType.BFloat16;
-        _tensor = (_bf16 || tensor.dtype == ScalarType.Float32 ? tensor : tensor.to(ScalarType.Float32)).contiguous().DetachFromDisposeScope();
-    }
-
-    public long Count => _tensor.numel();
-
-    /// <summary>Entries [start, start + into.Length) as float32 (bf16 widens exactly: its 16 bits are the float's upper half).</summary>
-    public void Read(long start, Span<float> into)
-    {
-        if (!_bf16)
-        {
-            MemoryMarshal.Cast<byte, float>(_tensor.bytes).Slice((int)start, into.Length).CopyTo(into);
-            return;
-        }
-        var bits = MemoryMarshal.Cast<byte, ushort>(_tensor.bytes).Slice((int)start, into.Length);
-        var wide = MemoryMarshal.Cast<float, uint>(into);
-        var i = 0;
-        for (; i <= bits.Length - Vector256<ushort>.Count; i += Vector256<ushort>.Count)
-        {
-            var (lower, upper) = Vector256.Widen(Vector256.Create<ushort>(bits.Slice(i)));
-            Vector256.ShiftLeft(lower, 16).CopyTo(wide.Slice(i));
-            Vector256.ShiftLeft(upper, 16).CopyTo(wide.Slice(i + Vector256<uint>.Count));
-        }
-        for (; i < bits.Length; i++) wide[i] = (uint)bits[i] << 16;
-    }
-
-    /// <summary>
-    /// Whether every entry is finite, read from the bit patterns (an exponent of all ones is NaN or
-    /// ±Inf) for float32 and bfloat16; libtorch's isfinite().all() builds a bool tensor of the same
-    /// size first, which cost more than merging the block.
-    /// </summary>
-    public static bool AllFinite(Tensor tensor)
-    {
-        if (tensor.dtype == ScalarType.BFloat16) return AllBelow(MemoryMarshal.Cast<byte, ushort>(tensor.contiguous().bytes), (ushort)0x7F80);
-        if (tensor.dtype == ScalarType.Float32) return AllBelow(MemoryMarshal.Cast<byte, uint>(tensor.contiguous().bytes), 0x7F80_0000u);
-        return isfinite(tensor).all().item<bool>();
-    }
-
-    private static bool AllBelow<T>(ReadOnlySpan<T> bits, T exponent) where T : unmanaged, System.Numerics.IBinaryInteger<T>
-    {
-        var mask = Vector256.Create(exponent);
-        var i = 0;
-        for (; i <= bits.Length - Vector256<T>.Count; i += Vector256<T>.Count)
-            if (Vector256.EqualsAny(Vector256.Create<T>(bits.Slice(i)) & mask, mask)) return false;
-        for (; i < bits.Length; i++)
-            if ((bits[i] & exponent) == exponent) return false;
-        return true;
-    }
-
-    public void Dispose() => _tensor.Dispose();
-}
-
-/// <summary>
 /// The task-vector combination of <see cref="TaskVectorMerge"/> in one pass over the entries, a
 /// chunk per thread, instead of a chain of whole-tensor operations: merging a 16 M-entry block
-/// through libtorch took about 25 float32 temporaries of 64 MB each and 1.6 s on two cores; the
-/// fused pass reads each input once and writes the result once.
+/// through libtorch took about 25 float32 temporaries of 64 MB each and 1.6 s on two cores. The
+/// fused pass reads each input once, keeps every intermediate of eight entries in registers (no
+/// buffer of a chunk is written and read back) and writes the result once in the output dtype.
 /// </summary>
 internal static class TaskVectorKernel
 {
     private const int Chunk = 1 << 16;
     private static readonly int Width = Vector256<float>.Count;
 
-    /// <summary>θ_base + λ·mixed, mixed being TIES' disjoint mean (signConsensus) or the plain weighted sum, divided as the options say.</summary>
-    public static Tensor Merge(FloatReader theta0, IReadOnlyList<KernelInput> models, bool signConsensus, bool normalize, float lambda, long[] shape)
-    {
-        var n = theta0.Count;
-        var output = empty(shape, ScalarType.Float32);
-        var weightSum = models.Sum(m => (double)m.Weight);
-        var plainDivisor = Math.Abs(weightSum) < 1e-8 ? 1f : (float)weightSum;
-        var weights = models.Select(m => m.Weight).ToArray();
-        var chunks = (int)((n + Chunk - 1) / Chunk);
-        Parallel.For(0, chunks, () => new Buffers(models.Count), (c, _, buffers) =>
-        {
-            var start = (long)c * Chunk;
-            var length = (int)Math.Min(Chunk, n - start);
-            var t0 = buffers.Base.AsSpan(0, length);
-            theta0.Read(start, t0);
-            for (var m = 0; m < models.Count; m++) WeightedDelta(models[m], t0, start, buffers.Deltas[m].AsSpan(0, length));
-            var mixed = buffers.Mixed.AsSpan(0, length);
-            var divisor = buffers.Divisor.AsSpan(0, length);
-            mixed.Clear();
-            if (signConsensus) DisjointSum(buffers, weights, length);
-            else
-            {
-                foreach (var delta in buffers.Deltas) Add(mixed, delta.AsSpan(0, length));
-                divisor.Fill(plainDivisor);
-            }
-            Finish(t0, mixed, divisor, normalize, lambda, MemoryMarshal.Cast<byte, float>(output.bytes).Slice((int)start, length));
-            return buffers;
-        }, _ => { });
-        return output;
-    }
-
     /// <summary>
-    /// TIES' election and disjoint sum over a chunk: the elected sign of an entry is that of Σᵢ wᵢδᵢ
-    /// (a zero sum counts as positive); mixed sums the wᵢδᵢ of that sign and divisor their wᵢ (1 where
-    /// none agrees). A zero entry agrees with neither sign.
+    /// θ_base + λ·mixed over entries [start, start + output's size), mixed being TIES' disjoint mean
+    /// (signConsensus) or the plain weighted sum, divided as the options say, stored into
+    /// <paramref name="output"/> (contiguous float32 or bfloat16, rounded to nearest even as libtorch
+    /// rounds). Returns the inputs holding NaN or Inf in that range: bit 0 the base, bit i+1 model i.
     /// </summary>
-    private static void DisjointSum(Buffers buffers, float[] weights, int length)
+    public static unsafe int Merge(FloatReader theta0, IReadOnlyList<KernelInput> models, bool signConsensus, bool normalize, float lambda, long start, Tensor output)
     {
-        var total = buffers.Total.AsSpan(0, length);
-        var mixed = buffers.Mixed.AsSpan(0, length);
-        var divisor = buffers.Divisor.AsSpan(0, length);
-        total.Clear();
-        divisor.Clear();
-        foreach (var delta in buffers.Deltas) Add(total, delta.AsSpan(0, length));
-        for (var m = 0; m < weights.Length; m++)
+        var n = output.numel();
+        var bf16 = output.dtype == ScalarType.BFloat16;
+        if (!bf16 && output.dtype != ScalarType.Float32) throw new ArgumentException($"the kernel writes float32 or bfloat16, not {output.dtype}");
+        var into = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(output.bytes));
+        var weightSum = models.Sum(m => (double)m.Weight);
+        var p = new Combination([.. models], signConsensus, normalize, lambda, Math.Abs(weightSum) < 1e-8 ? 1f : (float)weightSum);
+        var nonFinite = 0;
+        Parallel.For(0, (int)((n + Chunk - 1) / Chunk), c =>
         {
-            var delta = buffers.Deltas[m].AsSpan(0, length);
-            var w = weights[m];
+            var offset = (long)c * Chunk;
+            var length = (int)Math.Min(Chunk, n - offset);
+            Span<Vector256<float>> values = stackalloc Vector256<float>[p.Models.Length];
+            Span<Vector256<uint>> bad = stackalloc Vector256<uint>[p.Models.Length + 1];
+            bad.Clear();
             var j = 0;
             for (; j <= length - Width; j += Width)
             {
-                var d = Vector256.Create<float>(delta.Slice(j));
-                var positive = Vector256.GreaterThanOrEqual(Vector256.Create<float>(total.Slice(j)), Vector256<float>.Zero);
-                var agrees = Vector256.ConditionalSelect(positive, Vector256.GreaterThan(d, Vector256<float>.Zero), Vector256.LessThan(d, Vector256<float>.Zero));
-                (Vector256.Create<float>(mixed.Slice(j)) + (d & agrees)).CopyTo(mixed.Slice(j));
-                (Vector256.Create<float>(divisor.Slice(j)) + (Vector256.Create(w) & agrees)).CopyTo(divisor.Slice(j));
+                var at = start + offset + j;
+                var t0 = theta0.Load(at, ref bad[0]);
+                for (var m = 0; m < values.Length; m++) values[m] = p.Models[m].Values.Load(at, ref bad[m + 1]);
+                Store(Combine(t0, values, p), into, offset + j, Width, bf16);
             }
-            for (; j < length; j++)
-                if (total[j] >= 0 ? delta[j] > 0 : delta[j] < 0)
-                {
-                    mixed[j] += delta[j];
-                    divisor[j] += w;
-                }
-        }
-        for (var j = 0; j < length; j++)
-            if (divisor[j] == 0) divisor[j] = 1;
+            if (j < length)
+            {
+                // The tail goes through the same vector arithmetic, its lanes past the end zero.
+                var at = start + offset + j;
+                var t0 = theta0.LoadPartial(at, length - j, ref bad[0]);
+                for (var m = 0; m < values.Length; m++) values[m] = p.Models[m].Values.LoadPartial(at, length - j, ref bad[m + 1]);
+                Store(Combine(t0, values, p), into, offset + j, length - j, bf16);
+            }
+            var flags = 0;
+            for (var i = 0; i < bad.Length; i++)
+                if (bad[i] != Vector256<uint>.Zero) flags |= 1 << i;
+            if (flags != 0) Interlocked.Or(ref nonFinite, flags);
+        });
+        return nonFinite;
     }
 
-    /// <summary>θ_base + λ·(mixed / divisor when normalizing, else mixed).</summary>
-    private static void Finish(ReadOnlySpan<float> theta0, ReadOnlySpan<float> mixed, ReadOnlySpan<float> divisor, bool normalize, float lambda, Span<float> into)
+    /// <summary>What <see cref="Combine"/> needs besides the entries.</summary>
+    private sealed record Combination(KernelInput[] Models, bool SignConsensus, bool Normalize, float Lambda, float PlainDivisor);
+
+    /// <summary>
+    /// Eight entries merged, given θ_base and each model's values (overwritten with wᵢ·δᵢ): δ = θᵢ − θ_base
+    /// with entries below the trim threshold in magnitude set to zero. TIES' elected sign of an entry
+    /// is that of Σᵢ wᵢδᵢ (a zero sum counts as positive); mixed sums the wᵢδᵢ of that sign and the
+    /// divisor their wᵢ (1 where none agrees; a zero entry agrees with neither sign). Else mixed is
+    /// Σᵢ wᵢδᵢ over Σᵢ wᵢ. The result is θ_base + λ·(mixed / divisor when normalizing, else mixed).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Combine(Vector256<float> t0, Span<Vector256<float>> values, Combination p)
     {
-        var j = 0;
-        for (; j <= into.Length - Width; j += Width)
+        var total = Vector256<float>.Zero;
+        for (var m = 0; m < values.Length; m++)
         {
-            var m = Vector256.Create<float>(mixed.Slice(j));
-            if (normalize) m /= Vector256.Create<float>(divisor.Slice(j));
-            (Vector256.Create<float>(theta0.Slice(j)) + m * lambda).CopyTo(into.Slice(j));
+            var model = p.Models[m];
+            if (!model.Precomputed)
+            {
+                var delta = values[m] - t0;
+                values[m] = (delta * model.Weight) & Vector256.GreaterThanOrEqual(Vector256.Abs(delta), Vector256.Create(model.Threshold));
+            }
+            total += values[m];
         }
-        for (; j < into.Length; j++) into[j] = theta0[j] + (normalize ? mixed[j] / divisor[j] : mixed[j]) * lambda;
+        Vector256<float> mixed, divisor;
+        if (p.SignConsensus)
+        {
+            (mixed, divisor) = (Vector256<float>.Zero, Vector256<float>.Zero);
+            var positive = Vector256.GreaterThanOrEqual(total, Vector256<float>.Zero);
+            for (var m = 0; m < values.Length; m++)
+            {
+                var d = values[m];
+                var agrees = Vector256.ConditionalSelect(positive, Vector256.GreaterThan(d, Vector256<float>.Zero), Vector256.LessThan(d, Vector256<float>.Zero));
+                mixed += d & agrees;
+                divisor += Vector256.Create(p.Models[m].Weight) & agrees;
+            }
+            divisor = Vector256.ConditionalSelect(Vector256.Equals(divisor, Vector256<float>.Zero), Vector256<float>.One, divisor);
+        }
+        else (mixed, divisor) = (total, Vector256.Create(p.PlainDivisor));
+        if (p.Normalize) mixed /= divisor;
+        return t0 + mixed * p.Lambda;
     }
 
-    private static void Add(Span<float> into, ReadOnlySpan<float> values) => TensorPrimitives.Add(into, values, into);
-
-    /// <summary>wᵢ·δᵢ over a chunk: δ = θᵢ − θ_base, entries below the trim threshold in magnitude set to zero.</summary>
-    private static void WeightedDelta(KernelInput model, ReadOnlySpan<float> theta0, long start, Span<float> into)
+    private static unsafe void Store(Vector256<float> values, byte* into, long at, int count, bool bf16)
     {
-        model.Values.Read(start, into);
-        if (model.Precomputed) return;
-        var (w, threshold) = (model.Weight, model.Threshold);
-        var j = 0;
-        for (; j <= into.Length - Width; j += Width)
+        if (count == Width)
         {
-            var delta = Vector256.Create<float>(into.Slice(j)) - Vector256.Create<float>(theta0.Slice(j));
-            var kept = Vector256.GreaterThanOrEqual(Vector256.Abs(delta), Vector256.Create(threshold));
-            ((delta * w) & kept).CopyTo(into.Slice(j));
+            if (bf16) Bf16.Round(values).Store((ushort*)into + at);
+            else values.Store((float*)into + at);
+            return;
         }
-        for (; j < into.Length; j++)
+        if (bf16)
         {
-            var delta = into[j] - theta0[j];
-            into[j] = MathF.Abs(delta) >= threshold ? delta * w : 0f;
+            var rounded = Bf16.Round(values);
+            for (var i = 0; i < count; i++) ((ushort*)into)[at + i] = rounded[i];
         }
+        else for (var i = 0; i < count; i++) ((float*)into)[at + i] = values[i];
     }
 
-    /// <summary>The k-th largest |θᵢ − θ_base| of the whole tensor (TIES' trim threshold), in <see cref="KthLargest"/>'s two passes.</summary>
-    public static float Threshold(FloatReader theta0, FloatReader model, long k)
-    {
-        var select = new KthLargest(k);
-        while (select.PassesLeft > 0)
-        {
-            ObserveMagnitudes(theta0, model, select);
-            select.EndPass();
-        }
-        return select.Value;
-    }
-
-    /// <summary>Counts |θᵢ − θ_base| of every entry for the selection's pass in progress.</summary>
-    public static void ObserveMagnitudes(FloatReader theta0, FloatReader model, KthLargest select)
+    /// <summary>Counts |θᵢ − θ_base| of entries [from, from + count) for the selection's pass in progress.</summary>
+    public static void ObserveMagnitudes(FloatReader theta0, FloatReader model, KthLargest select, long from, long count)
     {
         var (t0, magnitudes) = (new float[Chunk], new float[Chunk]);
-        for (long start = 0; start < theta0.Count; start += Chunk)
+        for (var start = from; start < from + count; start += Chunk)
         {
-            var length = (int)Math.Min(Chunk, theta0.Count - start);
+            var length = (int)Math.Min(Chunk, from + count - start);
             var b = t0.AsSpan(0, length);
             var m = magnitudes.AsSpan(0, length);
             theta0.Read(start, b);
@@ -216,11 +145,5 @@ internal static class TaskVectorKernel
             TensorPrimitives.Abs(m, m);
             select.Observe(MemoryMarshal.Cast<float, uint>(m));
         }
-    }
-
-    private sealed class Buffers(int models)
-    {
-        public readonly float[] Base = new float[Chunk], Total = new float[Chunk], Mixed = new float[Chunk], Divisor = new float[Chunk];
-        public readonly float[][] Deltas = Enumerable.Range(0, models).Select(_ => new float[Chunk]).ToArray();
     }
 }

@@ -28,13 +28,18 @@ public static class TaskVectorMerge
         try
         {
             foreach (var m in models) inputs.Add(Input(baseTensor, m, sparsification, rescale));
-            // A whole tensor's trim thresholds: one selection per model, each on a core of its own.
-            Parallel.For(0, inputs.Count, i =>
+            // A whole tensor's trim thresholds, all found in one pass over its entries.
+            var find = inputs.Select((input, i) => float.IsNaN(input.Threshold)).ToArray();
+            if (find.Any(f => f))
             {
-                if (float.IsNaN(inputs[i].Threshold))
-                    inputs[i] = inputs[i] with { Threshold = TaskVectorKernel.Threshold(theta0, inputs[i].Values, Sparsify.KeptEntries(models[i].Density, theta0.Count)) };
-            });
-            return TaskVectorKernel.Merge(theta0, inputs, signConsensus, normalize, (float)lambda, baseTensor.shape).MoveToOuterDisposeScope();
+                var ks = inputs.Select((_, i) => find[i] ? Sparsify.KeptEntries(models[i].Density, theta0.Count) : 0).ToArray();
+                var found = TrimThreshold.Find(theta0, inputs.Select(i => i.Values).ToList(), ks, theta0.Count, (_, _) => { }, out _);
+                for (var i = 0; i < inputs.Count; i++)
+                    if (find[i]) inputs[i] = inputs[i] with { Threshold = found[i] };
+            }
+            var output = empty(baseTensor.shape, ScalarType.Float32);
+            TaskVectorKernel.Merge(theta0, inputs, signConsensus, normalize, (float)lambda, 0, output);
+            return output.MoveToOuterDisposeScope();
         }
         finally
         {

@@ -4,6 +4,10 @@ using static TorchSharp.torch;
 
 namespace MultiTeacher.Merging;
 
+/// <summary>A task-vector merge's parameters for one tensor: which input is the base, each other input's weight and density.</summary>
+internal sealed record TaskVectorParameters(int Base, IReadOnlyList<int> Others, IReadOnlyList<(double Weight, double Density)> Models,
+    Sparsification Sparsification, bool SignConsensus, bool Normalize, double Lambda);
+
 /// <summary>
 /// Applies a configuration's method to one planned tensor, with its parameters evaluated for that
 /// tensor, either to the whole tensor or to blocks of its rows. A method that needs a statistic of
@@ -78,6 +82,10 @@ public sealed class TensorMerge : IDisposable
         _ => Sparsification.None,
     };
 
+    /// <summary>The evaluated parameters of task_arithmetic or ties, for merging straight from the mapped inputs.</summary>
+    internal TaskVectorParameters TaskVectors => new(_base, _others, _models.Select(m => (m.Weight, m.Density)).ToList(),
+        Sparsification, _kind == MergeMethodKind.Ties, _normalize, _lambda);
+
     /// <summary>Passes over every block of the tensor (<see cref="Observe"/>, then <see cref="EndPass"/>) before blocks can be merged.</summary>
     public int Passes => _kind switch
     {
@@ -100,7 +108,7 @@ public sealed class TensorMerge : IDisposable
         {
             Parallel.For(0, _thresholds.Length, m =>
             {
-                if (_thresholds[m].PassesLeft > 0) TaskVectorKernel.ObserveMagnitudes(theta0, models[m], _thresholds[m]);
+                if (_thresholds[m].PassesLeft > 0) TaskVectorKernel.ObserveMagnitudes(theta0, models[m], _thresholds[m], 0, theta0.Count);
             });
         }
         finally

@@ -64,14 +64,29 @@ public class MergeBadInputTests : TempDirectoryTest
         ExpectRejected(Linear(a, b), $"tensor 'model.layers.1.mlp.up_proj.weight' is missing from '{b}'");
     }
 
-    [Fact]
-    public void NaN_in_a_source_is_rejected_without_leaving_output()
+    [Theory]
+    [InlineData("linear", "model.norm.weight", 3)]
+    [InlineData("ties", "model.norm.weight", 3)]
+    [InlineData("task_arithmetic", "model.norm.weight", 3)]
+    [InlineData("ties", "model.embed_tokens.weight", 12_345)]
+    [InlineData("task_arithmetic", "model.embed_tokens.weight", 12_345)]
+    public void NaN_in_a_source_is_rejected_without_leaving_output(string method, string tensor, long entry)
     {
         var a = MergeFixtures.SaveTiny(TempDir, "a", 1);
         var b = MergeFixtures.SaveTiny(TempDir, "b", 2);
-        // The last tensor written, so earlier tensors are already in the partial output when it fails.
-        MergeFixtures.Edit(b, "model.norm.weight", t => t.index_put_(float.NaN, TensorIndex.Single(3)));
-        ExpectRejected(Linear(a, b), $"tensor 'model.norm.weight' of '{b}' contains NaN or Inf");
+        // model.norm.weight is the last tensor written, so earlier tensors are already in the partial
+        // output when it fails; the embedding is the first.
+        MergeFixtures.Edit(b, tensor, t => t.reshape(-1).index_put_(float.NaN, TensorIndex.Single(entry)).reshape(t.shape));
+        var density = method == "ties" ? "\n      density: 0.5" : "";
+        var config = method == "linear" ? Linear(a, b) : MergeFixtures.WriteConfig(TempDir, $"""
+            merge_method: {method}
+            base_model: {a}
+            models:
+              - model: {b}
+                parameters:
+                  weight: 0.5{density}
+            """);
+        ExpectRejected(config, $"tensor '{tensor}' of '{b}' contains NaN or Inf");
     }
 
     [Fact]

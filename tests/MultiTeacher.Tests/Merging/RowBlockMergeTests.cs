@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using MultiTeacher.Checkpoints;
 using MultiTeacher.Merging;
 using MultiTeacher.Tests.Models;
@@ -59,7 +60,8 @@ public class RowBlockMergeTests : TempDirectoryTest
         var select = new KthLargest(k);
         while (select.PassesLeft > 0)
         {
-            for (var row = 0; row < 64; row += 10) select.Observe(values[row..Math.Min(row + 10, 64)]);
+            for (var row = 0; row < 64; row += 10)
+                select.Observe(MemoryMarshal.Cast<float, uint>(values[row..Math.Min(row + 10, 64)].contiguous().data<float>().ToArray()));
             select.EndPass();
         }
         Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(select.Value));

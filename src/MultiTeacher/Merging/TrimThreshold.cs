@@ -1,0 +1,200 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace MultiTeacher.Merging;
+
+/// <summary>
+/// TIES' trim thresholds of one tensor, exactly: for each model the k-th largest |θᵢ − θ_base|, in
+/// one vectorised pass over the entries that also checks every input for NaN and Inf. Evenly spaced
+/// runs of entries give a sample whose quantiles bracket the answer in [lo, hi]; the pass counts the
+/// entries above hi, equal to hi, equal to lo, and keeps only those strictly between (about 1% of
+/// them), among which <see cref="KthLargest"/> finds the exact value. When the count shows the sample
+/// missed (the k-th largest lies outside the bracket, or too many entries fall inside it),
+/// <see cref="KthLargest"/>'s two passes over every entry give it instead.
+/// </summary>
+internal static class TrimThreshold
+{
+    private const int Chunk = 1 << 16;
+
+    /// <summary>The sample: this many evenly spaced runs of this many entries (the whole tensor when it is not larger).</summary>
+    internal const int Runs = 64, RunLength = 2048;
+    private static readonly int Width = Vector256<float>.Count;
+
+    /// <summary>
+    /// The thresholds for keeping the ks[i] largest entries of each model (k ≤ 0: +∞, nothing kept),
+    /// reading entries a block at a time and handing each finished block to <paramref name="done"/>;
+    /// <paramref name="nonFinite"/> has bit 0 set when the base holds NaN or Inf, bit i+1 for model i.
+    /// </summary>
+    public static float[] Find(FloatReader theta0, IReadOnlyList<FloatReader> models, long[] ks, long blockEntries, Action<long, long> done, out int nonFinite)
+    {
+        var n = theta0.Count;
+        var brackets = models.Select((m, i) => Bracket(theta0, m, ks[i])).ToArray();
+        var counts = models.Select(_ => new Counts()).ToArray();
+        var cap = Math.Max(n / 16, Chunk);
+        var bad = 0;
+        for (long from = 0; from < n; from += blockEntries)
+        {
+            var count = Math.Min(blockEntries, n - from);
+            Parallel.For(0, (int)((count + Chunk - 1) / Chunk), () => models.Select(_ => new Counts()).ToArray(), (c, _, local) =>
+            {
+                var start = from + (long)c * Chunk;
+                var length = (int)Math.Min(Chunk, from + count - start);
+                Span<Vector256<uint>> invalid = stackalloc Vector256<uint>[models.Count + 1];
+                Span<Vector256<int>> tallies = stackalloc Vector256<int>[3 * models.Count];
+                invalid.Clear();
+                tallies.Clear();
+                var j = 0;
+                for (; j <= length - Width; j += Width)
+                {
+                    var t0 = theta0.Load(start + j, ref invalid[0]);
+                    for (var m = 0; m < models.Count; m++)
+                    {
+                        var v = models[m].Load(start + j, ref invalid[m + 1]);
+                        if (ks[m] > 0) Classify(Vector256.Abs(v - t0), brackets[m], tallies.Slice(3 * m, 3), local[m], cap);
+                    }
+                }
+                if (j < length)
+                {
+                    var t0 = theta0.LoadPartial(start + j, length - j, ref invalid[0]);
+                    for (var m = 0; m < models.Count; m++)
+                    {
+                        var v = models[m].LoadPartial(start + j, length - j, ref invalid[m + 1]);
+                        if (ks[m] <= 0) continue;
+                        var magnitudes = Vector256.Abs(v - t0);
+                        for (var l = 0; l < length - j; l++) local[m].Count(magnitudes[l], brackets[m], cap);
+                    }
+                }
+                for (var m = 0; m < models.Count; m++)
+                {
+                    local[m].Above += Vector256.Sum(tallies[3 * m]);
+                    local[m].AtHi += Vector256.Sum(tallies[3 * m + 1]);
+                    local[m].AtLo += Vector256.Sum(tallies[3 * m + 2]);
+                }
+                var flags = 0;
+                for (var i = 0; i < invalid.Length; i++)
+                    if (invalid[i] != Vector256<uint>.Zero) flags |= 1 << i;
+                if (flags != 0) Interlocked.Or(ref bad, flags);
+                return local;
+            }, local =>
+            {
+                lock (counts)
+                    for (var m = 0; m < models.Count; m++) counts[m].Add(local[m]);
+            });
+            done(from, count);
+        }
+        nonFinite = bad;
+        var thresholds = new float[models.Count];
+        for (var m = 0; m < models.Count; m++)
+            thresholds[m] = ks[m] <= 0 ? float.PositiveInfinity : Select(counts[m], brackets[m], ks[m], cap) ?? TwoPasses(theta0, models[m], ks[m], blockEntries, done);
+        return thresholds;
+    }
+
+    /// <summary>lo and hi: sample quantiles about four standard errors either side of the k-th largest's rank.</summary>
+    private static (float Lo, float Hi) Bracket(FloatReader theta0, FloatReader model, long k)
+    {
+        var n = theta0.Count;
+        if (k <= 0) return (0, 0);
+        var runs = n <= (long)Runs * RunLength ? 1 : Runs;
+        var length = runs == 1 ? (int)n : RunLength;
+        var sample = new float[runs * length];
+        var t0 = new float[length];
+        for (var r = 0; r < runs; r++)
+        {
+            var start = runs == 1 ? 0 : r * (n - length) / (runs - 1);
+            var into = sample.AsSpan(r * length, length);
+            theta0.Read(start, t0);
+            model.Read(start, into);
+            TensorPrimitives.Subtract(into, t0, into);
+            TensorPrimitives.Abs(into, into);
+        }
+        Array.Sort(sample);
+        var s = sample.Length;
+        var fraction = Math.Min(1, (double)k / n);
+        var rank = s - fraction * s;   // ascending position of the k-th largest
+        var margin = 4 * Math.Sqrt(s * fraction * (1 - fraction)) + 16;
+        var lo = rank - margin <= 0 ? 0f : sample[(int)(rank - margin)];
+        var hi = rank + margin >= s - 1 ? float.PositiveInfinity : sample[(int)Math.Ceiling(rank + margin)];
+        return (lo, hi);
+    }
+
+    /// <summary>Tallies eight magnitudes (above hi, at hi, at lo) and keeps those strictly between.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Classify(Vector256<float> v, (float Lo, float Hi) bracket, Span<Vector256<int>> tallies, Counts counts, long cap)
+    {
+        var (lo, hi) = (Vector256.Create(bracket.Lo), Vector256.Create(bracket.Hi));
+        var equalHi = Vector256.Equals(v, hi);
+        tallies[0] -= Vector256.GreaterThan(v, hi).AsInt32();
+        tallies[1] -= equalHi.AsInt32();
+        tallies[2] -= Vector256.AndNot(Vector256.Equals(v, lo), equalHi).AsInt32();
+        if ((Vector256.GreaterThan(v, lo) & Vector256.LessThan(v, hi)) != Vector256<float>.Zero)
+            for (var l = 0; l < Width; l++) counts.Between(v[l], bracket, cap);
+    }
+
+    /// <summary>The k-th largest from the counts, or null when it lies outside the bracket or too many entries fell inside.</summary>
+    private static float? Select(Counts counts, (float Lo, float Hi) bracket, long k, long cap)
+    {
+        if (counts.Overflow || counts.Size > cap || k <= counts.Above) return null;
+        if (k <= counts.Above + counts.AtHi) return bracket.Hi;
+        var between = counts.Kept.Sum(l => (long)l.Count);
+        if (k <= counts.Above + counts.AtHi + between)
+        {
+            var select = new KthLargest(k - counts.Above - counts.AtHi);
+            while (select.PassesLeft > 0)
+            {
+                foreach (var list in counts.Kept) select.Observe(MemoryMarshal.Cast<float, uint>(CollectionsMarshal.AsSpan(list)));
+                select.EndPass();
+            }
+            return select.Value;
+        }
+        return k <= counts.Above + counts.AtHi + between + counts.AtLo ? bracket.Lo : null;
+    }
+
+    private static float TwoPasses(FloatReader theta0, FloatReader model, long k, long blockEntries, Action<long, long> done)
+    {
+        var select = new KthLargest(k);
+        while (select.PassesLeft > 0)
+        {
+            for (long from = 0; from < theta0.Count; from += blockEntries)
+            {
+                var count = Math.Min(blockEntries, theta0.Count - from);
+                TaskVectorKernel.ObserveMagnitudes(theta0, model, select, from, count);
+                done(from, count);
+            }
+            select.EndPass();
+        }
+        return select.Value;
+    }
+
+    private sealed class Counts
+    {
+        public long Above, AtHi, AtLo, Size;
+        public bool Overflow;
+        public readonly List<List<float>> Kept = [[]];
+
+        /// <summary>Counts one magnitude.</summary>
+        public void Count(float v, (float Lo, float Hi) bracket, long cap)
+        {
+            if (v > bracket.Hi) Above++;
+            else if (v == bracket.Hi) AtHi++;
+            else if (v == bracket.Lo) AtLo++;
+            else Between(v, bracket, cap);
+        }
+
+        /// <summary>Keeps a value strictly inside the bracket, until more than the cap were seen.</summary>
+        public void Between(float v, (float Lo, float Hi) bracket, long cap)
+        {
+            if (!(v > bracket.Lo && v < bracket.Hi)) return;
+            if (++Size > cap) Overflow = true;
+            else Kept[0].Add(v);
+        }
+
+        public void Add(Counts other)
+        {
+            (Above, AtHi, AtLo, Size) = (Above + other.Above, AtHi + other.AtHi, AtLo + other.AtLo, Size + other.Size);
+            Overflow |= other.Overflow;
+            Kept.AddRange(other.Kept);
+        }
+    }
+}
