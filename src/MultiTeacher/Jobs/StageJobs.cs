@@ -120,6 +120,8 @@ public sealed partial class StageJobs(JobContext context)
     private bool Claimed(long runId, StageKind kind, string name, PerformContext? perform, CancellationToken cancel, Action<SubmittedRun, TextWriter, StageClaim> body)
     {
         var log = new PrefixedWriter(context.Log, $"[run {runId} {Spelling.Of(kind)} {name}] ");
+        // Training and pipeline stages load what they need themselves: teachers kept for cache jobs would only hold memory.
+        if (kind != StageKind.CacheTeacher) context.Warm?.Unload();
         var run = _store.Submission(runId) ?? throw new PermanentJobFailure(new InvalidDataException($"run {runId} does not exist"));
         var jobId = perform?.BackgroundJob.Id ?? $"inline-{Guid.NewGuid():N}";
         var claim = _ledger.Claim(runId, kind, name, jobId, ProcessIdentity.Current);

@@ -32,6 +32,12 @@ public sealed class WarmTeachers(int capacity) : IDisposable
     /// <summary>Teachers kept loaded at most, lent or idle (one per concurrent job serves every job without reloading).</summary>
     public int Capacity { get; } = capacity >= 1 ? capacity : throw new ArgumentOutOfRangeException(nameof(capacity), "at least one teacher");
 
+    /// <summary>Teachers loaded now, lent or idle.</summary>
+    public int Loaded
+    {
+        get { lock (_lock) return _entries.Count; }
+    }
+
     /// <summary>The student tokenizer in <paramref name="directory"/>, loaded again only when its files changed.</summary>
     public HfTokenizer Tokenizer(string directory)
     {
@@ -93,6 +99,16 @@ public sealed class WarmTeachers(int capacity) : IDisposable
             if (_entries.Count <= keep) break;
             _entries.Remove(idle);
             idle.Teacher.Model.Dispose();
+        }
+    }
+
+    /// <summary>Disposes every teacher not lent out and forgets the samples; what is lent is kept until it comes back.</summary>
+    public void Unload()
+    {
+        lock (_lock)
+        {
+            Evict(_entries.Count(e => e.Lent));
+            (_samples, _student) = (null, null);
         }
     }
 
