@@ -1,5 +1,6 @@
 using Hangfire;
 using Hangfire.PostgreSql;
+using MultiTeacher.Teachers;
 
 namespace MultiTeacher.Jobs;
 
@@ -10,6 +11,7 @@ namespace MultiTeacher.Jobs;
 public sealed class JobWorker : IDisposable
 {
     private readonly List<BackgroundJobServer> _servers = [];
+    private WarmTeachers? _warm;
 
     public PostgreSqlStorage Storage { get; }
 
@@ -24,8 +26,11 @@ public sealed class JobWorker : IDisposable
         foreach (var q in queues) QueueNames.Check(q);
         var storage = JobStorage.Create(connectionString, timings);
         var worker = new JobWorker(storage);
-        var context = new JobContext(connectionString, new BackgroundJobClient(storage), log, cacheRoot);
-        foreach (var group in serverPerQueue ? queues.Select(q => new[] { q }) : [queues.ToArray()])
+        var groups = serverPerQueue ? queues.Select(q => new[] { q }).ToList() : [queues.ToArray()];
+        // One loaded teacher per concurrent job: a worker's next shard of the same teacher skips the load.
+        worker._warm = new WarmTeachers(workers * groups.Count);
+        var context = new JobContext(connectionString, new BackgroundJobClient(storage), log, cacheRoot, worker._warm);
+        foreach (var group in groups)
             worker._servers.Add(new BackgroundJobServer(new BackgroundJobServerOptions
             {
                 ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:{string.Join(',', group)}",
@@ -46,6 +51,7 @@ public sealed class JobWorker : IDisposable
     {
         foreach (var s in _servers) s.SendStop();
         foreach (var s in _servers) s.Dispose();
+        _warm?.Dispose();
     }
 
     /// <summary>Builds the job class with what the worker shares; Hangfire would otherwise need a parameterless constructor.</summary>

@@ -12,8 +12,8 @@ namespace MultiTeacher.Jobs;
 /// <summary>A job failure that another attempt cannot fix (bad recipe, changed or corrupt input, diverged loss): not retried.</summary>
 public sealed class PermanentJobFailure(Exception cause) : Exception(cause.Message, cause);
 
-/// <summary>What the jobs of one worker process share: the lineage database, the Hangfire client, the log and the cache directory.</summary>
-public sealed record JobContext(string ConnectionString, IBackgroundJobClient Client, TextWriter Log, string? CacheRoot = null);
+/// <summary>What the jobs of one worker process share: the lineage database, the Hangfire client, the log, the cache directory and the teachers kept loaded between cache jobs.</summary>
+public sealed record JobContext(string ConnectionString, IBackgroundJobClient Client, TextWriter Log, string? CacheRoot = null, WarmTeachers? Warm = null);
 
 /// <summary>
 /// The Hangfire jobs of a run: one per teacher cache (parallel across workers), then training, which
@@ -41,11 +41,14 @@ public sealed partial class StageJobs(JobContext context)
     private void BuildCache(long runId, string teacher, int? shard, PerformContext? perform, CancellationToken cancel)
     {
         var stage = shard is { } s ? CacheStages.Shard(teacher, s) : teacher;
+        var clock = new PhaseClock();
         var done = Execute(runId, StageKind.CacheTeacher, stage, perform, cancel, (recipe, hashes, log, _) =>
         {
             if (recipe.Teachers.All(t => t.Name != teacher)) throw new InvalidDataException($"run {runId}'s recipe has no teacher '{teacher}'");
-            TeacherCaches.EnsureForRecipe(recipe, DistillationRecipe.DeviceOf(recipe.Device), new TeacherHashes(hashes), CacheRootFor(recipe), log, t => t.Name == teacher, shard);
-        });
+            TeacherCaches.EnsureForRecipe(recipe, DistillationRecipe.DeviceOf(recipe.Device), new TeacherHashes(hashes), CacheRootFor(recipe), log, t => t.Name == teacher, shard,
+                clock, context.Warm, hashes.GetValueOrDefault("data.train"));
+            log.WriteLine(clock.ToString());
+        }, clock);
         if (!done) return;
         if (Transient.Retry(() => _ledger.CompleteCacheStage(runId, stage), TimeSpan.FromMinutes(5), context.Log))
             EnqueueTrain(runId);
@@ -100,12 +103,16 @@ public sealed partial class StageJobs(JobContext context)
     }
 
     /// <summary>Claims the stage and runs its body on the run's resolved recipe; true when the stage is done (now or earlier).</summary>
-    private bool Execute(long runId, StageKind kind, string name, PerformContext? perform, CancellationToken cancel, Action<Recipe, IReadOnlyDictionary<string, string>, TextWriter, StageClaim> body) =>
+    /// <param name="clock">Times the input check.</param>
+    private bool Execute(long runId, StageKind kind, string name, PerformContext? perform, CancellationToken cancel, Action<Recipe, IReadOnlyDictionary<string, string>, TextWriter, StageClaim> body,
+        PhaseClock? clock = null) =>
         Claimed(runId, kind, name, perform, cancel, (run, log, claim) =>
         {
             var recipe = RecipeLoader.LoadResolved(run.ResolvedYaml, out var hashes);
             // A teacher cache reads the data, the student's tokenizer (its own or its init's) and its one teacher; training reads everything.
-            InputCheck.Verify(recipe, hashes, kind == StageKind.CacheTeacher ? key => key is "data.train" or "student.tokenizer" or "student.init" || key == TeacherHashes.InputKey(CacheStages.TeacherOf(name)) : null);
+            (clock ?? new PhaseClock()).Time(CachePhase.Inputs, () => InputCheck.Verify(recipe, hashes,
+                kind == StageKind.CacheTeacher ? key => key is "data.train" or "student.tokenizer" or "student.init" || key == TeacherHashes.InputKey(CacheStages.TeacherOf(name)) : null,
+                context.Warm?.Hashes));
             body(recipe with { Device = QueueNames.DeviceFor(perform?.BackgroundJob.Job.Queue, recipe.Device) }, hashes, log, claim);
         });
 
@@ -113,6 +120,8 @@ public sealed partial class StageJobs(JobContext context)
     private bool Claimed(long runId, StageKind kind, string name, PerformContext? perform, CancellationToken cancel, Action<SubmittedRun, TextWriter, StageClaim> body)
     {
         var log = new PrefixedWriter(context.Log, $"[run {runId} {Spelling.Of(kind)} {name}] ");
+        // Training and pipeline stages load what they need themselves: teachers kept for cache jobs would only hold memory.
+        if (kind != StageKind.CacheTeacher) context.Warm?.Unload();
         var run = _store.Submission(runId) ?? throw new PermanentJobFailure(new InvalidDataException($"run {runId} does not exist"));
         var jobId = perform?.BackgroundJob.Id ?? $"inline-{Guid.NewGuid():N}";
         var claim = _ledger.Claim(runId, kind, name, jobId, ProcessIdentity.Current);

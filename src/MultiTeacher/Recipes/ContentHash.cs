@@ -7,19 +7,20 @@ namespace MultiTeacher.Recipes;
 /// <summary>sha256 of a file, or of a directory's files (relative paths and contents, in ordinal order).</summary>
 public static class ContentHash
 {
-    public static string Of(string path)
+    /// <param name="ofFile">How each file is hashed (default: <see cref="OfFile"/>), e.g. remembered by a long-lived worker.</param>
+    public static string Of(string path, Func<string, string>? ofFile = null)
     {
-        if (Directory.Exists(path)) return OfManifest(Manifest(path));
-        return OfFile(path);
+        if (Directory.Exists(path)) return OfManifest(Manifest(path, ofFile));
+        return (ofFile ?? OfFile)(path);
     }
 
     /// <summary>Every file of a directory by relative path (with '/'), with its sha256, in ordinal order.</summary>
-    public static SortedDictionary<string, string> Manifest(string directory)
+    public static SortedDictionary<string, string> Manifest(string directory, Func<string, string>? ofFile = null)
     {
         if (!Directory.Exists(directory)) throw new FileNotFoundException($"{directory} does not exist", directory);
         var manifest = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
-            manifest[Path.GetRelativePath(directory, file).Replace('\\', '/')] = OfFile(file);
+            manifest[Path.GetRelativePath(directory, file).Replace('\\', '/')] = (ofFile ?? OfFile)(file);
         return manifest;
     }
 

@@ -58,16 +58,23 @@ public static class TeacherCaches
     /// records, or likelihood-matching records for alm), every shard or only shard <paramref name="shard"/>,
     /// then unloads them: what `mt cache` and a run's cache jobs do ahead of training. Returns the cache files.
     /// </summary>
+    /// <param name="clock">Times the samples, teacher and cache phases.</param>
+    /// <param name="warm">The worker's loaded teachers and samples, reused across jobs; <paramref name="dataHash"/> (the verified hash of the training data) keys the samples.</param>
     public static IReadOnlyList<string> EnsureForRecipe(Recipe recipe, Device device, TeacherHashes hashes, string cacheRoot, TextWriter log,
-        Func<TeacherSettings, bool>? only = null, int? shard = null)
+        Func<TeacherSettings, bool>? only = null, int? shard = null, PhaseClock? clock = null, WarmTeachers? warm = null, string? dataHash = null)
     {
-        var student = HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory);
-        var samples = TrainingSamples.ForRecipe(recipe.Data, student);
+        clock ??= new PhaseClock();
+        var (student, samples) = clock.Time(CachePhase.Samples, () =>
+        {
+            var student = warm?.Tokenizer(recipe.Student.TokenizerDirectory) ?? HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory);
+            return (student, warm is not null && dataHash is not null ? warm.Samples(recipe.Data, dataHash, student) : TrainingSamples.ForRecipe(recipe.Data, student));
+        });
         var texts = samples.Samples.Select(s => s.Text).ToList();
         var plan = ShardsOf(recipe, samples);
         IReadOnlyList<CacheShard> shards = shard is { } one ? [plan[one]] : plan.Shards;
-        using var teachers = TeacherSet.Load(recipe, student, device, hashes, cacheRoot, log, only);
-        return [.. Enumerable.Range(0, teachers.Count).SelectMany(k => shards.Select(s => teachers.EnsureCacheFor(k, texts, recipe.Loss.Kind, plan, s)))];
+        using var teachers = clock.Time(CachePhase.Teacher, () => TeacherSet.Load(recipe, student, device, hashes, cacheRoot, log, only, warm));
+        return clock.Time(CachePhase.Cache, () =>
+            (IReadOnlyList<string>)[.. Enumerable.Range(0, teachers.Count).SelectMany(k => shards.Select(s => teachers.EnsureCacheFor(k, texts, recipe.Loss.Kind, plan, s)))]);
     }
 
     /// <summary>How the recipe's teacher caches are cut (train.cache_shard_tokens) over its training samples.</summary>

@@ -16,5 +16,5 @@ public sealed class TeacherHashes(IReadOnlyDictionary<string, string>? verified 
     public static string InputKey(string teacher) => $"teachers.{teacher}";
 
     public string Of(TeacherSettings teacher) =>
-        verified is not null && verified.TryGetValue(InputKey(teacher.Name), out var hash) ? hash : _computed.GetOrAdd(teacher.Path, ContentHash.Of);
+        verified is not null && verified.TryGetValue(InputKey(teacher.Name), out var hash) ? hash : _computed.GetOrAdd(teacher.Path, path => ContentHash.Of(path));
 }

@@ -20,6 +20,8 @@ public sealed class TeacherSet : IDisposable
     private readonly TeacherHashes _hashes;
     private readonly string _cacheRoot;
     private readonly TextWriter _log;
+    /// <summary>Where the models came from and go back to, instead of being disposed; null when the set owns them.</summary>
+    private readonly WarmTeachers? _warm;
     /// <summary>Per teacher, the shards of its cache ensured so far (a TeacherCache or an AlmCache each).</summary>
     private readonly Dictionary<int, object?[]> _shards = [];
 
@@ -30,35 +32,52 @@ public sealed class TeacherSet : IDisposable
     public int TopK { get; }
     public TailTreatment Tail { get; }
 
-    private TeacherSet(Teacher[] teachers, MixingPolicy? mixing, int topK, TailTreatment tail, TeacherHashes hashes, string cacheRoot, TextWriter log)
-        => (_teachers, Mixing, TopK, Tail, _hashes, _cacheRoot, _log) = (teachers, mixing, topK, tail, hashes, cacheRoot, log);
+    private TeacherSet(Teacher[] teachers, MixingPolicy? mixing, int topK, TailTreatment tail, TeacherHashes hashes, string cacheRoot, TextWriter log, WarmTeachers? warm)
+        => (_teachers, Mixing, TopK, Tail, _hashes, _cacheRoot, _log, _warm) = (teachers, mixing, topK, tail, hashes, cacheRoot, log, warm);
 
     /// <param name="hashes">Teacher directory hashes already verified (a run's input check), so caches are keyed without hashing again.</param>
     /// <param name="cacheRoot">Where projections and teacher caches live.</param>
     /// <param name="only">The teachers to load (default: all), e.g. the one a cache job builds.</param>
+    /// <param name="warm">The worker's loaded teachers: taken from there when loaded already, and given back on dispose.</param>
     public static TeacherSet Load(Recipe recipe, HfTokenizer student, Device device, TeacherHashes hashes, string cacheRoot, TextWriter log,
-        Func<TeacherSettings, bool>? only = null)
+        Func<TeacherSettings, bool>? only = null, WarmTeachers? warm = null)
     {
         var specs = recipe.Teachers.Where(t => only?.Invoke(t) ?? true).ToList();
         var teachers = new List<Teacher>();
         try
         {
-            foreach (var spec in specs) teachers.Add(LoadOne(spec, student, recipe.Alignment.Method, device, cacheRoot, log));
+            foreach (var spec in specs) teachers.Add(warm is null ? LoadOne(spec, student, recipe.Alignment.Method, device, cacheRoot, log)
+                : LendOne(warm, spec, hashes.Of(spec), student, recipe.Alignment.Method, device, cacheRoot, log));
         }
         catch
         {
-            foreach (var t in teachers) t.Model.Dispose();
+            foreach (var t in teachers) Release(t, warm);
             throw;
         }
         var mixing = teachers.Count > 0 ? MixingPolicy.Create(recipe.Mixing, specs.Select(t => t.Weight).ToArray()) : null;
-        return new TeacherSet([.. teachers], mixing, recipe.Alignment.TopK, recipe.Alignment.Tail, hashes, cacheRoot, log);
+        return new TeacherSet([.. teachers], mixing, recipe.Alignment.TopK, recipe.Alignment.Tail, hashes, cacheRoot, log, warm);
     }
+
+    private static Teacher LendOne(WarmTeachers warm, TeacherSettings spec, string hash, HfTokenizer student, ProjectionMethod method, Device device, string cacheRoot, TextWriter log)
+    {
+        var (teacher, reused) = warm.Lend(hash, DTypeOf(spec), device, student, method, cacheRoot, () => LoadOne(spec, student, method, device, cacheRoot, log));
+        if (reused) log.WriteLine($"teacher {spec.Name}: kept loaded from an earlier job ({teacher.Model.ParameterCount:N0} parameters)");
+        return teacher with { Spec = spec };
+    }
+
+    private static void Release(Teacher teacher, WarmTeachers? warm)
+    {
+        if (warm is null) teacher.Model.Dispose();
+        else warm.Return(teacher);
+    }
+
+    private static ScalarType DTypeOf(TeacherSettings spec) =>
+        spec.DType switch { TeacherDType.Bfloat16 => ScalarType.BFloat16, TeacherDType.Float16 => ScalarType.Float16, _ => ScalarType.Float32 };
 
     private static Teacher LoadOne(TeacherSettings spec, HfTokenizer student, ProjectionMethod method, Device device, string cacheRoot, TextWriter log)
     {
         var tokenizer = HfTokenizer.FromDirectory(spec.Path);
-        var dtype = spec.DType switch { TeacherDType.Bfloat16 => ScalarType.BFloat16, TeacherDType.Float16 => ScalarType.Float16, _ => ScalarType.Float32 };
-        var model = PretrainedModel.Load(spec.Path, dtype, device);
+        var model = PretrainedModel.Load(spec.Path, DTypeOf(spec), device);
         var (projection, built) = new ProjectionCache(Path.Combine(cacheRoot, "projections")).GetOrBuild(tokenizer, student, method);
         log.WriteLine($"teacher {spec.Name}: {model.Config.ModelType}, {model.ParameterCount:N0} parameters, projection {(built ? "built" : "cached")} ({projection.ExactCount:N0} exact tokens)");
         return new Teacher(spec, model, tokenizer, projection);
@@ -118,6 +137,6 @@ public sealed class TeacherSet : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in _teachers) t.Model.Dispose();
+        foreach (var t in _teachers) Release(t, _warm);
     }
 }

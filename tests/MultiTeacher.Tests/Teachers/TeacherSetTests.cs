@@ -48,6 +48,44 @@ public sealed class TeacherSetTests : TempDirectoryTest
     }
 
     [Fact]
+    public void Load_WithWarmTeachers_LendsALoadedTeacherToTheNextSet_AndOneInUseToNoOther_UntilUnloaded()
+    {
+        var runs = new TinyRuns(TempDir);
+        var recipe = TinyRecipe(runs, "product", "renormalize", TinyRuns.Teachers[1]);
+        var student = HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory);
+        var cacheRoot = Path.Combine(TempDir, "cache");
+        using var warm = new WarmTeachers(capacity: 1);
+        TeacherSet Load(TeacherHashes hashes) => TeacherSet.Load(recipe, student, CPU, hashes, cacheRoot, TextWriter.Null, warm: warm);
+
+        MultiTeacher.Models.CausalLM first;
+        using (var set = Load(new TeacherHashes())) first = set.Teachers[0].Model;
+        var weight = first.parameters().First();
+        TorchSharp.torch.Tensor dropped;
+        using (var again = Load(new TeacherHashes()))
+        {
+            Assert.Same(first, again.Teachers[0].Model);
+            Assert.Equal("mistral", again.Teachers[0].Name);
+            using var meanwhile = Load(new TeacherHashes());
+            Assert.NotSame(first, meanwhile.Teachers[0].Model);
+            dropped = meanwhile.Teachers[0].Model.parameters().First();
+        }
+        // Capacity 1: the second copy came back while the first was still lent, so it was disposed; the first stays.
+        Assert.True(dropped.IsInvalid);
+        Assert.False(weight.IsInvalid);
+        // Another content hash is another teacher: the kept one is disposed before it loads, as two may not fit.
+        var other = Load(new TeacherHashes(new Dictionary<string, string> { ["teachers.mistral"] = new string('0', 64) }));
+        Assert.True(weight.IsInvalid);
+        // Unloading (a training stage starts in the worker) disposes what is idle, never what a job still holds.
+        Assert.Equal(1, warm.Loaded);
+        warm.Unload();
+        Assert.Equal(1, warm.Loaded);
+        other.Dispose();
+        Assert.Equal(1, warm.Loaded);
+        warm.Unload();
+        Assert.Equal(0, warm.Loaded);
+    }
+
+    [Fact]
     public void EnsureCache_KeysOnTheVerifiedHash_WithoutHashingTheTeacherDirectoryAgain()
     {
         var runs = new TinyRuns(TempDir);
