@@ -8,7 +8,8 @@ namespace MultiTeacher.Training;
 /// flattened row r, Observed[r] = log q(the token the plans observe after r) and, where chunks are
 /// debiased, Boundary[r] = log q(the next token starts at a word boundary), both (R) in float64.
 /// Read once from the (R, V) log-probabilities, so each teacher only indexes these vectors: the
-/// (R, V) work and its backward happen once per batch, not once per teacher.
+/// (R, V) work and its backward happen once per batch, not once per teacher. Boundary is only read
+/// at the rows a debiasing plan ends a chunk at (NaN elsewhere).
 /// </summary>
 public sealed record AlmStudentSide(Tensor Observed, Tensor? Boundary)
 {
@@ -28,9 +29,26 @@ public sealed record AlmStudentSide(Tensor Observed, Tensor? Boundary)
             }
         var device = studentLogProbs.device;
         var observed = studentLogProbs.gather(1, tensor(ids, device: device).unsqueeze(1)).squeeze(1).to(float64);       // (R)
-        var boundary = plans.Any(p => p.Settings.Debias)
-            ? studentLogProbs.masked_fill(boundaryMask.to(device).logical_not(), Scalars.NegativeInfinity).logsumexp(1).to(float64)   // (R)
-            : null;
+        var ends = plans.Where(p => p.Settings.Debias).SelectMany(p => p.EndRows).Distinct().Order().ToArray();
+        var boundary = plans.Any(p => p.Settings.Debias) ? BoundaryAt(studentLogProbs, ends, boundaryMask) : null;
         return new AlmStudentSide(observed.MoveToOuterDisposeScope(), boundary?.MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// log Σ_{v boundary} q(v | r) (R) in float64 at <paramref name="rows"/>, NaN elsewhere. Only those rows and the
+    /// boundary ids' columns are read, so neither the forward nor the backward makes a full (R, V) masked copy.
+    /// </summary>
+    public static Tensor BoundaryAt(Tensor studentLogProbs, long[] rows, Tensor boundaryMask)
+    {
+        using var scope = NewDisposeScope();
+        var device = studentLogProbs.device;
+        var all = full(studentLogProbs.shape[0], double.NaN, dtype: float64, device: device);
+        if (rows.Length == 0) return all.MoveToOuterDisposeScope();
+        var at = tensor(rows, device: device);
+        var columns = boundaryMask.to(device).nonzero().squeeze(1);                                                       // (K)
+        var mass = columns.numel() == 0
+            ? full(rows.Length, Scalars.NegativeInfinity, dtype: studentLogProbs.dtype, device: device)
+            : studentLogProbs.index_select(0, at).index_select(1, columns).logsumexp(1);                                    // (E)
+        return all.index_copy(0, at, mass.to(float64)).MoveToOuterDisposeScope();
     }
 }

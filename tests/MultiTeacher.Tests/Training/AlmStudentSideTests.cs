@@ -49,4 +49,39 @@ public class AlmStudentSideTests
         var plain = AlmStudentSide.For(logProbs, [Plan(AlmLossTests.TeacherRecords, [0, 1, 2, 3])], Mask);
         Assert.Throws<ArgumentException>(() => AlmLoss.PerChunk(plain, Plan(AlmLossTests.TeacherRecords, [0, 1, 2, 3], debias: true)));
     }
+    [Fact]
+    public void BoundaryMassOnEndRows_EqualsTheFullMaskedLogSumExp_ValuesAndGradients()
+    {
+        using var scope = NewDisposeScope();
+        var g = new TorchSharp.torch.Generator(15);
+        var (rowCount, vocab) = (9, 11);
+        var mask = rand([vocab], generator: g).lt(0.4);
+        var weights = randn([rowCount], dtype: float64, generator: g);
+        long[] ends = [0, 3, 4, 8];
+        var fast = (randn([rowCount, vocab], dtype: float64, generator: g) * 2).requires_grad_();
+        var naive = fast.detach().clone().requires_grad_();
+
+        var boundary = AlmStudentSide.BoundaryAt(nn.functional.log_softmax(fast, 1), ends, mask);
+        var at = tensor(ends);
+        (boundary.index_select(0, at) * weights.index_select(0, at)).sum().backward();
+        // The straightforward reading: every row, the whole (R, V) log-probabilities with non-boundary ids at −∞.
+        var reference = nn.functional.log_softmax(naive, 1).masked_fill(mask.logical_not(), double.NegativeInfinity).logsumexp(1);
+        (reference.index_select(0, at) * weights.index_select(0, at)).sum().backward();
+
+        var logits = naive.detach();
+        for (var r = 0; r < rowCount; r++)
+        {
+            if (!ends.Contains(r)) { Assert.True(double.IsNaN(boundary[r].item<double>()), $"row {r} is no chunk end"); continue; }
+            double all = 0, onBoundary = 0;
+            for (var v = 0; v < vocab; v++)
+            {
+                var e = Math.Exp(logits[r, v].item<double>());
+                all += e;
+                if (mask[v].item<bool>()) onBoundary += e;
+            }
+            Assert.Equal(Math.Log(onBoundary / all), boundary[r].item<double>(), tolerance: 1e-12);
+        }
+        Assert.True(fast.grad!.allclose(naive.grad!, rtol: 1e-10, atol: 1e-12), "gradients differ from the full masked reading");
+        Assert.True(fast.grad!.abs().sum().item<double>() > 0);
+    }
 }
