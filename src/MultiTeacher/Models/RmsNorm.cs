@@ -25,7 +25,9 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = x.to(float32);
-        var variance = h.square().mean([-1], keepdim: true);   // (..., 1)
+        // h * h rather than square(): TorchSharp passes square's exponent as a finalizable Scalar that a
+        // collection on another thread can free mid-call (dotnet/TorchSharp#1496); libtorch computes both as x·x.
+        var variance = (h * h).mean([-1], keepdim: true);   // (..., 1)
         h = h * rsqrt(variance.add(_eps, Scalars.One));
         return (weight * h.to(x.dtype)).MoveToOuterDisposeScope();
     }

@@ -23,7 +23,7 @@ public static class GradientBalance
             if (!losses[i].requires_grad) continue;
             using var scope = NewDisposeScope();
             var grads = autograd.grad([losses[i]], [.. parameters], retain_graph: true, allow_unused: true);
-            var squared = grads.Where(g => g is not null && !g.IsInvalid).Sum(g => g.square().sum().to(float64).item<double>());
+            var squared = grads.Where(g => g is not null && !g.IsInvalid).Sum(g => (g * g).sum().to(float64).item<double>());
             inverse[i] = squared > 0 ? 1 / Math.Sqrt(squared) : 0;
         }
         var total = inverse.Sum();
