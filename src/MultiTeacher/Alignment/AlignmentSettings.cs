@@ -11,6 +11,6 @@ public sealed record AlignmentSettings
     [Setting("top_k", "teacher probabilities kept per position", Min = 1, Max = 1024)]
     public int TopK { get; init; } = 64;
 
-    [Setting("tail", "mass outside the top-k: kept as a bucket, or dropped and the top-k rescaled")]
+    [Setting("tail", "mass outside the top-k: a bucket spread over the other tokens, one lumped outcome, or dropped and the top-k rescaled")]
     public TailTreatment Tail { get; init; } = TailTreatment.Bucket;
 }

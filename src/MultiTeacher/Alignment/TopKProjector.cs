@@ -9,6 +9,11 @@ public enum TailTreatment
     Renormalize,
     /// <summary>Keep it as its own bucket, spread evenly over the student tokens outside the support when a full distribution is needed.</summary>
     Bucket,
+    /// <summary>
+    /// Keep it as one outcome: the loss compares it with the student's whole mass outside the
+    /// support, so the tail asks nothing of how the student spreads that mass (a coarsened divergence).
+    /// </summary>
+    Lump,
 }
 
 /// <summary>Top-k next-token distributions of one teacher, row-major: R rows of k (teacher id, log-prob), plus each row's mass outside the top-k.</summary>
@@ -52,7 +57,7 @@ public static class TopKProjector
                     ids[i] = target;
                 }
                 var row = probs.AsSpan(r * k, k);
-                if (treatment == TailTreatment.Bucket) { tail[r] = rows.TailMass[r] + lost; continue; }
+                if (treatment != TailTreatment.Renormalize) { tail[r] = rows.TailMass[r] + lost; continue; }
                 var kept = TensorPrimitives.Sum(row);
                 if (kept > 0) TensorPrimitives.Divide(row, kept, row);
                 else tail[r] = 1f;   // nothing of the row reached the student: only a uniform guess remains

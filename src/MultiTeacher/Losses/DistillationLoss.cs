@@ -50,6 +50,7 @@ public static class DistillationLoss
         var (pu, pr) = (p.Values.to(logQ.dtype), p.Rest.to(logQ.dtype));                     // (N, M), (N)
         var outside = support.Outside.to(logQ.dtype);                                        // (N)
         var logQu = logQ.gather(1, support.Ids);                                              // (N, M)
+        if (p.Lumped) return Coarse(logQ, logQu, support, pu, pr * outside, s);
         var perPosition = s.Kind switch
         {
             LossKind.ForwardKl => (valid * pu * (pu.clamp_min(Floor).log() - logQu)).sum(-1)
@@ -69,10 +70,33 @@ public static class DistillationLoss
         return (logQ.exp() * logQ).sum(-1) - (qu * pu.clamp_min(Floor).log()).sum(-1) - massOutside * pr.clamp_min(Floor).log();
     }
 
-    private static Tensor Dense(Tensor logQ, Tensor p, LossSettings s)
+    private static Tensor Dense(Tensor logQ, Tensor p, LossSettings s) => Of(p, logQ.exp(), logQ, s);
+
+    /// <summary>p and q over the same outcomes (..., K): the divergence the settings name, per row.</summary>
+    private static Tensor Of(Tensor p, Tensor q, Tensor logQ, LossSettings s) => s.Kind switch
     {
-        var q = logQ.exp();
-        return s.Kind == LossKind.Jsd ? Jsd(p, p.clamp_min(Floor).log(), q, logQ, s.Beta) : 0.5 * (p - q).abs().sum(-1);
+        LossKind.ForwardKl => (p * (p.clamp_min(Floor).log() - logQ)).sum(-1),
+        LossKind.ReverseKl => (q * (logQ - p.clamp_min(Floor).log())).sum(-1),
+        LossKind.Jsd => Jsd(p, p.clamp_min(Floor).log(), q, logQ, s.Beta),
+        LossKind.Tv => 0.5 * (p - q).abs().sum(-1),
+        _ => throw new ArgumentOutOfRangeException(nameof(s), s.Kind, "unknown loss kind"),
+    };
+
+    /// <summary>
+    /// Both sides coarsened to the M + 1 outcomes {each support token, anything else}: the teacher's
+    /// lumped mass against the student's total mass outside the support, taken by log-sum-exp so a
+    /// support holding nearly all of q stays exact. Padding slots hold zero on both sides.
+    /// </summary>
+    private static Tensor Coarse(Tensor logQ, Tensor logQu, Support support, Tensor pu, Tensor lumped, LossSettings s)
+    {
+        var valid = support.Valid;
+        var inSupport = zeros_like(logQ).scatter_add(1, support.Ids, valid.to(logQ.dtype)).gt(0);                // (N, V)
+        var none = support.Outside.le(0);                                                                       // (N)
+        var logOut = logQ.masked_fill(inSupport, Scalars.NegativeInfinity).logsumexp(-1).masked_fill(none, 0);  // (N)
+        var p = cat([pu * valid.to(pu.dtype), lumped.masked_fill(none, 0).unsqueeze(1)], 1);                   // (N, M+1)
+        var present = cat([valid, none.logical_not().unsqueeze(1)], 1);                                        // (N, M+1)
+        var logQc = cat([logQu, logOut.unsqueeze(1)], 1).masked_fill(present.logical_not(), 0);
+        return Of(p, logQc.exp() * present.to(logQc.dtype), logQc, s);
     }
 
     /// <summary>α·CE(gold) + (1-α)·divergence: the hard label keeps every position, the teachers the aligned ones.</summary>
@@ -86,16 +110,21 @@ public static class DistillationLoss
         return beta * (p * (logP - logM)).sum(-1) + (1 - beta) * (q * (logQ - logM)).sum(-1);
     }
 
-    /// <summary>p^{1/T} renormalised over the support's slots and its Outside tokens; zeros stay zero, an empty row stays empty.</summary>
+    /// <summary>p^{1/T} renormalised over the support's slots and its Outside tokens (lumped: their sum as one outcome); zeros stay zero, an empty row stays empty.</summary>
     private static SupportDistribution Temper(SupportDistribution p, double t)
     {
         var support = p.Support;
         var slots = p.Values.clamp_min(Floor).log().div(t).masked_fill(support.Valid.logical_not().logical_or(p.Values.le(0)), Scalars.NegativeInfinity);   // (N, M)
-        var rest = p.Rest.clamp_min(Floor).log().div(t).masked_fill(p.Rest.le(0), Scalars.NegativeInfinity);                                                // (N)
-        var logZ = cat([slots, (rest + support.Outside.to(rest.dtype).log()).unsqueeze(1)], 1).logsumexp(1);                                             // (N)
+        var logOutside = support.Outside.to(p.Rest.dtype).log();                                                                                            // (N)
+        // Spread, each outside token is an outcome of its own; lumped, their sum is one outcome.
+        var restLog = p.Lumped ? (p.Rest.clamp_min(Floor).log() + logOutside).div(t) - logOutside : p.Rest.clamp_min(Floor).log().div(t);
+        var rest = restLog.masked_fill(p.Rest.le(0).logical_or(support.Outside.le(0)), Scalars.NegativeInfinity);                                                                          // (N)
+        var logZ = cat([slots, (rest + logOutside).unsqueeze(1)], 1).logsumexp(1);                                                                        // (N)
         var empty = logZ.isinf().unsqueeze(1);
-        return new SupportDistribution(support,
-            (slots - logZ.unsqueeze(1)).exp().masked_fill(empty, 0),
-            (rest - logZ).exp().masked_fill(empty.squeeze(1), 0));
+        return p with
+        {
+            Values = (slots - logZ.unsqueeze(1)).exp().masked_fill(empty, 0),
+            Rest = (rest - logZ).exp().masked_fill(empty.squeeze(1), 0),
+        };
     }
 }

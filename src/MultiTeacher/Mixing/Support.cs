@@ -33,18 +33,25 @@ public sealed record Support(Tensor Ids, Tensor Valid, Tensor Outside, int Vocab
     public Support To(Device device) => new(Ids.to(device), Valid.to(device), Outside.to(device), VocabSize);
 }
 
-/// <summary>One distribution per position on a <see cref="Support"/>: Values (N, M), Rest (N) for each token outside it.</summary>
+/// <summary>
+/// One distribution per position on a <see cref="Support"/>: Values (N, M), Rest (N) for each token
+/// outside it. Lumped: divergences treat the Outside tokens as one outcome of mass Rest · Outside.
+/// </summary>
 public sealed record SupportDistribution(Support Support, Tensor Values, Tensor Rest)
 {
+    public bool Lumped { get; init; }
+
     public static SupportDistribution FromDense(Tensor dense) =>
         new(Support.Full(dense.shape[0], (int)dense.shape[1], dense.device), dense, zeros(dense.shape[0], dtype: dense.dtype, device: dense.device));
 
     public Tensor Dense() => Support.Dense(Values, Rest);
 
-    public SupportDistribution To(Device device) => new(Support.To(device), Values.to(device), Rest.to(device));
+    public SupportDistribution To(Device device) => this with { Support = Support.To(device), Values = Values.to(device), Rest = Rest.to(device) };
 
     /// <summary>Positions start .. start + count − 1 (views, no copy).</summary>
-    public SupportDistribution Rows(long start, long count) => new(
-        Support with { Ids = Support.Ids.narrow(0, start, count), Valid = Support.Valid.narrow(0, start, count), Outside = Support.Outside.narrow(0, start, count) },
-        Values.narrow(0, start, count), Rest.narrow(0, start, count));
+    public SupportDistribution Rows(long start, long count) => this with
+    {
+        Support = Support with { Ids = Support.Ids.narrow(0, start, count), Valid = Support.Valid.narrow(0, start, count), Outside = Support.Outside.narrow(0, start, count) },
+        Values = Values.narrow(0, start, count), Rest = Rest.narrow(0, start, count),
+    };
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using MultiTeacher.Alignment;
 using MultiTeacher.Cache;
 using MultiTeacher.Data;
 using MultiTeacher.Evaluation;
@@ -174,7 +175,9 @@ public sealed class DistillationRecipe : IDisposable
     private (TeacherBatch Batch, MixingResult? Mixed) Blend(IReadOnlyList<TextSample> samples, IReadOnlyList<Teacher> teachers, Tensor targets)
     {
         var teacherBatch = TeacherEnsemble.Run(teachers, _tokenizer, Views(samples), _recipe.Data.SequenceLength, _teachers.TopK, _teachers.Tail, targets);
-        return (teacherBatch, teacherBatch.Positions.Length == 0 ? null : _teachers.Mixing!.Mix(teacherBatch.Input));
+        if (teacherBatch.Positions.Length == 0) return (teacherBatch, null);
+        var mixed = _teachers.Mixing!.Mix(teacherBatch.Input);
+        return (teacherBatch, mixed with { Target = mixed.Target with { Lumped = _teachers.Tail == TailTreatment.Lump } });
     }
 
     private List<SampleView> Views(IReadOnlyList<TextSample> samples) =>

@@ -73,8 +73,9 @@ public class TopKProjectorTests
         Assert.Equal(rows.TailMass, projected.Tail);
     }
 
-    [Fact]
-    public void Exact_SendsUnmatchedTeacherMassToTheTail()
+    [Theory]
+    [InlineData(TailTreatment.Bucket), InlineData(TailTreatment.Lump)]
+    public void Exact_SendsUnmatchedTeacherMassToTheTail(TailTreatment treatment)
     {
         var teacher = TestAssets.Tokenizer("llama3");
         var student = TestAssets.Tokenizer("mistral-7b-v0.1");
@@ -82,7 +83,7 @@ public class TopKProjectorTests
         var unmatched = Enumerable.Range(0, teacher.VocabSize).First(id => projection.Map[id] == VocabularyProjection.Tail && !teacher.IsSpecial(id));
         var matched = Enumerable.Range(0, teacher.VocabSize).First(id => projection.IsExact[id] && !teacher.IsSpecial(id));
         var rows = new TopKRows(1, 2, [unmatched, matched], [MathF.Log(0.3f), MathF.Log(0.5f)], [0.2f]);
-        var projected = TopKProjector.Project(rows, projection, TailTreatment.Bucket);
+        var projected = TopKProjector.Project(rows, projection, treatment);
         Assert.Equal(0.5f, projected.Tail[0], 5);
         Assert.Equal(0.5f, projected.Probs[1], 5);
         Assert.Equal(projection.Map[matched], projected.Ids[1]);

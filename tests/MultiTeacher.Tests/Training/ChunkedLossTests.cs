@@ -19,18 +19,20 @@ public sealed class ChunkedLossTests
     private const double Relative = 1e-5;
     private const int B = 3, T = 11, V = 320;
 
-    public static TheoryData<string, LossKind, double, double, int> Cases() => new()
+    public static TheoryData<string, LossKind, double, double, int, bool> Cases() => new()
     {
-        { "llama", LossKind.ForwardKl, 1, 0.5, 7 },
-        { "qwen3", LossKind.ForwardKl, 2, 0.3, 5 },      // tied embeddings: the head's gradient meets the embedding's
-        { "llama", LossKind.ReverseKl, 2, 0.5, 1 },
-        { "qwen3", LossKind.Jsd, 1, 0.5, 10 },
-        { "mistral", LossKind.Tv, 1, 0.2, 4 },
-        { "qwen2", LossKind.ForwardKl, 1, 0.5, 1000 },   // one chunk
+        { "llama", LossKind.ForwardKl, 1, 0.5, 7, false },
+        { "qwen3", LossKind.ForwardKl, 2, 0.3, 5, false },      // tied embeddings: the head's gradient meets the embedding's
+        { "llama", LossKind.ReverseKl, 2, 0.5, 1, false },
+        { "qwen3", LossKind.Jsd, 1, 0.5, 10, false },
+        { "mistral", LossKind.Tv, 1, 0.2, 4, false },
+        { "qwen2", LossKind.ForwardKl, 1, 0.5, 1000, false },   // one chunk
+        { "llama", LossKind.ForwardKl, 2, 0.5, 7, true },       // the tail lumped: each chunk keeps it so
+        { "mistral", LossKind.ReverseKl, 1, 0.5, 4, true },
     };
 
     /// <summary>Gold ids with no target at the end of the last sequence, and a teacher distribution at two positions in three.</summary>
-    private static (Tensor Ids, Tensor Targets, long[] Positions, SupportDistribution Target) Batch(int seed)
+    private static (Tensor Ids, Tensor Targets, long[] Positions, SupportDistribution Target) Batch(int seed, bool lumped = false)
     {
         var g = new Generator((ulong)seed);
         var ids = randint(0, V, [B, T], generator: g);
@@ -42,7 +44,7 @@ public sealed class ChunkedLossTests
         const int m = 12;
         var (values, support) = p.topk(m, -1);
         var rest = (1 - values.sum(-1)) / (V - m);
-        return (ids, targets, positions, new SupportDistribution(new Support(support, ones(n, m, dtype: ScalarType.Bool), full(n, V - m, dtype: float32), V), values, rest));
+        return (ids, targets, positions, new SupportDistribution(new Support(support, ones(n, m, dtype: ScalarType.Bool), full(n, V - m, dtype: float32), V), values, rest) { Lumped = lumped });
     }
 
     private static (double Loss, Dictionary<string, Tensor> Grads) Whole(CausalLM model, Tensor ids, Tensor targets, long[]? positions, SupportDistribution? target, LossSettings s)
@@ -71,11 +73,11 @@ public sealed class ChunkedLossTests
     }
 
     [Theory, MemberData(nameof(Cases))]
-    public void ChunkedLossAndGradients_EqualTheWholeBatchs(string family, LossKind kind, double temperature, double alpha, int chunk)
+    public void ChunkedLossAndGradients_EqualTheWholeBatchs(string family, LossKind kind, double temperature, double alpha, int chunk, bool lumped)
     {
         using var model = TinyModels.Create(TinyModels.Config(family, V), seed: 9);
         using var scope = NewDisposeScope();
-        var (ids, targets, positions, target) = Batch(4);
+        var (ids, targets, positions, target) = Batch(4, lumped);
         var s = new LossSettings { Kind = kind, Temperature = temperature, HardLabelWeight = alpha };
         var (loss, grads) = Whole(model, ids, targets, positions, target, s);
 

@@ -44,11 +44,11 @@ public sealed class TwinsReport(TwinsResults results)
         var efficiency = _f.TransferEfficiency(best);
         goals.Add(($"the best cross-tokenizer method ({best}) gains over hard labels, interval excluding zero", gain.High < 0, $"Δ {D(gain)}"));
         goals.Add(($"its transfer efficiency is at least {EfficiencyGoal}", efficiency.Estimate >= EfficiencyGoal, $"{R(efficiency)}"));
-        var single = _f.BestSingle;
-        var overall = _f.Delta(TwinsFigures.ThreeTeachers, single, null);
-        goals.Add(($"the three-teacher ALM student beats the best single-teacher ALM student ({single}) overall, interval excluding zero", overall.High < 0, $"Δ {D(overall)}"));
-        var perGenre = _f.Genres.Select(g => (g, Delta: _f.Delta(TwinsFigures.ThreeTeachers, TwinsFigures.Single(g), g))).ToList();
-        goals.Add(("the three-teacher ALM student is no worse than each genre's single-teacher ALM student on that genre (no interval above zero)",
+        var (method, three, single) = (_f.ThreeTeacherMethod, _f.ThreeTeachers, _f.BestSingle);
+        var overall = _f.Delta(three, single, null);
+        goals.Add(($"the three-teacher {method} student ({three}) beats the best single-teacher {method} student ({single}) overall, interval excluding zero", overall.High < 0, $"Δ {D(overall)}"));
+        var perGenre = _f.Genres.Select(g => (g, Delta: _f.Delta(three, TwinsFigures.Single(g, method), g))).ToList();
+        goals.Add(($"the three-teacher {method} student is no worse than each genre's single-teacher {method} student on that genre (no interval above zero)",
             perGenre.All(p => p.Delta.Low <= 0), string.Join("; ", perGenre.Select(p => $"{p.g}: Δ {D(p.Delta)}"))));
         return goals;
     }
@@ -73,7 +73,7 @@ public sealed class TwinsReport(TwinsResults results)
         Line();
         Line($"Data: Brown {string.Join(", ", splits.Select(s => $"{s.Genre} ({s.Train.Count} train, {s.Validation.Count} validation, {s.Test.Count} test documents)"))}; test documents are the last of each genre, validation the ones before them, and no model saw either in training.");
         Line($"Teacher twins: per genre two teachers identical in architecture (3 layers, hidden 96, tied embeddings), data (their genre's training split), steps ({results.Teachers[0].Steps} of 8 x 64 tokens) and seed; one has the student's tokenizer (Mistral), the other a foreign one (Llama 3 for press and learned, Qwen3 for fiction).");
-        Line(string.Create(Inv, $"Students: Mistral tokenizer, 2 layers, hidden 64, {results.Students[0].Steps} steps of 8 x 64 tokens of the three genres mixed, seeds 1 to {results.Seeds} (fewer where the table says so; a student with fewer seeds is paired with each seed of the other side), all teachers at fixed equal weights; CE and distillation at α 0.5 (α·CE + (1−α)·distillation) except for ALM. `same-fused`: the three same-tokenizer twins through the fused path (forward KL on their averaged top-64). `foreign-*`: the three foreign twins, through first_token projection with forward KL, ULD, or ALM (τ {results.Chosen.Temperature}, γ {results.Chosen.Gamma}, debiased, CE and ALM by {results.Chosen.Weighing}, chosen on validation); `foreign-alm` is the three-teacher ALM student. `single-GENRE-alm`: one foreign twin with ALM. `same-alm`: the three same-tokenizer twins with ALM at the same settings, which separates what ALM loses as a method from what the tokenizer swap costs it."));
+        Line(string.Create(Inv, $"Students: Mistral tokenizer, 2 layers, hidden 64, {results.Students[0].Steps} steps of 8 x 64 tokens of the three genres mixed, seeds 1 to {results.Seeds} (fewer where the table says so; a student with fewer seeds is paired with each seed of the other side), all teachers at fixed equal weights; CE and distillation at α 0.5 (α·CE + (1−α)·distillation) except for ALM. `same-fused`: the three same-tokenizer twins through the fused path (forward KL on their averaged top-64). `foreign-*`: the three foreign twins, through first_token projection with forward KL, ULD, ALM (τ {results.Chosen.Temperature}, γ {results.Chosen.Gamma}, debiased, CE and ALM by {results.Chosen.Weighing}, chosen on validation), or exact projection (student tokens with the teacher token's bytes) with forward KL, the tail spread over the student's other tokens (`exact`) or lumped, one outcome compared with the student's whole mass outside the support (`exact_lump`). `single-GENRE-METHOD`: one foreign twin with ALM or exact_lump. `same-fused-lump`: `same-fused` with the tail lumped. `same-alm`: the three same-tokenizer twins with ALM at the same settings, which separates what ALM loses as a method from what the tokenizer swap costs it."));
         Line(string.Create(Inv, $"Statistics: Δ is a − b in bits per byte (negative: a is better). Intervals are 95% percentile intervals of a paired bootstrap ({PairedBootstrap.DefaultResamples} resamples) that draws seeds and test documents with replacement, both models on the same draws. Transfer efficiency = (foreign twins' Δ over hard labels) / (same-tokenizer twins' Δ), a ratio of means, numerator and denominator resampled together."));
         Line();
         Line("## Goals");
@@ -126,7 +126,7 @@ public sealed class TwinsReport(TwinsResults results)
         Line("|---|---|" + string.Concat(_f.Genres.Select(_ => "---|")) + "---|---|---|");
         foreach (var name in results.Students.Select(s => s.Name).Distinct())
         {
-            var own = _f.Genres.FirstOrDefault(g => name == TwinsFigures.Single(g));
+            var own = _f.Genres.FirstOrDefault(g => name.StartsWith(TwinsFigures.Single(g, ""), StringComparison.Ordinal));
             var versus = name == TwinsFigures.HardLabel ? "" : D(_f.Delta(name, TwinsFigures.HardLabel, null));
             var ownVersus = own is null || name == TwinsFigures.HardLabel ? "" : $"{own}: {D(_f.Delta(name, TwinsFigures.HardLabel, own))}";
             Line(string.Create(Inv, $"| {name} | {results.Scores[name].Length} | {string.Join(" | ", _f.Genres.Select(g => _f.Mean(name, g).ToString("F4", Inv)))} | {_f.Mean(name, null):F4} | {versus} | {ownVersus} |"));
@@ -138,7 +138,7 @@ public sealed class TwinsReport(TwinsResults results)
         Line("");
         Line($"| method | foreign twins' Δ | same-tokenizer twins' Δ | transfer efficiency | {string.Join(" | ", _f.Genres.Select(g => $"efficiency on {g}"))} |");
         Line("|---|---|---|---|" + string.Concat(_f.Genres.Select(_ => "---|")));
-        foreach (var m in TwinsFigures.Methods)
+        foreach (var m in _f.MethodsRun)
             Line($"| {m} | {D(_f.ForeignGain(m))} | {D(_f.SameGain())} | {R(_f.TransferEfficiency(m))} | {string.Join(" | ", _f.Genres.Select(g => R(_f.TransferEfficiency(m, g))))} |");
         if (!results.Scores.ContainsKey(TwinsFigures.SameAlm)) return;
         Line("");
@@ -149,8 +149,8 @@ public sealed class TwinsReport(TwinsResults results)
         Line("| comparison | all | " + string.Join(" | ", _f.Genres) + " |");
         Line("|---|---|" + string.Concat(_f.Genres.Select(_ => "---|")));
         foreach (var (label, a, b) in new[] { ("same-alm − hard-label", TwinsFigures.SameAlm, TwinsFigures.HardLabel),
-                     ("same-alm − same-fused", TwinsFigures.SameAlm, TwinsFigures.SameTokenizer), ("foreign-alm − same-alm", TwinsFigures.ThreeTeachers, TwinsFigures.SameAlm) })
+                     ("same-alm − same-fused", TwinsFigures.SameAlm, TwinsFigures.SameTokenizer), ("foreign-alm − same-alm", TwinsFigures.ForeignAlm, TwinsFigures.SameAlm) })
             Line($"| {label} | {D(_f.Delta(a, b, null))} | {string.Join(" | ", _f.Genres.Select(g => D(_f.Delta(a, b, g))))} |");
-        Line($"| ALM's own efficiency: (foreign-alm − hard-label) / (same-alm − hard-label) | {R(PairedBootstrap.Ratio(_f.Difference(TwinsFigures.ThreeTeachers, TwinsFigures.HardLabel, null), _f.Difference(TwinsFigures.SameAlm, TwinsFigures.HardLabel, null)))} |" + string.Concat(_f.Genres.Select(_ => " |")));
+        Line($"| ALM's own efficiency: (foreign-alm − hard-label) / (same-alm − hard-label) | {R(PairedBootstrap.Ratio(_f.Difference(TwinsFigures.ForeignAlm, TwinsFigures.HardLabel, null), _f.Difference(TwinsFigures.SameAlm, TwinsFigures.HardLabel, null)))} |" + string.Concat(_f.Genres.Select(_ => " |")));
     }
 }

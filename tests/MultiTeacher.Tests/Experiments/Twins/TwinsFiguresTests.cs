@@ -15,12 +15,12 @@ public sealed class TwinsFiguresTests
         ["press-mistral"] = [[2.5, 1.5, 5.0]],
     };
 
-    private static TwinsFigures Figures()
+    private static TwinsFigures Figures(Dictionary<string, double[][]>? scores = null)
     {
         static BrownDocument Doc(string id) => new(id, 'a', "press", "text");
         List<GenreSplit> splits = [new("press", [Doc("a1")], [Doc("a2")], [Doc("a3"), Doc("a4")]), new("fiction", [Doc("k1")], [Doc("k2")], [Doc("k3")])];
         var teacher = new TwinsModel("press-mistral", 0, "unused", null, false, 0);
-        return new TwinsFigures(new TwinsResults(splits, [teacher], [], Scores, new Dictionary<string, double>(), [], new AlmChoice(5, 0.1), 2, TimeSpan.Zero));
+        return new TwinsFigures(new TwinsResults(splits, [teacher], [], scores ?? Scores, new Dictionary<string, double>(), [], new AlmChoice(5, 0.1), 2, TimeSpan.Zero));
     }
 
     [Fact]
@@ -47,5 +47,26 @@ public sealed class TwinsFiguresTests
         Assert.Equal(-0.6, f.Delta("press-mistral", "hard-label", "press").Estimate, 12);
         Assert.Equal((2.5 + 1.5) / 2, f.Mean("press-mistral", "press"), 12);
         Assert.Equal((2.9 + 1.95 + 4.0 + 3.1 + 2.15 + 4.0) / 6, f.Mean("foreign-alm", null), 12);
+    }
+
+    [Fact]
+    public void ThreeTeacherClaim_UsesTheBestMethodWithSingleTeacherStudentsForEveryGenre()
+    {
+        double[][] Row(double x) => [[x, x, x]];
+        var scores = new Dictionary<string, double[][]>(Scores)
+        {
+            ["foreign-exact_lump"] = Row(2.0), ["foreign-first_token"] = Row(1.0),
+            ["single-press-alm"] = Row(3.0), ["single-fiction-alm"] = Row(3.0),
+            ["single-press-exact_lump"] = Row(2.6), ["single-fiction-exact_lump"] = Row(2.4),
+        };
+        var f = Figures(scores);
+        // first_token gains most but has no single-teacher students; exact_lump (2.0) beats alm (3.0 on average).
+        Assert.Equal("first_token", f.BestMethod);
+        Assert.Equal(["first_token", "alm", "exact_lump"], f.MethodsRun);
+        Assert.Equal("exact_lump", f.ThreeTeacherMethod);
+        Assert.Equal("foreign-exact_lump", f.ThreeTeachers);
+        Assert.Equal("single-fiction-exact_lump", f.BestSingle);
+        scores.Remove("single-fiction-exact_lump");
+        Assert.Equal("single-press-alm", Figures(scores).BestSingle);
     }
 }

@@ -27,7 +27,8 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         var result = TwinsSuite.Run(settings, output, CancellationToken.None);
         log.WriteLine(output.ToString());
 
-        var students = new[] { "hard-label", "same-fused", "same-alm", "foreign-first_token", "foreign-uld", "foreign-alm", "single-press-alm", "single-learned-alm", "single-fiction-alm" };
+        var students = new[] { "hard-label", "same-fused", "same-fused-lump", "same-alm", "foreign-first_token", "foreign-uld", "foreign-alm", "foreign-exact", "foreign-exact_lump",
+            "single-press-alm", "single-learned-alm", "single-fiction-alm", "single-press-exact_lump", "single-learned-exact_lump", "single-fiction-exact_lump" };
         var teachers = new[] { "press-mistral", "press-llama3", "learned-mistral", "learned-llama3", "fiction-mistral", "fiction-qwen3" };
         var text = File.ReadAllText(report);
         foreach (var name in students) Assert.Contains($"| {name} | ", text);
