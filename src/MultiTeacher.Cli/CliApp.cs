@@ -4,6 +4,7 @@ using MultiTeacher.Cli.Commands;
 using MultiTeacher.Experiments;
 using MultiTeacher.Recipes;
 using MultiTeacher.Reporting;
+using MultiTeacher.Runtime;
 using Spectre.Console;
 
 namespace MultiTeacher.Cli;
@@ -92,7 +93,7 @@ public static class CliApp
         catch (Exception e)
         {
             var code = ExitCode(e);
-            io.Error.WriteLine(code == BadInput ? $"mt: {Terminal.Lines(e.Message)}" : $"mt: failed: {Terminal.Lines(e.Message)}");
+            io.Error.WriteLine(code == BadInput ? $"mt: {Terminal.Lines(FailureText.Of(e))}" : $"mt: failed: {Terminal.Lines(FailureText.Of(e))}");
             return code;
         }
     }

@@ -4,6 +4,7 @@ using Hangfire.Server;
 using MultiTeacher.Lineage;
 using MultiTeacher.Recipes;
 using MultiTeacher.Runs;
+using MultiTeacher.Runtime;
 using MultiTeacher.Teachers;
 using MultiTeacher.Training;
 
@@ -157,13 +158,13 @@ public sealed partial class StageJobs(JobContext context)
         {
             var permanent = IsPermanent(e);
             var retry = perform?.GetJobParameter<int>("RetryCount") ?? Retries;
-            log.WriteLine($"failed ({(permanent ? "not retried" : $"attempt {retry + 1} of {Retries + 1}")}): {e.Message}");
+            log.WriteLine($"failed ({(permanent ? "not retried" : $"attempt {retry + 1} of {Retries + 1}")}): {FailureText.Of(e)}");
             if (permanent || retry >= Retries)
             {
-                Transient.Retry(() => _store.FinishRun(runId, RunStatus.Failed, $"{Spelling.Of(kind)} {name}: {e.Message}", badInput: BadInputException.Is(e)), TimeSpan.FromMinutes(5), log);
+                Transient.Retry(() => _store.FinishRun(runId, RunStatus.Failed, $"{Spelling.Of(kind)} {name}: {FailureText.Of(e)}", badInput: BadInputException.Is(e)), TimeSpan.FromMinutes(5), log);
                 if (permanent) throw new PermanentJobFailure(e);
             }
-            else if (!Transient.Retry(() => _ledger.Release(runId, kind, name, e.Message), TimeSpan.FromMinutes(5), log))
+            else if (!Transient.Retry(() => _ledger.Release(runId, kind, name, FailureText.Of(e)), TimeSpan.FromMinutes(5), log))
                 throw new PermanentJobFailure(e);   // cancelled meanwhile: no retry
             throw;
         }

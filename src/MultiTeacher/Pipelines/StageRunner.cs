@@ -4,6 +4,7 @@ using MultiTeacher.Lineage;
 using MultiTeacher.Merging;
 using MultiTeacher.Recipes;
 using MultiTeacher.Runs;
+using MultiTeacher.Runtime;
 using MultiTeacher.Settings;
 using MultiTeacher.Training;
 
@@ -53,7 +54,7 @@ public sealed class StageRunner(LineageStore store, TextWriter log, string? cach
         }
         catch (Exception e)
         {
-            store.FinishRun(recorder.RunId, e is OperationCanceledException ? RunStatus.Cancelled : RunStatus.Failed, e.Message, BadInputException.Is(e));
+            store.FinishRun(recorder.RunId, e is OperationCanceledException ? RunStatus.Cancelled : RunStatus.Failed, FailureText.Of(e), BadInputException.Is(e));
             throw;
         }
     }
@@ -77,7 +78,7 @@ public sealed class StageRunner(LineageStore store, TextWriter log, string? cach
         }
         catch (Exception e)
         {
-            store.FinishRun(recorder.RunId, RunStatus.Failed, e.Message, BadInputException.Is(e));
+            store.FinishRun(recorder.RunId, RunStatus.Failed, FailureText.Of(e), BadInputException.Is(e));
             throw;
         }
     }

@@ -39,7 +39,7 @@ public static class AlmLoss
     public static Tensor PerChunk(Tensor studentLogProbs, AlmChunkPlan plan, Tensor boundaryMask)
     {
         using var scope = NewDisposeScope();
-        return PerChunk(AlmStudentSide.For(studentLogProbs, [plan], boundaryMask), plan).MoveToOuterDisposeScope();
+        return PerChunk(AlmStudentSide.For(studentLogProbs, [plan], AlmStudentSide.BoundaryIds(boundaryMask)), plan).MoveToOuterDisposeScope();
     }
 
     /// <summary>The same from the student's side of the batch, read once for all the batch's plans.</summary>

@@ -13,8 +13,11 @@ namespace MultiTeacher.Training;
 /// </summary>
 public sealed record AlmStudentSide(Tensor Observed, Tensor? Boundary)
 {
+    /// <summary>The ids (K) of a boundary mask (V), found once per vocabulary: finding them is a device sync, not a per-batch cost.</summary>
+    public static Tensor BoundaryIds(Tensor boundaryMask) => boundaryMask.nonzero().squeeze(1);
+
     /// <summary>From log-probabilities (R, V) for the plans that will read them; they must agree on each row's observed token.</summary>
-    public static AlmStudentSide For(Tensor studentLogProbs, IReadOnlyList<AlmChunkPlan> plans, Tensor boundaryMask)
+    public static AlmStudentSide For(Tensor studentLogProbs, IReadOnlyList<AlmChunkPlan> plans, Tensor boundaryIds)
     {
         using var scope = NewDisposeScope();
         var rows = studentLogProbs.shape[0];
@@ -30,7 +33,7 @@ public sealed record AlmStudentSide(Tensor Observed, Tensor? Boundary)
         var device = studentLogProbs.device;
         var observed = studentLogProbs.gather(1, tensor(ids, device: device).unsqueeze(1)).squeeze(1).to(float64);       // (R)
         var ends = plans.Where(p => p.Settings.Debias).SelectMany(p => p.EndRows).Distinct().Order().ToArray();
-        var boundary = plans.Any(p => p.Settings.Debias) ? BoundaryAt(studentLogProbs, ends, boundaryMask) : null;
+        var boundary = plans.Any(p => p.Settings.Debias) ? BoundaryAt(studentLogProbs, ends, boundaryIds) : null;
         return new AlmStudentSide(observed.MoveToOuterDisposeScope(), boundary?.MoveToOuterDisposeScope());
     }
 
@@ -38,14 +41,14 @@ public sealed record AlmStudentSide(Tensor Observed, Tensor? Boundary)
     /// log Σ_{v boundary} q(v | r) (R) in float64 at <paramref name="rows"/>, NaN elsewhere. Only those rows and the
     /// boundary ids' columns are read, so neither the forward nor the backward makes a full (R, V) masked copy.
     /// </summary>
-    public static Tensor BoundaryAt(Tensor studentLogProbs, long[] rows, Tensor boundaryMask)
+    public static Tensor BoundaryAt(Tensor studentLogProbs, long[] rows, Tensor boundaryIds)
     {
         using var scope = NewDisposeScope();
         var device = studentLogProbs.device;
         var all = full(studentLogProbs.shape[0], double.NaN, dtype: float64, device: device);
         if (rows.Length == 0) return all.MoveToOuterDisposeScope();
         var at = tensor(rows, device: device);
-        var columns = boundaryMask.to(device).nonzero().squeeze(1);                                                       // (K)
+        var columns = boundaryIds.to(device);                                                                              // (K)
         var mass = columns.numel() == 0
             ? full(rows.Length, Scalars.NegativeInfinity, dtype: studentLogProbs.dtype, device: device)
             : studentLogProbs.index_select(0, at).index_select(1, columns).logsumexp(1);                                    // (E)

@@ -44,7 +44,7 @@ public sealed class CrossTokenizerTerms : IDisposable
     private readonly LossSettings _loss;
     private readonly AlmSettings _alm;
     private readonly MixingSettings _mixing;
-    private readonly Tensor _studentBoundary;
+    private readonly Tensor _studentBoundaryIds;
     private readonly Dictionary<string, Tensor> _teacherBoundary = new(StringComparer.Ordinal);
     private readonly int _topK;
 
@@ -57,7 +57,7 @@ public sealed class CrossTokenizerTerms : IDisposable
             throw new ArgumentException($"mixing policy {Settings.SettingNames.Of(mixing.Policy)} or gating needs the teachers' likelihood of the text, which uld does not read", nameof(mixing));
         (_student, _loss, _mixing, _topK) = (student, loss, mixing, topK);
         _alm = new AlmSettings(loss.AlmTemperature, loss.AlmGamma, loss.AlmDebias);
-        _studentBoundary = tensor(BoundaryMask.For(student, studentVocabulary)).DetachFromDisposeScope();
+        using (var mask = tensor(BoundaryMask.For(student, studentVocabulary))) _studentBoundaryIds = AlmStudentSide.BoundaryIds(mask).DetachFromDisposeScope();
     }
 
     /// <summary>
@@ -78,7 +78,7 @@ public sealed class CrossTokenizerTerms : IDisposable
         var plans = teachers.Select(t => Plan(samples, sequenceLength, t)).ToArray();
         var scores = plans.Select(p => p.Scores()).ToArray();
         var weights = TermWeights.Compute(_mixing, fixedWeights, samples.Count, scores);
-        var side = AlmStudentSide.For(logProbs, plans, _studentBoundary);
+        var side = AlmStudentSide.For(logProbs, plans, _studentBoundaryIds);
         var terms = new Tensor[teachers.Count];
         var weighted = new Tensor[teachers.Count];
         for (var k = 0; k < teachers.Count; k++)
@@ -164,7 +164,7 @@ public sealed class CrossTokenizerTerms : IDisposable
 
     public void Dispose()
     {
-        _studentBoundary.Dispose();
+        _studentBoundaryIds.Dispose();
         foreach (var mask in _teacherBoundary.Values) mask.Dispose();
     }
 }

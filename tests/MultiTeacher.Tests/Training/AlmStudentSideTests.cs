@@ -8,7 +8,7 @@ namespace MultiTeacher.Tests.Training;
 [Trait("Category", TestCategory.Unit)]
 public class AlmStudentSideTests
 {
-    private static readonly Tensor Mask = tensor(new[] { true, false, false, true });
+    private static Tensor BoundaryIds => AlmStudentSide.BoundaryIds(tensor(new[] { true, false, false, true }));
     private static readonly AlmPosition[] Halves = [AlmLossTests.P(0.5, 0.5), AlmLossTests.P(0.5, 0.5), AlmLossTests.P(0.5, 0.5), AlmLossTests.P(1, 0.5)];
 
     private static AlmChunkPlan Plan(AlmPosition[] teacher, int[] studentIds, bool debias = false)
@@ -26,7 +26,7 @@ public class AlmStudentSideTests
         using var scope = NewDisposeScope();
         var logProbs = tensor(AlmLossTests.StudentProbs.SelectMany(r => r).ToArray(), [4, 4], float64).log();
         var (first, second) = (Plan(AlmLossTests.TeacherRecords, [0, 1, 2, 3]), Plan(Halves, [0, 1, 2, 3]));
-        var side = AlmStudentSide.For(logProbs, [first, second], Mask);
+        var side = AlmStudentSide.For(logProbs, [first, second], BoundaryIds);
         Assert.Null(side.Boundary);
         Assert.Equal(0.0111555, AlmLoss.PerChunk(side, first).mean().item<double>(), tolerance: 1e-6);
         Assert.Equal(0.2315980, AlmLoss.PerChunk(side, second).mean().item<double>(), tolerance: 1e-6);
@@ -37,7 +37,7 @@ public class AlmStudentSideTests
     {
         using var scope = NewDisposeScope();
         var logProbs = tensor(AlmLossTests.StudentProbs.SelectMany(r => r).ToArray(), [4, 4], float64).log();
-        var e = Assert.Throws<ArgumentException>(() => AlmStudentSide.For(logProbs, [Plan(AlmLossTests.TeacherRecords, [0, 1, 2, 3]), Plan(Halves, [0, 1, 3, 3])], Mask));
+        var e = Assert.Throws<ArgumentException>(() => AlmStudentSide.For(logProbs, [Plan(AlmLossTests.TeacherRecords, [0, 1, 2, 3]), Plan(Halves, [0, 1, 3, 3])], BoundaryIds));
         Assert.Contains("row 1", e.Message);
     }
 
@@ -46,7 +46,7 @@ public class AlmStudentSideTests
     {
         using var scope = NewDisposeScope();
         var logProbs = tensor(AlmLossTests.StudentProbs.SelectMany(r => r).ToArray(), [4, 4], float64).log();
-        var plain = AlmStudentSide.For(logProbs, [Plan(AlmLossTests.TeacherRecords, [0, 1, 2, 3])], Mask);
+        var plain = AlmStudentSide.For(logProbs, [Plan(AlmLossTests.TeacherRecords, [0, 1, 2, 3])], BoundaryIds);
         Assert.Throws<ArgumentException>(() => AlmLoss.PerChunk(plain, Plan(AlmLossTests.TeacherRecords, [0, 1, 2, 3], debias: true)));
     }
     [Fact]
@@ -61,7 +61,7 @@ public class AlmStudentSideTests
         var fast = (randn([rowCount, vocab], dtype: float64, generator: g) * 2).requires_grad_();
         var naive = fast.detach().clone().requires_grad_();
 
-        var boundary = AlmStudentSide.BoundaryAt(nn.functional.log_softmax(fast, 1), ends, mask);
+        var boundary = AlmStudentSide.BoundaryAt(nn.functional.log_softmax(fast, 1), ends, AlmStudentSide.BoundaryIds(mask));
         var at = tensor(ends);
         (boundary.index_select(0, at) * weights.index_select(0, at)).sum().backward();
         // The straightforward reading: every row, the whole (R, V) log-probabilities with non-boundary ids at −∞.
