@@ -114,6 +114,7 @@ internal static class TaskVectorKernel
         return t0 + mixed * p.Lambda;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Store(Vector256<float> values, byte* into, long at, int count, bool bf16)
     {
         if (count == Width)

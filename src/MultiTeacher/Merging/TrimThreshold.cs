@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -30,65 +31,82 @@ internal static class TrimThreshold
     public static float[] Find(FloatReader theta0, IReadOnlyList<FloatReader> models, long[] ks, long blockEntries, Action<long, long> done, out int nonFinite)
     {
         var n = theta0.Count;
-        var brackets = models.Select((m, i) => Bracket(theta0, m, ks[i])).ToArray();
-        var counts = models.Select(_ => new Counts()).ToArray();
+        var readers = models.ToArray();
+        // Each model's sample is sorted on its own core: for the many small tensors of a model, the sorts cost as much as the pass.
+        var brackets = new (float Lo, float Hi)[readers.Length];
+        Parallel.For(0, readers.Length, m => brackets[m] = Bracket(theta0, readers[m], ks[m]));
+        var counts = readers.Select(_ => new Counts()).ToArray();
         var cap = Math.Max(n / 16, Chunk);
         var bad = 0;
         for (long from = 0; from < n; from += blockEntries)
         {
             var count = Math.Min(blockEntries, n - from);
-            Parallel.For(0, (int)((count + Chunk - 1) / Chunk), () => models.Select(_ => new Counts()).ToArray(), (c, _, local) =>
+            Parallel.For(0, (int)((count + Chunk - 1) / Chunk), () => readers.Select(_ => new Counts()).ToArray(), (c, _, local) =>
             {
                 var start = from + (long)c * Chunk;
                 var length = (int)Math.Min(Chunk, from + count - start);
-                Span<Vector256<uint>> invalid = stackalloc Vector256<uint>[models.Count + 1];
-                Span<Vector256<int>> tallies = stackalloc Vector256<int>[3 * models.Count];
-                invalid.Clear();
-                tallies.Clear();
-                var j = 0;
-                for (; j <= length - Width; j += Width)
-                {
-                    var t0 = theta0.Load(start + j, ref invalid[0]);
-                    for (var m = 0; m < models.Count; m++)
-                    {
-                        var v = models[m].Load(start + j, ref invalid[m + 1]);
-                        if (ks[m] > 0) Classify(Vector256.Abs(v - t0), brackets[m], tallies.Slice(3 * m, 3), local[m], cap);
-                    }
-                }
-                if (j < length)
-                {
-                    var t0 = theta0.LoadPartial(start + j, length - j, ref invalid[0]);
-                    for (var m = 0; m < models.Count; m++)
-                    {
-                        var v = models[m].LoadPartial(start + j, length - j, ref invalid[m + 1]);
-                        if (ks[m] <= 0) continue;
-                        var magnitudes = Vector256.Abs(v - t0);
-                        for (var l = 0; l < length - j; l++) local[m].Count(magnitudes[l], brackets[m], cap);
-                    }
-                }
-                for (var m = 0; m < models.Count; m++)
-                {
-                    local[m].Above += Vector256.Sum(tallies[3 * m]);
-                    local[m].AtHi += Vector256.Sum(tallies[3 * m + 1]);
-                    local[m].AtLo += Vector256.Sum(tallies[3 * m + 2]);
-                }
                 var flags = 0;
-                for (var i = 0; i < invalid.Length; i++)
-                    if (invalid[i] != Vector256<uint>.Zero) flags |= 1 << i;
+                for (var m = 0; m < readers.Length; m++)
+                {
+                    if (Pass(theta0, readers[m], start, length, ks[m] > 0 ? brackets[m] : null, local[m], cap, out var baseBad)) flags |= 1 << (m + 1);
+                    if (baseBad) flags |= 1;
+                }
                 if (flags != 0) Interlocked.Or(ref bad, flags);
                 return local;
             }, local =>
             {
                 lock (counts)
-                    for (var m = 0; m < models.Count; m++) counts[m].Add(local[m]);
+                    for (var m = 0; m < readers.Length; m++) counts[m].Add(local[m]);
             });
             done(from, count);
         }
         nonFinite = bad;
-        var thresholds = new float[models.Count];
-        for (var m = 0; m < models.Count; m++)
-            thresholds[m] = ks[m] <= 0 ? float.PositiveInfinity : Select(counts[m], brackets[m], ks[m], cap) ?? TwoPasses(theta0, models[m], ks[m], blockEntries, done);
+        var thresholds = new float[readers.Length];
+        for (var m = 0; m < readers.Length; m++)
+            thresholds[m] = ks[m] <= 0 ? float.PositiveInfinity : Select(counts[m], brackets[m], ks[m], cap) ?? TwoPasses(theta0, readers[m], ks[m], blockEntries, done);
         return thresholds;
+    }
+
+    /// <summary>
+    /// One model over entries [start, start + length): tallies its magnitudes against the bracket (none:
+    /// only the NaN and Inf check) into <paramref name="counts"/>. True when the model holds NaN or Inf
+    /// there; <paramref name="baseBad"/> when the base does.
+    /// </summary>
+    private static bool Pass(FloatReader theta0, FloatReader model, long start, int length, (float Lo, float Hi)? bracket, Counts counts, long cap, out bool baseBad)
+    {
+        var (lo, hi) = bracket is { } b ? (Vector256.Create(b.Lo), Vector256.Create(b.Hi)) : (Vector256<float>.Zero, Vector256<float>.Zero);
+        var (badBase, badModel) = (Vector256<uint>.Zero, Vector256<uint>.Zero);
+        var (above, atHi, atLo) = (Vector256<int>.Zero, Vector256<int>.Zero, Vector256<int>.Zero);
+        var j = 0;
+        for (; j <= length - Width; j += Width)
+        {
+            var t0 = theta0.Load(start + j, ref badBase);
+            var v = model.Load(start + j, ref badModel);
+            if (bracket is null) continue;
+            var magnitude = Vector256.Abs(v - t0);
+            var equalHi = Vector256.Equals(magnitude, hi);
+            above -= Vector256.GreaterThan(magnitude, hi).AsInt32();
+            atHi -= equalHi.AsInt32();
+            atLo -= Vector256.AndNot(Vector256.Equals(magnitude, lo), equalHi).AsInt32();
+            // About one vector in twelve holds a lane inside the bracket: only those lanes are visited.
+            for (var inside = (Vector256.GreaterThan(magnitude, lo) & Vector256.LessThan(magnitude, hi)).ExtractMostSignificantBits(); inside != 0; inside &= inside - 1)
+                counts.Keep(magnitude[BitOperations.TrailingZeroCount(inside)], cap);
+        }
+        if (j < length)
+        {
+            var t0 = theta0.LoadPartial(start + j, length - j, ref badBase);
+            var v = model.LoadPartial(start + j, length - j, ref badModel);
+            if (bracket is not null)
+            {
+                var magnitude = Vector256.Abs(v - t0);
+                for (var l = 0; l < length - j; l++) counts.Count(magnitude[l], bracket.Value, cap);
+            }
+        }
+        counts.Above += Vector256.Sum(above);
+        counts.AtHi += Vector256.Sum(atHi);
+        counts.AtLo += Vector256.Sum(atLo);
+        baseBad = badBase != Vector256<uint>.Zero;
+        return badModel != Vector256<uint>.Zero;
     }
 
     /// <summary>lo and hi: sample quantiles about four standard errors either side of the k-th largest's rank.</summary>
@@ -109,7 +127,8 @@ internal static class TrimThreshold
             TensorPrimitives.Subtract(into, t0, into);
             TensorPrimitives.Abs(into, into);
         }
-        Array.Sort(sample);
+        // Magnitudes are non-negative, so their bit patterns sort like the floats, and integers sort faster.
+        MemoryMarshal.Cast<float, uint>(sample.AsSpan()).Sort();
         var s = sample.Length;
         var fraction = Math.Min(1, (double)k / n);
         var rank = s - fraction * s;   // ascending position of the k-th largest
@@ -117,19 +136,6 @@ internal static class TrimThreshold
         var lo = rank - margin <= 0 ? 0f : sample[(int)(rank - margin)];
         var hi = rank + margin >= s - 1 ? float.PositiveInfinity : sample[(int)Math.Ceiling(rank + margin)];
         return (lo, hi);
-    }
-
-    /// <summary>Tallies eight magnitudes (above hi, at hi, at lo) and keeps those strictly between.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Classify(Vector256<float> v, (float Lo, float Hi) bracket, Span<Vector256<int>> tallies, Counts counts, long cap)
-    {
-        var (lo, hi) = (Vector256.Create(bracket.Lo), Vector256.Create(bracket.Hi));
-        var equalHi = Vector256.Equals(v, hi);
-        tallies[0] -= Vector256.GreaterThan(v, hi).AsInt32();
-        tallies[1] -= equalHi.AsInt32();
-        tallies[2] -= Vector256.AndNot(Vector256.Equals(v, lo), equalHi).AsInt32();
-        if ((Vector256.GreaterThan(v, lo) & Vector256.LessThan(v, hi)) != Vector256<float>.Zero)
-            for (var l = 0; l < Width; l++) counts.Between(v[l], bracket, cap);
     }
 
     /// <summary>The k-th largest from the counts, or null when it lies outside the bracket or too many entries fell inside.</summary>
@@ -185,7 +191,12 @@ internal static class TrimThreshold
         /// <summary>Keeps a value strictly inside the bracket, until more than the cap were seen.</summary>
         public void Between(float v, (float Lo, float Hi) bracket, long cap)
         {
-            if (!(v > bracket.Lo && v < bracket.Hi)) return;
+            if (v > bracket.Lo && v < bracket.Hi) Keep(v, cap);
+        }
+
+        /// <summary>Keeps a value known to lie strictly inside the bracket.</summary>
+        public void Keep(float v, long cap)
+        {
             if (++Size > cap) Overflow = true;
             else Kept[0].Add(v);
         }
