@@ -14,7 +14,13 @@ public readonly unsafe struct MappedTensor(SafetensorsEntry entry, byte* data)
     public long Length => entry.End - entry.Begin;
 
     /// <summary>Starts reading the tensor from disk into the page cache and returns without waiting for it.</summary>
-    public void Prefetch() => MappedPages.WillNeed(data, Length);
+    public void Prefetch() => Prefetch(0, Length);
+
+    /// <summary>The same for bytes [offset, offset + length).</summary>
+    public void Prefetch(long offset, long length)
+    {
+        if (offset < Length) MappedPages.WillNeed(data + offset, Math.Min(length, Length - offset));
+    }
 
     /// <summary>Drops bytes [offset, offset + length) from this process's resident set.</summary>
     public void Release(long offset, long length) => MappedPages.Drop(data + offset, Math.Min(length, Length - offset));

@@ -10,7 +10,7 @@ namespace MultiTeacher.Merging;
 /// </summary>
 internal sealed class MergePipeline(IReadOnlyList<PlannedTensor> plan, MergeSources sources)
 {
-    private const long AheadBytes = 1L << 30;
+    private const long AheadBytes = 1L << 30, Stride = 16L << 20;
     private Task _writing = Task.CompletedTask, _reading = Task.CompletedTask;
     private int _readUpTo = -1;
 
@@ -24,9 +24,13 @@ internal sealed class MergePipeline(IReadOnlyList<PlannedTensor> plan, MergeSour
             if (i > current) ahead += inputs.Sum(m => m.Length);
             if (i <= _readUpTo) continue;
             _readUpTo = i;
+            // The merge reads every input of a tensor at the same offsets at once: asked for in that order,
+            // the disk serves them as it would one file, instead of one input after another.
             _reading = _reading.ContinueWith(_ =>
             {
-                foreach (var m in inputs) m.Prefetch();
+                var longest = inputs.Max(m => m.Length);
+                for (long at = 0; at < longest; at += Stride)
+                    foreach (var m in inputs) m.Prefetch(at, Stride);
             }, TaskScheduler.Default);
         }
     }

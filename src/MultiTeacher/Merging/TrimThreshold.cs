@@ -127,15 +127,33 @@ internal static class TrimThreshold
             TensorPrimitives.Subtract(into, t0, into);
             TensorPrimitives.Abs(into, into);
         }
-        // Magnitudes are non-negative, so their bit patterns sort like the floats, and integers sort faster.
-        MemoryMarshal.Cast<float, uint>(sample.AsSpan()).Sort();
         var s = sample.Length;
         var fraction = Math.Min(1, (double)k / n);
         var rank = s - fraction * s;   // ascending position of the k-th largest
         var margin = 4 * Math.Sqrt(s * fraction * (1 - fraction)) + 16;
-        var lo = rank - margin <= 0 ? 0f : sample[(int)(rank - margin)];
-        var hi = rank + margin >= s - 1 ? float.PositiveInfinity : sample[(int)Math.Ceiling(rank + margin)];
+        var bits = MemoryMarshal.Cast<float, uint>(sample.AsSpan());
+        var buckets = new int[1 << 16];
+        foreach (var b in bits) buckets[b >> 16]++;
+        var lo = rank - margin <= 0 ? 0f : Ordered(bits, buckets, (int)(rank - margin));
+        var hi = rank + margin >= s - 1 ? float.PositiveInfinity : Ordered(bits, buckets, (int)Math.Ceiling(rank + margin));
         return (lo, hi);
+    }
+
+    /// <summary>
+    /// The sample's value at ascending position <paramref name="position"/>, as a sort would place it:
+    /// magnitudes are non-negative, so their bit patterns order like the floats; <paramref name="buckets"/>
+    /// counts them by upper 16 bits, and only the bucket holding the position is sorted.
+    /// </summary>
+    private static float Ordered(ReadOnlySpan<uint> bits, int[] buckets, int position)
+    {
+        var (bucket, before) = (0, 0);
+        while (before + buckets[bucket] <= position) before += buckets[bucket++];
+        var members = new uint[buckets[bucket]];
+        var count = 0;
+        foreach (var b in bits)
+            if (b >> 16 == bucket) members[count++] = b;
+        Array.Sort(members);
+        return BitConverter.UInt32BitsToSingle(members[position - before]);
     }
 
     /// <summary>The k-th largest from the counts, or null when it lies outside the bracket or too many entries fell inside.</summary>
