@@ -32,7 +32,10 @@ public static class BenchmarkReport
     public static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToList();
-        return sorted[(sorted.Count - 1) / 2];
+        if (sorted.Count == 0) return double.NaN;
+        // An even count has two middle values: their mean, so neither the faster nor the slower run is favoured.
+        var half = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[half] : (sorted[half - 1] + sorted[half]) / 2;
     }
 
     public static void Update(string path, string name, BenchmarkSection section)

@@ -50,7 +50,7 @@ public static class DashboardLoadBenchmark
             if (training.HasExited) throw new InvalidOperationException($"the training ended during the load (exit {training.ExitCode})");
 
             var throughput = store.MetricSeries(run, int.MaxValue)["tokens_per_s"];
-            double Median(long from, long to) => MedianOf(throughput.Where(p => p.Step > from && p.Step <= to).Select(p => p.Value).ToList());
+            double Median(long from, long to) => BenchmarkReport.Median(throughput.Where(p => p.Step > from && p.Step <= to).Select(p => p.Value).ToList());
             var before = Median(baselineFrom, baselineTo);
             var during = Median(loadFrom, loadTo);
             latencies.Sort();
@@ -192,13 +192,6 @@ public static class DashboardLoadBenchmark
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static double MedianOf(List<double> values)
-    {
-        if (values.Count == 0) return double.NaN;
-        values.Sort();
-        return values[values.Count / 2];
     }
 
     private static double Percentile(List<double> sorted, double q) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];

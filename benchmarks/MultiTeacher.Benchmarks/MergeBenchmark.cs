@@ -30,7 +30,7 @@ public static class MergeBenchmark
         if (Environment.GetEnvironmentVariable("MT_BENCH_MERGE_LAYERS") is { } layers) config.NumHiddenLayers = int.Parse(layers);
         // Three inputs and one output must fit with room to spare; else fewer layers, same tensor shapes.
         while (4.5 * MergeBenchmarkModels.Bytes(config) > free && config.NumHiddenLayers > 1) config.NumHiddenLayers /= 2;
-        var merges = int.Parse(Environment.GetEnvironmentVariable("MT_BENCH_MERGE_RUNS") ?? "2");
+        var merges = int.Parse(Environment.GetEnvironmentVariable("MT_BENCH_MERGE_RUNS") ?? "3");
         try
         {
             var clock = Stopwatch.StartNew();
