@@ -73,8 +73,19 @@ public sealed class TwinsFigures(TwinsResults results)
     public BootstrapInterval SameGain(string? genre = null) => Delta(SameTokenizer, HardLabel, genre);
 
     /// <summary>Transfer efficiency: the foreign twins' Δ over the same-tokenizer twins' Δ, both against hard labels on the same draws.</summary>
-    public BootstrapInterval TransferEfficiency(string method, string? genre = null) =>
-        PairedBootstrap.Ratio(Difference(Foreign(method), HardLabel, genre), Difference(SameTokenizer, HardLabel, genre));
+    public BootstrapInterval? TransferEfficiency(string method, string? genre = null) => GainRatio(Foreign(method), SameTokenizer, genre);
+
+    /// <summary>
+    /// Δ(numerator) / Δ(denominator), both against hard labels on the same draws; null where the
+    /// denominator's own interval includes zero: the ratio then takes any value of either sign, and
+    /// its point estimate can even lie outside its percentile interval.
+    /// </summary>
+    public BootstrapInterval? GainRatio(string numerator, string denominator, string? genre = null)
+    {
+        var below = Difference(denominator, HardLabel, genre);
+        var gain = PairedBootstrap.Mean(below);
+        return gain.Low <= 0 && gain.High >= 0 ? null : PairedBootstrap.Ratio(Difference(numerator, HardLabel, genre), below);
+    }
 
     public static string Foreign(string method) => $"foreign-{method}";
 

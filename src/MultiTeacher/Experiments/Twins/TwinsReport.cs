@@ -21,7 +21,7 @@ public sealed class TwinsReport(TwinsResults results)
 
     // Rounded first: a negative value that rounds to zero would otherwise print as "-+0.0000".
     private static string Signed(double x) => (Math.Round(x, 4) + 0.0).ToString("+0.0000;-0.0000", Inv);
-    private static string R(BootstrapInterval i) => string.Create(Inv, $"{i.Estimate:0.00} [{i.Low:0.00}, {i.High:0.00}]");
+    private static string R(BootstrapInterval? i) => i is { } r ? string.Create(Inv, $"{r.Estimate:0.00} [{r.Low:0.00}, {r.High:0.00}]") : "undefined (the denominator's interval includes zero)";
     private static string Verdict(bool met) => met ? "**met**" : "**not met**";
 
     /// <summary>Each goal of the experiment, whether it is met, and the figures that decide it.</summary>
@@ -43,7 +43,7 @@ public sealed class TwinsReport(TwinsResults results)
         var gain = _f.ForeignGain(best);
         var efficiency = _f.TransferEfficiency(best);
         goals.Add(($"the best cross-tokenizer method ({best}) gains over hard labels, interval excluding zero", gain.High < 0, $"Δ {D(gain)}"));
-        goals.Add(($"its transfer efficiency is at least {EfficiencyGoal}", efficiency.Estimate >= EfficiencyGoal, $"{R(efficiency)}"));
+        goals.Add(($"its transfer efficiency is at least {EfficiencyGoal}", efficiency is { } e && e.Estimate >= EfficiencyGoal, $"{R(efficiency)}"));
         var (method, three, single) = (_f.ThreeTeacherMethod, _f.ThreeTeachers, _f.BestSingle);
         var overall = _f.Delta(three, single, null);
         goals.Add(($"the three-teacher {method} student ({three}) beats the best single-teacher {method} student ({single}) overall, interval excluding zero", overall.High < 0, $"Δ {D(overall)}"));
@@ -151,6 +151,6 @@ public sealed class TwinsReport(TwinsResults results)
         foreach (var (label, a, b) in new[] { ("same-alm − hard-label", TwinsFigures.SameAlm, TwinsFigures.HardLabel),
                      ("same-alm − same-fused", TwinsFigures.SameAlm, TwinsFigures.SameTokenizer), ("foreign-alm − same-alm", TwinsFigures.ForeignAlm, TwinsFigures.SameAlm) })
             Line($"| {label} | {D(_f.Delta(a, b, null))} | {string.Join(" | ", _f.Genres.Select(g => D(_f.Delta(a, b, g))))} |");
-        Line($"| ALM's own efficiency: (foreign-alm − hard-label) / (same-alm − hard-label) | {R(PairedBootstrap.Ratio(_f.Difference(TwinsFigures.ForeignAlm, TwinsFigures.HardLabel, null), _f.Difference(TwinsFigures.SameAlm, TwinsFigures.HardLabel, null)))} |" + string.Concat(_f.Genres.Select(_ => " |")));
+        Line($"| ALM's own efficiency: (foreign-alm − hard-label) / (same-alm − hard-label) | {R(_f.GainRatio(TwinsFigures.ForeignAlm, TwinsFigures.SameAlm))} |" + string.Concat(_f.Genres.Select(_ => " |")));
     }
 }

@@ -30,9 +30,21 @@ public sealed class TwinsFiguresTests
         // Press: foreign Δ cells -0.1, -0.05, -0.1, -0.05 (mean -0.075); same Δ -0.2, -0.1, -0.2, -0.2 (mean -0.175).
         Assert.Equal(-0.075, f.ForeignGain("alm", "press").Estimate, 12);
         Assert.Equal(-0.175, f.SameGain("press").Estimate, 12);
-        Assert.Equal(0.075 / 0.175, f.TransferEfficiency("alm", "press").Estimate, 12);
+        Assert.Equal(0.075 / 0.175, f.TransferEfficiency("alm", "press")!.Estimate, 12);
         // All documents: foreign mean -0.3/6 = -0.05, same -2.7/6 = -0.45.
-        Assert.Equal(0.05 / 0.45, f.TransferEfficiency("alm").Estimate, 12);
+        Assert.Equal(0.05 / 0.45, f.TransferEfficiency("alm")!.Estimate, 12);
+    }
+
+    [Fact]
+    public void ARatioOverAGainWhoseIntervalIncludesZero_IsUndefined()
+    {
+        // same-fused − hard-label cells: +0.1, −0.1, +0.1 and −0.1, +0.1, −0.1: mean 0, and resamples fall on both sides.
+        var scores = new Dictionary<string, double[][]>(Scores) { ["same-fused"] = [[3.1, 1.9, 4.1], [3.1, 2.3, 3.9]] };
+        var f = Figures(scores);
+        Assert.True(f.SameGain().Low < 0 && f.SameGain().High > 0);
+        Assert.Null(f.TransferEfficiency("alm"));
+        // The same figures with a gain clear of zero give the ratio of means.
+        Assert.Equal(0.05 / 0.45, Figures().GainRatio("foreign-alm", "same-fused")!.Estimate, 12);
     }
 
     [Fact]
