@@ -132,28 +132,21 @@ internal static class TrimThreshold
         var rank = s - fraction * s;   // ascending position of the k-th largest
         var margin = 4 * Math.Sqrt(s * fraction * (1 - fraction)) + 16;
         var bits = MemoryMarshal.Cast<float, uint>(sample.AsSpan());
-        var buckets = new int[1 << 16];
-        foreach (var b in bits) buckets[b >> 16]++;
-        var lo = rank - margin <= 0 ? 0f : Ordered(bits, buckets, (int)(rank - margin));
-        var hi = rank + margin >= s - 1 ? float.PositiveInfinity : Ordered(bits, buckets, (int)Math.Ceiling(rank + margin));
+        var lo = rank - margin <= 0 ? 0f : Ordered(bits, (int)(rank - margin));
+        var hi = rank + margin >= s - 1 ? float.PositiveInfinity : Ordered(bits, (int)Math.Ceiling(rank + margin));
         return (lo, hi);
     }
 
-    /// <summary>
-    /// The sample's value at ascending position <paramref name="position"/>, as a sort would place it:
-    /// magnitudes are non-negative, so their bit patterns order like the floats; <paramref name="buckets"/>
-    /// counts them by upper 16 bits, and only the bucket holding the position is sorted.
-    /// </summary>
-    private static float Ordered(ReadOnlySpan<uint> bits, int[] buckets, int position)
+    /// <summary>The sample's value at ascending position <paramref name="position"/>, as a sort would place it: its (s − position)-th largest.</summary>
+    private static float Ordered(ReadOnlySpan<uint> bits, int position)
     {
-        var (bucket, before) = (0, 0);
-        while (before + buckets[bucket] <= position) before += buckets[bucket++];
-        var members = new uint[buckets[bucket]];
-        var count = 0;
-        foreach (var b in bits)
-            if (b >> 16 == bucket) members[count++] = b;
-        Array.Sort(members);
-        return BitConverter.UInt32BitsToSingle(members[position - before]);
+        var select = new KthLargest(bits.Length - position);
+        while (select.PassesLeft > 0)
+        {
+            select.Observe(bits);
+            select.EndPass();
+        }
+        return select.Value;
     }
 
     /// <summary>The k-th largest from the counts, or null when it lies outside the bracket or too many entries fell inside.</summary>
