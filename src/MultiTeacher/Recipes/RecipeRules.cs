@@ -91,5 +91,10 @@ internal static class RecipeRules
             if (t.Name.Length > 0 && earlier.Any(o => o.Name == t.Name)) r.Error(items.Children[i], $"teacher '{t.Name}' is listed twice");
             else if (t.Path.Length > 0 && earlier.Any(o => o.Path == t.Path)) r.Error(items.Children[i], $"teacher path {t.Path} is listed twice");
         }
+        // alm compares chunk likelihoods over every byte; it has no positions to restrict.
+        if (recipe.Loss.Kind == LossKind.Alm)
+            for (var i = 0; i < recipe.Teachers.Count; i++)
+                if (recipe.Teachers[i].PositionsOf is not null && items.Children[i] is YamlMappingNode item)
+                    r.Error(r.Node(item, "positions_of") ?? item, $"teacher '{recipe.Teachers[i].Name}': positions_of restricts aligned positions, which loss kind alm does not use");
     }
 }

@@ -27,6 +27,9 @@ public sealed record TeacherSettings
 
     [Setting("dtype", "dtype the teacher runs in")]
     public TeacherDType DType { get; init; } = TeacherDType.Float32;
+
+    [Setting("positions_of", "tokenizer directory: the teacher speaks only at the student positions a teacher with this tokenizer would be aligned to (a control that gives a teacher another tokenizer's coverage; not for alm)", Path = PathUse.Input)]
+    public string? PositionsOf { get; init; }
 }
 
 /// <summary>The student: initialised from a model directory, or fresh from a config.json plus a tokenizer directory.</summary>

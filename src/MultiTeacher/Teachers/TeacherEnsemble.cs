@@ -58,7 +58,7 @@ public static class TeacherEnsemble
 
     /// <summary>
     /// The teacher's own top-k rows (its ids, unprojected) at every student position aligned to one of
-    /// its positions, from its cache or from running it now; <see cref="AlignedTeacherRows.Positions"/>
+    /// its positions (and, with <see cref="Teacher.PositionsOf"/>, aligned to that tokenizer's too), from its cache or from running it now; <see cref="AlignedTeacherRows.Positions"/>
     /// are flat student positions b·T + j, <see cref="AlignedTeacherRows.Total"/> the positions that predict something.
     /// </summary>
     public static AlignedTeacherRows AlignedRows(Teacher teacher, HfTokenizer student, IReadOnlyList<SampleView> samples, int sequenceLength, int topK)
@@ -69,10 +69,13 @@ public static class TeacherEnsemble
         for (var b = 0; b < samples.Count; b++)
         {
             var alignment = SequenceAligner.Align(samples[b].Encoding, student, encodings[b], teacher.Tokenizer);
+            var allowed = teacher.PositionsOf is { } other
+                ? SequenceAligner.Align(samples[b].Encoding, student, other.Encode(samples[b].Text), other).TeacherPosition
+                : null;
             for (var j = 0; j < Math.Min(alignment.Positions, sequenceLength); j++)
             {
                 total++;
-                if (alignment.TeacherPosition[j] is var i and >= 0) picks.Add((b * (long)sequenceLength + j, b, i));
+                if (alignment.TeacherPosition[j] is var i and >= 0 && (allowed is null || allowed[j] >= 0)) picks.Add((b * (long)sequenceLength + j, b, i));
             }
         }
         var k = teacher.Cache?.TopK ?? topK;

@@ -54,6 +54,14 @@ public sealed class TeacherSet : IDisposable
             foreach (var t in teachers) Release(t, warm);
             throw;
         }
+        // Loaded per set, not with the (possibly lent) model: the restriction is this recipe's.
+        var positionTokenizers = new Dictionary<string, HfTokenizer>(StringComparer.Ordinal);
+        for (var k = 0; k < teachers.Count; k++)
+        {
+            HfTokenizer? positions = null;
+            if (specs[k].PositionsOf is { } dir && !positionTokenizers.TryGetValue(dir, out positions)) positionTokenizers[dir] = positions = HfTokenizer.FromDirectory(dir);
+            teachers[k] = teachers[k] with { PositionsOf = positions };
+        }
         var mixing = teachers.Count > 0 ? MixingPolicy.Create(recipe.Mixing, specs.Select(t => t.Weight).ToArray()) : null;
         return new TeacherSet([.. teachers], mixing, recipe.Alignment.TopK, recipe.Alignment.Tail, hashes, cacheRoot, log, warm);
     }

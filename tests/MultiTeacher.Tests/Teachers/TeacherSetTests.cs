@@ -154,6 +154,66 @@ public sealed class TeacherSetTests : TempDirectoryTest
         Assert.True(worst > 0, "cached rows are quantised, so they differ a little");
     }
 
+    [Fact]
+    public void PositionsOf_GivesASameTokenizerTeacher_ExactlyThePositionsAForeignTeacherIsAlignedTo()
+    {
+        var runs = new TinyRuns(TempDir);
+        runs.WriteData(trainDocuments: 1, trainChars: 1200);
+        var (llama, mistral) = (TinyRuns.Teachers[0], TinyRuns.Teachers[1]);
+        Recipe Load(string name, string restriction) => RecipeLoader.Load(runs.WriteRecipe(name, $$"""
+            seed: 3
+            data: { train: train.txt, seq_len: 24 }
+            teachers:
+              - { name: llama, path: {{runs.WriteTeacher("llama", llama.ModelType, llama.Tokenizer, llama.Vocab, 20)}} }
+              - { name: mistral, path: {{runs.WriteTeacher("mistral", mistral.ModelType, mistral.Tokenizer, mistral.Vocab, 21)}}{{restriction}} }
+            student: { config: {{runs.WriteConfig("student", "mistral", 32000)}}, tokenizer: {{TestAssets.TokenizerDir("mistral-7b-v0.1")}} }
+            alignment: { top_k: 8 }
+            """));
+        var restricted = Load("restricted", $", positions_of: {TestAssets.TokenizerDir(llama.Tokenizer)}");
+        var student = HfTokenizer.FromDirectory(restricted.Student.TokenizerDirectory);
+        var samples = TrainingSamples.ForRecipe(restricted.Data, student).Samples.Take(3).ToList();
+        var views = samples.Select(s => new SampleView(s.Index, s.Text, Truncated(student.Encode(s.Text), s.StudentIds.Length))).ToList();
+        const int t = 24;
+        bool[] Present(Recipe recipe, int teacher)
+        {
+            using var scope = NewDisposeScope();
+            using var set = TeacherSet.Load(recipe, student, CPU, new TeacherHashes(), Path.Combine(TempDir, "cache"), TextWriter.Null);
+            var gold = zeros(samples.Count, t, dtype: ScalarType.Int64);
+            var batch = TeacherEnsemble.Run(set.Teachers, student, views, t, set.TopK, set.Tail, gold);
+            // Back to flat student positions b·T + j, so that runs with other position sets compare.
+            var present = batch.Input.Present[teacher].data<bool>().ToArray();
+            var flat = new bool[samples.Count * t];
+            for (var p = 0; p < batch.Positions.Length; p++) flat[batch.Positions[p]] = present[p];
+            return flat;
+        }
+
+        var foreign = Present(restricted, 0);
+        var sameRestricted = Present(restricted, 1);
+        var sameFree = Present(Load("free", ""), 1);
+        Assert.Equal(foreign, sameRestricted);
+        // The restriction removes positions: the student's own tokenizer is aligned everywhere but inside Llama 3's longer tokens.
+        Assert.True(sameFree.Count(p => p) > sameRestricted.Count(p => p) + 5, $"{sameFree.Count(p => p)} unrestricted against {sameRestricted.Count(p => p)}");
+        Assert.All(Enumerable.Range(0, sameFree.Length), i => Assert.True(sameFree[i] || !sameRestricted[i]));
+    }
+
+    [Fact]
+    public void PositionsOf_WithAlm_IsRejected_NamingTheKey()
+    {
+        var runs = new TinyRuns(TempDir);
+        runs.WriteData(trainDocuments: 1, trainChars: 600);
+        var mistral = TinyRuns.Teachers[1];
+        var path = runs.WriteRecipe("alm", $$"""
+            data: { train: train.txt, seq_len: 24 }
+            teachers:
+              - { name: mistral, path: {{runs.WriteTeacher("mistral", mistral.ModelType, mistral.Tokenizer, mistral.Vocab, 21)}}, positions_of: {{TestAssets.TokenizerDir("llama3")}} }
+            student: { config: {{runs.WriteConfig("student", "mistral", 32000)}}, tokenizer: {{TestAssets.TokenizerDir("mistral-7b-v0.1")}} }
+            loss: { kind: alm }
+            """);
+        var error = Assert.Throws<RecipeException>(() => RecipeLoader.Load(path));
+        Assert.Contains("positions_of", error.Message);
+        Assert.Contains("alm", error.Message);
+    }
+
     private static TokenEncoding Truncated(TokenEncoding e, int length) =>
         e.Count <= length ? e : new TokenEncoding(e.Ids[..length], e.Offsets[..length], e.ByteOffsets[..length]);
 }

@@ -14,7 +14,8 @@ public sealed record TwinsResults(IReadOnlyList<GenreSplit> Splits, IReadOnlyLis
 /// </summary>
 public sealed class TwinsFigures(TwinsResults results)
 {
-    public const string HardLabel = "hard-label", SameTokenizer = "same-fused", ForeignAlm = "foreign-alm", SameAlm = "same-alm";
+    public const string HardLabel = "hard-label", SameTokenizer = "same-fused", ForeignAlm = "foreign-alm", SameAlm = "same-alm",
+        SamePositions = "same-fused-foreign_positions";
 
     /// <summary>Cross-tokenizer methods, each the suffix of the student taught by the three foreign twins with it.</summary>
     public static readonly IReadOnlyList<string> Methods = ["first_token", "uld", "alm", "exact", "exact_lump"];

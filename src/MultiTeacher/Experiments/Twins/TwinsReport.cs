@@ -73,7 +73,7 @@ public sealed class TwinsReport(TwinsResults results)
         Line();
         Line($"Data: Brown {string.Join(", ", splits.Select(s => $"{s.Genre} ({s.Train.Count} train, {s.Validation.Count} validation, {s.Test.Count} test documents)"))}; test documents are the last of each genre, validation the ones before them, and no model saw either in training.");
         Line($"Teacher twins: per genre two teachers identical in architecture (3 layers, hidden 96, tied embeddings), data (their genre's training split), steps ({results.Teachers[0].Steps} of 8 x 64 tokens) and seed; one has the student's tokenizer (Mistral), the other a foreign one (Llama 3 for press and learned, Qwen3 for fiction).");
-        Line(string.Create(Inv, $"Students: Mistral tokenizer, 2 layers, hidden 64, {results.Students[0].Steps} steps of 8 x 64 tokens of the three genres mixed, seeds 1 to {results.Seeds} (fewer where the table says so; a student with fewer seeds is paired with each seed of the other side), all teachers at fixed equal weights; CE and distillation at α 0.5 (α·CE + (1−α)·distillation) except for ALM. `same-fused`: the three same-tokenizer twins through the fused path (forward KL on their averaged top-64). `foreign-*`: the three foreign twins, through first_token projection with forward KL, ULD, ALM (τ {results.Chosen.Temperature}, γ {results.Chosen.Gamma}, debiased, CE and ALM by {results.Chosen.Weighing}, chosen on validation), or exact projection (student tokens with the teacher token's bytes) with forward KL, the tail spread over the student's other tokens (`exact`) or lumped, one outcome compared with the student's whole mass outside the support (`exact_lump`). `single-GENRE-METHOD`: one foreign twin with ALM or exact_lump. `same-fused-lump`: `same-fused` with the tail lumped. `same-alm`: the three same-tokenizer twins with ALM at the same settings, which separates what ALM loses as a method from what the tokenizer swap costs it."));
+        Line(string.Create(Inv, $"Students: Mistral tokenizer, 2 layers, hidden 64, {results.Students[0].Steps} steps of 8 x 64 tokens of the three genres mixed, seeds 1 to {results.Seeds} (fewer where the table says so; a student with fewer seeds is paired with each seed of the other side), all teachers at fixed equal weights; CE and distillation at α 0.5 (α·CE + (1−α)·distillation) except for ALM. `same-fused`: the three same-tokenizer twins through the fused path (forward KL on their averaged top-64). `foreign-*`: the three foreign twins, through first_token projection with forward KL, ULD, ALM (τ {results.Chosen.Temperature}, γ {results.Chosen.Gamma}, debiased, CE and ALM by {results.Chosen.Weighing}, chosen on validation), or exact projection (student tokens with the teacher token's bytes) with forward KL, the tail spread over the student's other tokens (`exact`) or lumped, one outcome compared with the student's whole mass outside the support (`exact_lump`). `single-GENRE-METHOD`: one foreign twin with ALM or exact_lump. `same-fused-lump`: `same-fused` with the tail lumped. `same-fused-foreign_positions`: `same-fused` with each twin distilling only where its foreign twin is aligned. `same-alm`: the three same-tokenizer twins with ALM at the same settings, which separates what ALM loses as a method from what the tokenizer swap costs it."));
         Line(string.Create(Inv, $"Statistics: Δ is a − b in bits per byte (negative: a is better). Intervals are 95% percentile intervals of a paired bootstrap ({PairedBootstrap.DefaultResamples} resamples) that draws seeds and test documents with replacement, both models on the same draws. Transfer efficiency = (foreign twins' Δ over hard labels) / (same-tokenizer twins' Δ), a ratio of means, numerator and denominator resampled together."));
         Line();
         Line("## Goals");
@@ -140,17 +140,37 @@ public sealed class TwinsReport(TwinsResults results)
         Line("|---|---|---|---|" + string.Concat(_f.Genres.Select(_ => "---|")));
         foreach (var m in _f.MethodsRun)
             Line($"| {m} | {D(_f.ForeignGain(m))} | {D(_f.SameGain())} | {R(_f.TransferEfficiency(m))} | {string.Join(" | ", _f.Genres.Select(g => R(_f.TransferEfficiency(m, g))))} |");
+        if (results.Scores.ContainsKey(TwinsFigures.SamePositions))
+        {
+            Section(Line, "Coverage or distributions",
+                "The same-tokenizer twins, each restricted to the student positions its foreign twin is aligned to (`teachers[].positions_of`): what the foreign twins' coverage alone costs, and what their projected distributions cost at those same positions.");
+            Comparisons(Line, [($"{TwinsFigures.SamePositions} − {TwinsFigures.SameTokenizer}", TwinsFigures.SamePositions, TwinsFigures.SameTokenizer),
+                ($"{TwinsFigures.SamePositions} − {TwinsFigures.HardLabel}", TwinsFigures.SamePositions, TwinsFigures.HardLabel),
+                ($"{TwinsFigures.Foreign("first_token")} − {TwinsFigures.SamePositions}", TwinsFigures.Foreign("first_token"), TwinsFigures.SamePositions)]);
+        }
         if (!results.Scores.ContainsKey(TwinsFigures.SameAlm)) return;
+        Section(Line, "ALM as a method, with the tokenizer held fixed",
+            "The same-tokenizer twins taught through ALM instead of the fused path: what ALM carries when nothing is foreign, and what the swap then costs it.");
+        Comparisons(Line, [("same-alm − hard-label", TwinsFigures.SameAlm, TwinsFigures.HardLabel),
+            ("same-alm − same-fused", TwinsFigures.SameAlm, TwinsFigures.SameTokenizer), ("foreign-alm − same-alm", TwinsFigures.ForeignAlm, TwinsFigures.SameAlm)]);
+        Line($"| ALM's own efficiency: (foreign-alm − hard-label) / (same-alm − hard-label) | {R(_f.GainRatio(TwinsFigures.ForeignAlm, TwinsFigures.SameAlm))} |" + string.Concat(_f.Genres.Select(_ => " |")));
+    }
+
+    private static void Section(Action<string> Line, string title, string text)
+    {
         Line("");
-        Line("## ALM as a method, with the tokenizer held fixed");
+        Line($"## {title}");
         Line("");
-        Line("The same-tokenizer twins taught through ALM instead of the fused path: what ALM carries when nothing is foreign, and what the swap then costs it.");
+        Line(text);
         Line("");
+    }
+
+    /// <summary>A table of Δ = a − b over all test documents and per genre, one row per comparison.</summary>
+    private void Comparisons(Action<string> Line, IReadOnlyList<(string Label, string A, string B)> rows)
+    {
         Line("| comparison | all | " + string.Join(" | ", _f.Genres) + " |");
         Line("|---|---|" + string.Concat(_f.Genres.Select(_ => "---|")));
-        foreach (var (label, a, b) in new[] { ("same-alm − hard-label", TwinsFigures.SameAlm, TwinsFigures.HardLabel),
-                     ("same-alm − same-fused", TwinsFigures.SameAlm, TwinsFigures.SameTokenizer), ("foreign-alm − same-alm", TwinsFigures.ForeignAlm, TwinsFigures.SameAlm) })
+        foreach (var (label, a, b) in rows)
             Line($"| {label} | {D(_f.Delta(a, b, null))} | {string.Join(" | ", _f.Genres.Select(g => D(_f.Delta(a, b, g))))} |");
-        Line($"| ALM's own efficiency: (foreign-alm − hard-label) / (same-alm − hard-label) | {R(_f.GainRatio(TwinsFigures.ForeignAlm, TwinsFigures.SameAlm))} |" + string.Concat(_f.Genres.Select(_ => " |")));
     }
 }

@@ -27,7 +27,7 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         var result = TwinsSuite.Run(settings, output, CancellationToken.None);
         log.WriteLine(output.ToString());
 
-        var students = new[] { "hard-label", "same-fused", "same-fused-lump", "same-alm", "foreign-first_token", "foreign-uld", "foreign-alm", "foreign-exact", "foreign-exact_lump",
+        var students = new[] { "hard-label", "same-fused", "same-fused-lump", "same-fused-foreign_positions", "same-alm", "foreign-first_token", "foreign-uld", "foreign-alm", "foreign-exact", "foreign-exact_lump",
             "single-press-alm", "single-learned-alm", "single-fiction-alm", "single-press-exact_lump", "single-learned-exact_lump", "single-fiction-exact_lump" };
         var teachers = new[] { "press-mistral", "press-llama3", "learned-mistral", "learned-llama3", "fiction-mistral", "fiction-qwen3" };
         var text = File.ReadAllText(report);
@@ -38,6 +38,7 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         Assert.Contains("(chosen)", text);
         Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(text, @"\| (5 \| 0\.1 \| α 0\.5|100 \| 0\.1 \| gradient balancing) \| \d\.\d{4}").Count);
         Assert.Matches(@"\| foreign-alm − same-alm \| [+-]\d\.\d{4} \[", text);
+        Assert.Matches(@"\| foreign-first_token − same-fused-foreign_positions \| [+-]\d\.\d{4} \[", text);
         // Every student exists once per seed, each a succeeded run in lineage (the chosen search point is the ALM student's seed 1).
         var store = new MultiTeacher.Lineage.LineageStore(db);
         var figures = result.Figures.Results;
