@@ -1,11 +1,17 @@
 using MultiTeacher.Evaluation;
+using MultiTeacher.Teachers;
 
 namespace MultiTeacher.Experiments.Twins;
 
-/// <summary>Everything the experiment measured: the splits, the models, each model's bits per byte as [seed][test document], the teachers' top-64 mass, the validation grid and its choice.</summary>
+/// <summary>
+/// Everything the experiment measured: the splits, the models, each model's bits per byte as
+/// [seed][test document], the teachers' top-64 mass, the validation grid and its choice, and per
+/// teacher the quality of its distillation target at each measured top-k (<see cref="TargetQuality"/>).
+/// </summary>
 public sealed record TwinsResults(IReadOnlyList<GenreSplit> Splits, IReadOnlyList<TwinsModel> Teachers, IReadOnlyList<TwinsModel> Students,
     IReadOnlyDictionary<string, double[][]> Scores, IReadOnlyDictionary<string, double> TopMass,
-    IReadOnlyList<(AlmChoice Choice, double Validation)> Tuning, AlmChoice Chosen, int Seeds, TimeSpan Elapsed);
+    IReadOnlyList<(AlmChoice Choice, double Validation)> Tuning, AlmChoice Chosen, int Seeds, TimeSpan Elapsed,
+    IReadOnlyDictionary<string, IReadOnlyList<(int TopK, TargetQuality Quality)>>? Targets = null);
 
 /// <summary>
 /// The experiment's comparisons, each a paired bootstrap over seeds and test documents

@@ -1,3 +1,4 @@
+using MultiTeacher.Alignment;
 using MultiTeacher.Corpora;
 using MultiTeacher.Evaluation;
 using MultiTeacher.Models;
@@ -8,7 +9,8 @@ namespace MultiTeacher.Experiments.Twins;
 
 /// <summary>
 /// Bits per byte of the experiment's models per document (each document scored whole in windows
-/// of 64 tokens, as the first experiment does), and a teacher's top-64 mass on text.
+/// of 64 tokens, as the first experiment does), a teacher's top-64 mass on text, and the quality of
+/// its distillation target against a student's own predictions.
 /// </summary>
 public sealed class TwinsScorer(IReadOnlyList<GenreSplit> splits)
 {
@@ -45,6 +47,27 @@ public sealed class TwinsScorer(IReadOnlyList<GenreSplit> splits)
             for (var k = 0; k < read.Count; k++) row[read[k].i] = scores[k].BitsPerByte;
             return row;
         }).ToArray());
+    }
+
+    /// <summary>The top-k of distillation targets measured in the report: the demo's default and the experiment's.</summary>
+    public static readonly IReadOnlyList<int> TargetTopK = [64, 1024];
+
+    /// <summary>Lines (sentences) of test text the targets are measured on, each cut to <see cref="Window"/> student tokens.</summary>
+    public const int TargetLines = 160;
+
+    /// <summary>
+    /// The teacher's distillation target (first_token projection, tail spread) at each of
+    /// <see cref="TargetTopK"/>, against <paramref name="studentDirectory"/>'s own predictions at the
+    /// same student positions, on the documents' first <see cref="TargetLines"/> lines.
+    /// </summary>
+    public IReadOnlyList<(int TopK, TargetQuality Quality)> Targets(string teacherDirectory, string studentDirectory, IReadOnlyList<BrownDocument> documents)
+    {
+        using var teacher = PretrainedModel.Load(teacherDirectory);
+        using var student = PretrainedModel.Load(studentDirectory);
+        var (teacherTokenizer, studentTokenizer) = (HfTokenizer.FromDirectory(teacherDirectory), HfTokenizer.FromDirectory(studentDirectory));
+        var projection = VocabularyProjection.Build(teacherTokenizer, studentTokenizer, ProjectionMethod.FirstToken);
+        var lines = documents.SelectMany(d => d.Text.Split('\n')).Where(l => l.Trim().Length > 0).Take(TargetLines).ToList();
+        return TargetTopK.Select(k => (k, TargetQuality.Measure(teacher, teacherTokenizer, projection, k, student, studentTokenizer, lines, Window))).ToList();
     }
 
     /// <summary>Mean over the positions of the documents' first <see cref="MassWindows"/> windows of the probability held by the model's 64 most likely tokens.</summary>

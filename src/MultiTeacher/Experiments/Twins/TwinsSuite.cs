@@ -110,8 +110,12 @@ public static class TwinsSuite
         string GenreOf(TwinsModel m) => splits.Single(s => m.Name.StartsWith(s.Genre + "-", StringComparison.Ordinal)).Genre;
         var scores = scorer.Test(teachers.Concat(students).ToList(), m => m.Seed == 0 ? GenreOf(m) : null);
         var mass = teachers.ToDictionary(t => t.Name, t => scorer.TopMass(t.Directory, splits.Single(s => s.Genre == GenreOf(t)).Test));
+        var reference = students.First(s => s.Name == TwinsFigures.HardLabel && s.Seed == 1);
+        var targets = teachers.ToDictionary(t => t.Name,
+            t => scorer.Targets(t.Directory, reference.Directory, splits.Single(s => s.Genre == GenreOf(t)).Test));
         log.WriteLine($"done in {total.Elapsed.TotalMinutes:F1} min");
-        var report = new TwinsReport(new TwinsResults(splits, teachers, students, scores, mass, tuning.Select(t => (t.Choice, t.Validation)).ToList(), chosen, settings.Seeds, total.Elapsed));
+        var report = new TwinsReport(new TwinsResults(splits, teachers, students, scores, mass, tuning.Select(t => (t.Choice, t.Validation)).ToList(), chosen,
+            settings.Seeds, total.Elapsed, targets));
         report.Write(settings.Report);
         return report;
     }

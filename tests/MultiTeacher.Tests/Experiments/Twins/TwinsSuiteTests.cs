@@ -28,7 +28,8 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         log.WriteLine(output.ToString());
 
         var students = new[] { "hard-label", "same-fused", "same-fused-lump", "same-fused-foreign_positions", "same-alm", "foreign-first_token", "foreign-uld", "foreign-alm", "foreign-exact", "foreign-exact_lump",
-            "single-press-alm", "single-learned-alm", "single-fiction-alm", "single-press-exact_lump", "single-learned-exact_lump", "single-fiction-exact_lump" };
+            "single-press-alm", "single-learned-alm", "single-fiction-alm", "single-press-exact_lump", "single-learned-exact_lump", "single-fiction-exact_lump",
+            "single-press-first_token", "single-learned-first_token", "single-fiction-first_token" };
         var teachers = new[] { "press-mistral", "press-llama3", "learned-mistral", "learned-llama3", "fiction-mistral", "fiction-qwen3" };
         var text = File.ReadAllText(report);
         foreach (var name in students) Assert.Contains($"| {name} | ", text);
@@ -39,6 +40,8 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(text, @"\| (5 \| 0\.1 \| α 0\.5|100 \| 0\.1 \| gradient balancing) \| \d\.\d{4}").Count);
         Assert.Matches(@"\| foreign-alm − same-alm \| [+-]\d\.\d{4} \[", text);
         Assert.Matches(@"\| foreign-first_token − same-fused-foreign_positions \| [+-]\d\.\d{4} \[", text);
+        // Every teacher's target at top-64 and top-1024 against the hard-label student, at the same aligned positions.
+        foreach (var name in teachers) Assert.Matches($@"\| \w+ \| {name} \| [1-9]\d* \| \d+\.\d{{3}} \| \d+\.\d{{3}} \| \d+\.\d{{3}} \|", text);
         // Every student exists once per seed, each a succeeded run in lineage (the chosen search point is the ALM student's seed 1).
         var store = new MultiTeacher.Lineage.LineageStore(db);
         var figures = result.Figures.Results;
