@@ -27,7 +27,7 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         var result = TwinsSuite.Run(settings, output, CancellationToken.None);
         log.WriteLine(output.ToString());
 
-        var students = new[] { "hard-label", "same-fused", "same-fused-lump", "same-fused-foreign_positions", "same-alm", "foreign-first_token", "foreign-uld", "foreign-alm", "foreign-exact", "foreign-exact_lump",
+        var students = new[] { "hard-label", "same-fused", "same-fused-lump", "same-fused-foreign_positions", "same-alm", "foreign-first_token", "foreign-first_token-min_ce", "foreign-first_token-avg_ce", "foreign-uld", "foreign-alm", "foreign-exact", "foreign-exact_lump",
             "single-press-alm", "single-learned-alm", "single-fiction-alm", "single-press-exact_lump", "single-learned-exact_lump", "single-fiction-exact_lump",
             "single-press-first_token", "single-learned-first_token", "single-fiction-first_token" };
         var teachers = new[] { "press-mistral", "press-llama3", "learned-mistral", "learned-llama3", "fiction-mistral", "fiction-qwen3" };
