@@ -32,7 +32,8 @@ public sealed record ResolvedRecipe(Recipe Recipe, IReadOnlyDictionary<string, s
         var paths = schema.Fields.Where(f => f.Declaration.Path == Settings.PathUse.Input).ToList();
         foreach (var f in paths)
             if (f.Property.GetValue(value) is string { Length: > 0 } path)
-                inputs[paths.Count == 1 && prefix.Length > 0 && schema.Keys.Contains("name") ? prefix.TrimEnd('.') : prefix + f.Key] = path;
+                // A named item's main path is keyed by the item alone (teachers.NAME), its other paths by their key.
+                inputs[(paths.Count == 1 || f.Key == "path") && prefix.Length > 0 && schema.Keys.Contains("name") ? prefix.TrimEnd('.') : prefix + f.Key] = path;
         foreach (var s in schema.Sections)
         {
             if (s.Property.GetValue(value) is not { } sub) continue;

@@ -47,9 +47,9 @@ public sealed record TargetQuality(long Positions, double TargetBits, double Stu
                 rows.TailMass[r] = records.Tail(0, i);
             }
             var projected = TopKProjector.Project(rows, projection, TailTreatment.Bucket);
-            var studentLogProbs = TeacherForward.LogProbs(student, [s.Ids]).to(ScalarType.Float64).cpu();    // (1, T, V)
+            var studentLogProbs = TeacherForward.LogProbs(student, [s.Ids]);                                     // (1, T, V)
             var vocab = studentLogProbs.shape[^1];
-            var flat = studentLogProbs.data<double>();
+            var flat = studentLogProbs.to(ScalarType.Float64).cpu().data<double>();
             for (var r = 0; r < picks.Length; r++)
             {
                 var gold = s.Ids[picks[r] + 1];
