@@ -19,10 +19,10 @@ public sealed record TargetQuality(long Positions, double TargetBits, double Stu
 
     /// <summary>
     /// Measures on each text (one sequence each, cut to <paramref name="maxStudentTokens"/> student
-    /// tokens with the text they cover), running both models.
+    /// tokens with the text they cover): the target comes from <see cref="TeacherEnsemble.Run"/>,
+    /// the path training takes (the tail spread as a bucket), with the teacher run online.
     /// </summary>
-    public static TargetQuality Measure(CausalLM teacher, HfTokenizer teacherTokenizer, VocabularyProjection projection, int topK,
-        CausalLM student, HfTokenizer studentTokenizer, IEnumerable<string> texts, int maxStudentTokens)
+    public static TargetQuality Measure(Teacher teacher, int topK, CausalLM student, HfTokenizer studentTokenizer, IEnumerable<string> texts, int maxStudentTokens)
     {
         long positions = 0;
         double targetBits = 0, studentBits = 0;
@@ -30,51 +30,25 @@ public sealed record TargetQuality(long Positions, double TargetBits, double Stu
         {
             using var scope = NewDisposeScope();
             var text = Prefix(whole, studentTokenizer, maxStudentTokens);
-            if (text.Length == 0) continue;
             var s = studentTokenizer.Encode(text);
-            var t = teacherTokenizer.Encode(text);
-            var alignment = SequenceAligner.Align(s, studentTokenizer, t, teacherTokenizer);
-            var picks = Enumerable.Range(0, alignment.Positions).Where(j => alignment.TeacherPosition[j] >= 0).ToArray();
-            if (picks.Length == 0) continue;
-
-            var records = TeacherRecords.Compute(teacher, [t.Ids], topK);
-            var rows = TopKRows.Create(picks.Length, records.K);
-            for (var r = 0; r < picks.Length; r++)
-            {
-                var i = alignment.TeacherPosition[picks[r]];
-                records.Ids(0, i).CopyTo(rows.Ids.AsSpan(r * rows.K));
-                records.LogProbs(0, i).CopyTo(rows.LogProbs.AsSpan(r * rows.K));
-                rows.TailMass[r] = records.Tail(0, i);
-            }
-            var projected = TopKProjector.Project(rows, projection, TailTreatment.Bucket);
-            var studentLogProbs = TeacherForward.LogProbs(student, [s.Ids]);                                     // (1, T, V)
+            var length = s.Count - 1;
+            if (length < 1) continue;
+            var gold = tensor(s.Ids[1..].Select(i => (long)i).ToArray()).reshape(1, length);
+            var batch = TeacherEnsemble.Run([teacher with { Cache = null }], studentTokenizer, [new SampleView(0, text, s)], length, topK, TailTreatment.Bucket, gold);
+            if (batch.Positions.Length == 0) continue;
+            var goldLogProb = batch.Input.GoldLogProb!.data<float>().ToArray();                                   // (1, N), natural log
+            var studentLogProbs = TeacherForward.LogProbs(student, [s.Ids]);                                     // (1, T + 1, V)
             var vocab = studentLogProbs.shape[^1];
             var flat = studentLogProbs.to(ScalarType.Float64).cpu().data<double>();
-            for (var r = 0; r < picks.Length; r++)
+            for (var p = 0; p < batch.Positions.Length; p++)
             {
-                var gold = s.Ids[picks[r] + 1];
-                // The floor training's gold log-probabilities use: a tail rounded to zero in float32 costs 33 bits, not infinity.
-                targetBits -= Math.Log2(Math.Max(GoldProbability(projected, r, gold), 1e-10));
-                studentBits -= flat[picks[r] * vocab + gold] / Math.Log(2);
+                var j = batch.Positions[p];
+                targetBits -= goldLogProb[p] / Math.Log(2);
+                studentBits -= flat[j * vocab + s.Ids[j + 1]] / Math.Log(2);
             }
-            positions += picks.Length;
+            positions += batch.Positions.Length;
         }
         return new TargetQuality(positions, targetBits, studentBits);
-    }
-
-    /// <summary>Row <paramref name="r"/>'s probability of <paramref name="gold"/>: its entries on that token, else its share of the tail.</summary>
-    public static double GoldProbability(ProjectedRows rows, int r, int gold)
-    {
-        var support = new HashSet<int>();
-        double onGold = 0;
-        for (var i = r * rows.K; i < (r + 1) * rows.K; i++)
-        {
-            if (rows.Probs[i] <= 0) continue;
-            support.Add(rows.Ids[i]);
-            if (rows.Ids[i] == gold) onGold += rows.Probs[i];
-        }
-        if (support.Contains(gold)) return onGold;
-        return rows.Tail[r] / Math.Max(1, rows.StudentVocabSize - support.Count);
     }
 
     /// <summary>The text covered by its first <paramref name="tokens"/> student tokens (after any BOS).</summary>

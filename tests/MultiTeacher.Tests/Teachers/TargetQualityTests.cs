@@ -25,7 +25,7 @@ public sealed class TargetQualityTests
         using var student = TinyModels.Create(TinyModels.Config("mistral", vocab: 32000), seed: 6);
         var identity = VocabularyProjection.Build(tokenizer, tokenizer, ProjectionMethod.FirstToken);
 
-        var measured = TargetQuality.Measure(teacher, tokenizer, identity, k, student, tokenizer, Texts, maxStudentTokens: 64);
+        var measured = TargetQuality.Measure(AsTeacher(teacher, tokenizer, identity), k, student, tokenizer, Texts, maxStudentTokens: 64);
 
         // Naive: full log-softmax of both models; the gold's target probability is its own if it is
         // among the teacher's k largest, else (1 − their mass) / (V − k).
@@ -72,7 +72,7 @@ public sealed class TargetQualityTests
         using var studentModel = TinyModels.Create(TinyModels.Config("mistral", vocab: 32000), seed: 6);
         var projection = VocabularyProjection.Build(teacherTokenizer, student, ProjectionMethod.FirstToken);
 
-        var measured = TargetQuality.Measure(teacher, teacherTokenizer, projection, 16, studentModel, student, Texts, maxStudentTokens: 64);
+        var measured = TargetQuality.Measure(AsTeacher(teacher, teacherTokenizer, projection), 16, studentModel, student, Texts, maxStudentTokens: 64);
 
         var aligned = Texts.Sum(t => (long)SequenceAligner.Align(student.Encode(t), student, teacherTokenizer.Encode(t), teacherTokenizer).Aligned);
         Assert.Equal(aligned, measured.Positions);
@@ -80,14 +80,6 @@ public sealed class TargetQualityTests
         Assert.InRange(measured.TargetBitsPerToken, 1, 40);
     }
 
-    [Fact]
-    public void GoldProbability_AddsEntriesOnOneToken_AndSpreadsTheTailOverTokensOutsideTheSupport()
-    {
-        // Two rows of k = 3 over a vocabulary of 10; row 0 lands twice on token 4 and once on token 7.
-        var rows = new ProjectedRows(2, 3, 10, [4, 4, 7, 1, 2, 0], [0.3f, 0.2f, 0.1f, 0.5f, 0.25f, 0f], [0.4f, 0.25f]);
-        Assert.Equal(0.5, TargetQuality.GoldProbability(rows, 0, 4), 6);
-        Assert.Equal(0.1, TargetQuality.GoldProbability(rows, 0, 7), 6);
-        Assert.Equal(0.4 / 8, TargetQuality.GoldProbability(rows, 0, 9), 6);      // support {4, 7}: 8 tokens share the tail
-        Assert.Equal(0.25 / 8, TargetQuality.GoldProbability(rows, 1, 0), 6);     // a zero entry is no support
-    }
+    private static Teacher AsTeacher(CausalLM model, MultiTeacher.Tokenization.HfTokenizer tokenizer, VocabularyProjection projection) =>
+        new(new MultiTeacher.Recipes.TeacherSettings { Name = "t", Path = "." }, model, tokenizer, projection);
 }

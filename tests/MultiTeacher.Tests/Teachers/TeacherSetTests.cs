@@ -170,6 +170,10 @@ public sealed class TeacherSetTests : TempDirectoryTest
             alignment: { top_k: 8 }
             """));
         var restricted = Load("restricted", $", positions_of: {TestAssets.TokenizerDir(llama.Tokenizer)}");
+        // The teacher's model keeps its input key (teacher caches and lineage find it there); the tokenizer it borrows positions from is an input of its own.
+        var inputs = ResolvedRecipe.Inputs(restricted);
+        Assert.Equal(restricted.Teachers[1].Path, inputs[TeacherHashes.InputKey("mistral")]);
+        Assert.Equal(TestAssets.TokenizerDir(llama.Tokenizer), Path.GetFullPath(inputs["teachers.mistral.positions_of"]).TrimEnd('/'));
         var student = HfTokenizer.FromDirectory(restricted.Student.TokenizerDirectory);
         var samples = TrainingSamples.ForRecipe(restricted.Data, student).Samples.Take(3).ToList();
         var views = samples.Select(s => new SampleView(s.Index, s.Text, Truncated(student.Encode(s.Text), s.StudentIds.Length))).ToList();

@@ -2,6 +2,7 @@ using MultiTeacher.Alignment;
 using MultiTeacher.Corpora;
 using MultiTeacher.Evaluation;
 using MultiTeacher.Models;
+using MultiTeacher.Recipes;
 using MultiTeacher.Teachers;
 using MultiTeacher.Tokenization;
 
@@ -66,8 +67,9 @@ public sealed class TwinsScorer(IReadOnlyList<GenreSplit> splits)
         using var student = PretrainedModel.Load(studentDirectory);
         var (teacherTokenizer, studentTokenizer) = (HfTokenizer.FromDirectory(teacherDirectory), HfTokenizer.FromDirectory(studentDirectory));
         var projection = VocabularyProjection.Build(teacherTokenizer, studentTokenizer, ProjectionMethod.FirstToken);
+        var asTeacher = new Teacher(new TeacherSettings { Name = Path.GetFileName(teacherDirectory), Path = teacherDirectory }, teacher, teacherTokenizer, projection);
         var lines = documents.SelectMany(d => d.Text.Split('\n')).Where(l => l.Trim().Length > 0).Take(TargetLines).ToList();
-        return TargetTopK.Select(k => (k, TargetQuality.Measure(teacher, teacherTokenizer, projection, k, student, studentTokenizer, lines, Window))).ToList();
+        return TargetTopK.Select(k => (k, TargetQuality.Measure(asTeacher, k, student, studentTokenizer, lines, Window))).ToList();
     }
 
     /// <summary>Mean over the positions of the documents' first <see cref="MassWindows"/> windows of the probability held by the model's 64 most likely tokens.</summary>
