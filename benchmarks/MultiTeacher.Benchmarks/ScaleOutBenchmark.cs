@@ -22,7 +22,7 @@ namespace MultiTeacher.Benchmarks;
 /// </summary>
 public static class ScaleOutBenchmark
 {
-    private const int Rounds = 3, Shards = 8, SamplesPerShard = 16, SequenceLength = 128, Hidden = 384, Layers = 4;
+    private const int Rounds = 3, Shards = 16, SamplesPerShard = 16, SequenceLength = 128, Hidden = 384, Layers = 4;
     /// <summary>A sample holds SequenceLength + 1 tokens (with BOS), so a shard closes on its SamplesPerShard-th.</summary>
     private const int ShardTokens = SamplesPerShard * SequenceLength;
 
@@ -82,7 +82,7 @@ public static class ScaleOutBenchmark
     {
         var tokenizer = store.Require("tokenizers/mistral-7b-v0.1");
         // Packed text cut after Shards × SamplesPerShard full samples: every shard holds as many, so two workers get equal shares.
-        var text = string.Join("\n\n", BrownCorpus.Read(store.Require("corpora/brown"), "a").Take(12).Select(d => d.Text));
+        var text = string.Join("\n\n", BrownCorpus.Read(store.Require("corpora/brown"), "a").Take(30).Select(d => d.Text));
         var encoded = HfTokenizer.FromDirectory(tokenizer).Encode(text, addSpecialTokens: false);
         File.WriteAllText(Path.Combine(root, "train.txt"), text[..encoded.Offsets[Shards * SamplesPerShard * SequenceLength - 1].End]);
         var teacherDir = Path.Combine(root, "teacher");

@@ -24,8 +24,8 @@ public static class ScaleOutPhases
         var (cache1, cache2) = (Median(ones, m => m.Total(CachePhase.Cache)), Median(twos, m => m.Total(CachePhase.Cache)));
         var fixed1 = Median(ones, m => m.Total(CachePhase.Inputs) + m.Total(CachePhase.Samples) + m.Total(CachePhase.Teacher));
         md.AppendLine($"The speed-up is {wall1 / wall2:F2}x, against a goal of 1.8x. The same shard work costs {cache2 / cache1:F2}x as many CPU-seconds of forward passes on 2 workers as on 1 " +
-                      $"({cache2:F1} s against {cache1:F1} s): two workers on the machine's only two cores share them with PostgreSQL, the benchmark process and the rest of the machine. " +
-                      $"With that slow-down alone, 2 workers could reach at most {2 * cache1 / cache2:F2}x. The work outside the forward passes (inputs, samples, teacher) takes {fixed1:F1} s of the one worker's {wall1:F1} s.");
+                      $"({cache2:F1} s against {cache1:F1} s; the two workers share the machine's only two cores with PostgreSQL, the benchmark process and the rest of the machine): " +
+                      $"with that ratio alone, 2 workers could reach {2 * cache1 / cache2:F2}x. The work outside the forward passes (inputs, samples, teacher) takes {fixed1:F1} s of the one worker's {wall1:F1} s.");
         return md.ToString();
     }
 
