@@ -11,7 +11,7 @@ namespace MultiTeacher.Experiments;
 
 /// <summary>
 /// The experiment's figures: per model and genre the mean held-out bits per byte over documents
-/// with its 95% interval, paired comparisons on the same documents, the three claims with their
+/// with its 95% interval, paired comparisons on the same documents, the claims with their
 /// verdicts, and two SVG plots. Every claim is fixed in advance (the fused student is the
 /// confidence policy with first_token projection over top-64 caches; where the folder has its
 /// top-1024 twin, two claims test that too); the best single teacher is picked on the held-out

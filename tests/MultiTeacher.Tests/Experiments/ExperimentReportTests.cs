@@ -1,0 +1,62 @@
+using MultiTeacher.Corpora;
+using MultiTeacher.Experiments;
+using MultiTeacher.Recipes;
+
+namespace MultiTeacher.Tests.Experiments;
+
+[Trait("Category", TestCategory.Unit)]
+public sealed class ExperimentReportTests
+{
+    private static readonly IReadOnlyList<(string Genre, IReadOnlyList<BrownDocument> Documents)> HeldOut =
+        [("press", [new("a01", 'a', "press", "x"), new("a02", 'a', "press", "y")]), ("fiction", [new("k01", 'k', "fiction", "z"), new("k02", 'k', "fiction", "w")])];
+
+    // Bits per byte per document, press then fiction.
+    private static Dictionary<string, Dictionary<string, double[]>> Scores(bool wide)
+    {
+        var scores = new Dictionary<string, Dictionary<string, double[]>>
+        {
+            ["hard-label"] = Of(2.0, 2.2, 2.4, 2.6),
+            ["single-press"] = Of(1.9, 2.1, 2.5, 2.7),              // mean 2.30
+            ["single-press-k1024"] = Of(1.8, 2.0, 2.3, 2.5),        // mean 2.15: the best single-teacher student
+            ["fused-confidence"] = Of(1.9, 2.0, 2.3, 2.4),          // mean 2.15
+            ["fused-uniform"] = Of(2.0, 2.1, 2.4, 2.5),
+        };
+        if (wide) scores["fused-confidence-k1024"] = Of(1.8, 2.0, 2.1, 2.3);   // mean 2.05
+        return scores;
+    }
+
+    private static Dictionary<string, double[]> Of(double p1, double p2, double f1, double f2) => new() { ["press"] = [p1, p2], ["fiction"] = [f1, f2] };
+
+    private static ExperimentReport Report(bool wide)
+    {
+        var scores = Scores(wide);
+        var runs = scores.Keys.Select(n => new ExperimentRun(n, new Recipe { Name = n }, null, [])).ToList();
+        return new ExperimentReport(runs, HeldOut, scores, TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void Claims_WithoutATop1024Student_AreTheThreeFixedOnes()
+    {
+        var claims = Report(wide: false).Claims().ToList();
+        Assert.Equal(3, claims.Count);
+        // fused-confidence − hard-label per document: −0.1, −0.2, −0.1, −0.2 → mean −0.15.
+        Assert.Equal(-0.15, claims[0].Difference.Mean, 12);
+    }
+
+    [Fact]
+    public void Claims_WithATop1024Student_CompareItFirstWithTop64ThenWithTheBestSingleTeacher()
+    {
+        var claims = Report(wide: true).Claims().ToList();
+        Assert.Equal(5, claims.Count);
+        var (_, a, b, _, top) = claims[3];
+        Assert.Equal(("fused-confidence-k1024", "fused-confidence"), (a, b));
+        // k1024 − top-64 per document: −0.1, 0.0, −0.2, −0.1 → mean −0.10, so the verdict reads "lower" for the top-1024 student.
+        Assert.Equal(-0.10, top.Mean, 12);
+        Assert.Equal(4, top.Count);
+        var single = claims[4];
+        Assert.Equal("single-press-k1024", single.B);
+        Assert.Contains("(single-press-k1024)", single.Claim);
+        // k1024 − single-press-k1024: 0.0, 0.0, −0.2, −0.2 → mean −0.10.
+        Assert.Equal(-0.10, single.Difference.Mean, 12);
+    }
+}
