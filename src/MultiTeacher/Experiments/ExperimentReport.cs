@@ -18,9 +18,18 @@ namespace MultiTeacher.Experiments;
 /// text itself, which favours the opponent.
 /// </summary>
 public sealed class ExperimentReport(IReadOnlyList<ExperimentRun> runs, IReadOnlyList<(string Genre, IReadOnlyList<BrownDocument> Documents)> heldOut,
-    IReadOnlyDictionary<string, Dictionary<string, double[]>> scores, TimeSpan elapsed)
+    IReadOnlyDictionary<string, Dictionary<string, double[]>> scores, TimeSpan elapsed, IReadOnlyList<ExperimentPipeline>? pipelines = null)
 {
     private const string Baseline = "hard-label", Fused = "fused-confidence", Uniform = "fused-uniform", FusedWide = "fused-confidence-k1024";
+    private const string Route = "transplant-route", RouteControl = Route + ".control";
+
+    /// <summary>The transplant route's models, each with what it learned from and the projection student that learned from the same teachers.</summary>
+    private static readonly (string Stage, string Teachers, string Projection)[] RouteModels =
+    [
+        ("back_to_mistral", "press-llama3, in Llama 3's vocabulary and transplanted back", "single-press-k1024"),
+        ("distill_mistral", "learned-mistral, the student's own vocabulary", "single-learned-k1024"),
+        ("finetuned", "both, merged with TIES, 10 hard-label steps", "fused-confidence-k1024"),
+    ];
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
     private IEnumerable<string> Genres => heldOut.Select(g => g.Genre);
@@ -54,6 +63,26 @@ public sealed class ExperimentReport(IReadOnlyList<ExperimentRun> runs, IReadOnl
         yield return ($"the fused student with each teacher's top-1024 beats the best single-teacher student ({BestSingle}) overall", FusedWide, BestSingle, null, Confidence.Paired(All(FusedWide), All(BestSingle)));
     }
 
+    /// <summary>
+    /// Each route model's gain over the control (same start, same extra steps, hard labels only), the
+    /// projection student's gain over the hard-label baseline, and the difference of the two gains
+    /// (negative: the route transfers more), each paired on the same documents.
+    /// </summary>
+    public IEnumerable<(string Model, string Teachers, string Projection, PairedDifference Route, PairedDifference Projected, PairedDifference Versus)> RouteGains()
+    {
+        if (!scores.ContainsKey(RouteControl)) yield break;
+        var control = All(RouteControl);
+        var baseline = All(Baseline);
+        foreach (var (stage, teachers, projection) in RouteModels.Where(m => scores.ContainsKey($"{Route}.{m.Stage}") && scores.ContainsKey(m.Projection)))
+        {
+            var model = All($"{Route}.{stage}");
+            var projected = All(projection);
+            var routeGain = model.Zip(control, (m, c) => m - c).ToArray();
+            var projectedGain = projected.Zip(baseline, (p, b) => p - b).ToArray();
+            yield return ($"{Route}.{stage}", teachers, projection, Confidence.Paired(model, control), Confidence.Paired(projected, baseline), Confidence.Paired(routeGain, projectedGain));
+        }
+    }
+
     public IEnumerable<string> Verdicts() => Claims().Select(c =>
         $"{(c.Difference.High < 0 ? "MET" : "NOT MET")}: {c.Claim}: {Describe(c.Difference)}");
 
@@ -65,6 +94,8 @@ public sealed class ExperimentReport(IReadOnlyList<ExperimentRun> runs, IReadOnl
         var env = RunEnvironment.Current("cpu", deterministic: false);
         return $"{env["cpu"]}, commit {env["git_commit"][..Math.Min(12, env["git_commit"].Length)]}";
     }
+
+    private static string RunCell(long? id, bool reused) => (id is { } i ? i.ToString(Inv) : "unknown") + (reused ? " (reused)" : "");
 
     private static string Cell(Interval i) => string.Create(Inv, $"{i.Mean:F4} [{i.Low:F4}, {i.High:F4}]");
 
@@ -141,13 +172,26 @@ public sealed class ExperimentReport(IReadOnlyList<ExperimentRun> runs, IReadOnl
             Line($"| {teacher} | {genre} | {Describe(Confidence.Paired(scores[teacher][genre], scores[Baseline][genre]))} | {Describe(Confidence.Paired(others.SelectMany(g => scores[teacher][g]).ToArray(), others.SelectMany(g => scores[Baseline][g]).ToArray()))} |");
         }
         Line();
+        var gains = RouteGains().ToList();
+        if (gains.Count > 0)
+        {
+            Line($"## The transplant route against token projection");
+            Line();
+            Line($"`{Route}` (a pipeline, `recipes/experiments/{Route}.yaml`) starts from the hard-label student and takes the route SuperNova-Medius took: transplant to a teacher's vocabulary, distil with a shared vocabulary, transplant back, merge with a copy distilled from the same-vocabulary teacher, fine-tune. Its models have 40 steps more than the hard-label student (finetuned: 50), so each is compared with `{RouteControl}`, the hard-label student given the same 40 steps on hard labels alone; the projection students with the hard-label baseline. A gain is the model minus its control; the last column is the route's gain minus the projection's, paired per document (negative: the route transfers more).");
+            Line();
+            Line($"| route model | teachers | gain over control | projection student | gain over hard-label | route − projection |");
+            Line($"|---|---|---|---|---|---|");
+            foreach (var g in gains) Line($"| {g.Model} | {g.Teachers} | {Describe(g.Route)} | {g.Projection} | {Describe(g.Projected)} | {Describe(g.Versus)} |");
+            Line();
+        }
         Line($"## Training");
         Line();
         Line($"![training loss]({plots}/training-loss.svg)");
         Line();
         Line($"| run | lineage run | final training loss |");
         Line($"|---|---|---|");
-        foreach (var r in runs) Line($"| {r.Name} | {(r.RunId is { } id ? id.ToString(Inv) : "unknown")}{(r.Reused ? " (reused)" : "")} | {r.Loss[^1].Loss:F3} |");
+        foreach (var r in runs) Line($"| {r.Name} | {RunCell(r.RunId, r.Reused)} | {r.Loss[^1].Loss:F3} |");
+        foreach (var p in pipelines ?? []) Line($"| {p.Name} (pipeline: {string.Join(" → ", p.Pipeline.Order)}) | {RunCell(p.RunId, p.Reused)} | per stage: `mt show {RunCell(p.RunId, false)}` |");
         return md.ToString();
     }
 }

@@ -1,5 +1,6 @@
 using MultiTeacher.Jobs;
 using MultiTeacher.Lineage;
+using MultiTeacher.Pipelines;
 using MultiTeacher.Recipes;
 using MultiTeacher.Runs;
 
@@ -9,7 +10,7 @@ namespace MultiTeacher.Experiments;
 public sealed class RunFailedException(string message) : Exception(message);
 
 /// <summary>
-/// Runs recipes one after another as submitted Hangfire jobs on a private in-process worker, so
+/// Runs recipes and pipelines one after another as submitted Hangfire jobs on a private in-process worker, so
 /// every run of a batch (demo, experiment) is recorded in lineage like any other.
 /// </summary>
 public sealed class LocalJobs : IDisposable
@@ -32,12 +33,19 @@ public sealed class LocalJobs : IDisposable
     /// <summary>Submits the recipe, waits for it, and returns its run id and training loss curve; a run that does not succeed throws.</summary>
     public (long RunId, IReadOnlyList<(int Step, double Loss)> Loss) Run(string name, Recipe recipe, CancellationToken cancel)
     {
-        var runId = _client.Submit(recipe, _queue, ownedHere: true);
-        RunSummary final;
-        using (cancel.Register(() => _client.Cancel(runId))) final = RunFollower.Wait(Lineage, runId);
-        if (final.Status != RunStatus.Succeeded) throw new RunFailedException($"{name}: run {runId} {Spelling.Of(final.Status)}: {final.Error}");
+        var runId = Await(name, _client.Submit(recipe, _queue, ownedHere: true), cancel);
         var loss = Lineage.Metrics(runId).Where(m => m.Key.Name == MetricNames.Loss).OrderBy(m => m.Key.Step).Select(m => (m.Key.Step, m.Value)).ToList();
         return (runId, loss);
+    }
+
+    /// <summary>Submits the pipeline, waits for every stage, and returns its run id; a pipeline that does not succeed throws.</summary>
+    public long Run(string name, Pipeline pipeline, CancellationToken cancel) => Await(name, _client.Submit(pipeline, _queue, ownedHere: true), cancel);
+
+    private long Await(string name, long runId, CancellationToken cancel)
+    {
+        RunSummary final;
+        using (cancel.Register(() => _client.Cancel(runId))) final = RunFollower.Wait(Lineage, runId);
+        return final.Status == RunStatus.Succeeded ? runId : throw new RunFailedException($"{name}: run {runId} {Spelling.Of(final.Status)}: {final.Error}");
     }
 
     public void Dispose() => _worker.Dispose();

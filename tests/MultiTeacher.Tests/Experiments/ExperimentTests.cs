@@ -43,13 +43,35 @@ public sealed class ExperimentTests(PostgresFixture postgres, ITestOutputHelper 
         Write("single-press", teachers.Split('\n')[1].Insert(0, "\n"));
         Write("fused-confidence", teachers);
         Write("fused-uniform", teachers, "uniform");
+        Write("single-learned-k1024", teachers.Split('\n')[2].Insert(0, "\n"));
+        // A pipeline in the folder runs after the recipes, from the hard-label student; its models are scored like students.
+        string Finetune(string name, string? teacher) => $$"""
+              - name: {{name}}
+                kind: {{(teacher is null ? "finetune" : "distill")}}
+                {{(teacher is null ? "finetune" : "distill")}}:
+                  data: { train: {{TempDir}}/train.txt, seq_len: 32 }
+                  {{(teacher is null ? "" : $"teachers: [{{ name: learned, path: {teacher} }}]")}}
+                  student: { init: {{TempDir}}/out/hard-label/student }
+                  train: { steps: 2, batch_size: 2, lr: 0.001 }
+            """;
+        File.WriteAllText(Path.Combine(recipes, "transplant-route.yaml"), $"""
+            # mt experiment
+            name: exp-route
+            output: {TempDir}/out/route
+            stages:
+            {Finetune("control", null)}
+            {Finetune("distill_mistral", $"{TempDir}/runs/teacher-learned/student")}
+            """);
 
         var report = Path.Combine(TempDir, "docs", "experiment.md");
         var (code, output, error) = CliRunner.Run("", "experiment", "--work", TempDir, "--recipes", recipes, "--report", report, "--assets", TestAssets.Store.Root, "--database", db, "--documents", "2");
         log.WriteLine(output);
         Assert.True(code == 0, output + error);
         var text = File.ReadAllText(report);
-        foreach (var name in new[] { "hard-label", "single-press", "fused-confidence", "fused-uniform", "(teacher-press)" }) Assert.Contains($"| {name} |", text);
+        foreach (var name in new[] { "hard-label", "single-press", "fused-confidence", "fused-uniform", "(teacher-press)", "transplant-route.control", "transplant-route.distill_mistral" })
+            Assert.Contains($"| {name} |", text);
+        // The route's model against its control, beside the projection student of the same teacher against hard labels.
+        Assert.Matches(@"\| transplant-route\.distill_mistral \| learned-mistral[^|]*\| Δ [^|]+\| single-learned-k1024 \| Δ [^|]+\| Δ [^|]+\|", text);
         Assert.Contains("the fused student beats the hard-label baseline overall", text);
         Assert.Contains("the fused student beats the best single-teacher student (single-press) overall", text);
         Assert.Matches(@"\| \d\.\d{4} \[\d\.\d{4}, \d\.\d{4}\] \|", text);
@@ -63,6 +85,9 @@ public sealed class ExperimentTests(PostgresFixture postgres, ITestOutputHelper 
         // Each student is a real run in lineage.
         var runIds = System.Text.RegularExpressions.Regex.Matches(text, @"\| (hard-label|single-press|fused-confidence|fused-uniform) \| (\d+) \|").Select(m => long.Parse(m.Groups[2].Value)).ToList();
         Assert.Equal(4, runIds.Count);
+        var pipelineRun = System.Text.RegularExpressions.Regex.Match(text, @"\| transplant-route \(pipeline: control → distill_mistral\) \| (\d+) \|");
+        Assert.True(pipelineRun.Success, text);
+        runIds.Add(long.Parse(pipelineRun.Groups[1].Value));
         var store = new MultiTeacher.Lineage.LineageStore(db);
         Assert.All(runIds, id => Assert.Equal(RunStatus.Succeeded, store.Run(id)!.Status));
     }
