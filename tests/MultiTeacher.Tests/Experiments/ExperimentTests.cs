@@ -90,6 +90,16 @@ public sealed class ExperimentTests(PostgresFixture postgres, ITestOutputHelper 
         runIds.Add(long.Parse(pipelineRun.Groups[1].Value));
         var store = new MultiTeacher.Lineage.LineageStore(db);
         Assert.All(runIds, id => Assert.Equal(RunStatus.Succeeded, store.Run(id)!.Status));
+
+        // --reuse rescores what was trained, the pipeline's models included, and starts no run.
+        var before = store.Runs().Count;
+        (code, output, error) = CliRunner.Run("", "experiment", "--work", TempDir, "--recipes", recipes, "--report", report, "--assets", TestAssets.Store.Root, "--database", db, "--documents", "2", "--reuse");
+        Assert.True(code == 0, output + error);
+        Assert.Equal(before, store.Runs().Count);
+        text = File.ReadAllText(report);
+        Assert.Contains($"| transplant-route (pipeline: control → distill_mistral) | {runIds[^1]} (reused) |", text);
+        Assert.Contains($"| hard-label | {runIds[0]} (reused) |", text);
+        Assert.Contains("| transplant-route.distill_mistral |", text);
     }
 
     private static void CopyDirectory(string from, string to)
