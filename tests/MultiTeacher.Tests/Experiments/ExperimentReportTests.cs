@@ -5,7 +5,7 @@ using MultiTeacher.Recipes;
 namespace MultiTeacher.Tests.Experiments;
 
 [Trait("Category", TestCategory.Unit)]
-public sealed class ExperimentReportTests
+public sealed class ExperimentReportTests : TempDirectoryTest
 {
     private static readonly IReadOnlyList<(string Genre, IReadOnlyList<BrownDocument> Documents)> HeldOut =
         [("press", [new("a01", 'a', "press", "x"), new("a02", 'a', "press", "y")]), ("fiction", [new("k01", 'k', "fiction", "z"), new("k02", 'k', "fiction", "w")])];
@@ -27,11 +27,13 @@ public sealed class ExperimentReportTests
 
     private static Dictionary<string, double[]> Of(double p1, double p2, double f1, double f2) => new() { ["press"] = [p1, p2], ["fiction"] = [f1, f2] };
 
+    private static List<ExperimentRun> Runs(Dictionary<string, Dictionary<string, double[]>> scores) =>
+        scores.Keys.Select(n => new ExperimentRun(n, new Recipe { Name = n }, null, [(80, 3.5)])).ToList();
+
     private static ExperimentReport Report(bool wide)
     {
         var scores = Scores(wide);
-        var runs = scores.Keys.Select(n => new ExperimentRun(n, new Recipe { Name = n }, null, [])).ToList();
-        return new ExperimentReport(runs, HeldOut, scores, TimeSpan.Zero);
+        return new ExperimentReport(Runs(scores), HeldOut, scores, TimeSpan.Zero);
     }
 
     [Fact]
@@ -70,8 +72,7 @@ public sealed class ExperimentReportTests
         scores["transplant-route.control"] = Of(1.9, 2.2, 2.3, 2.6);
         scores["transplant-route.back_to_mistral"] = Of(2.1, 2.4, 2.3, 2.5);
         scores["transplant-route.finetuned"] = Of(1.7, 2.2, 2.2, 2.4);
-        var runs = scores.Keys.Select(n => new ExperimentRun(n, new Recipe { Name = n }, null, [])).ToList();
-        var gains = new ExperimentReport(runs, HeldOut, scores, TimeSpan.Zero).RouteGains().ToList();
+        var gains = new ExperimentReport(Runs(scores), HeldOut, scores, TimeSpan.Zero).RouteGains().ToList();
         // distill_mistral has no scores, so only the two route models with scores appear, in the route's order.
         Assert.Equal(["transplant-route.back_to_mistral", "transplant-route.finetuned"], gains.Select(g => g.Model));
         var back = gains[0];
@@ -87,5 +88,16 @@ public sealed class ExperimentReportTests
         Assert.Equal("fused-confidence-k1024", finetuned.Projection);
         // finetuned − control: −0.2, 0.0, −0.1, −0.2; fused-confidence-k1024 − hard-label: −0.2, −0.2, −0.3, −0.3; difference 0.0, +0.2, +0.2, +0.1 → +0.125.
         Assert.Equal(0.125, finetuned.Versus.Mean, 12);
+    }
+
+    [Fact]
+    public void Write_KeepsEveryModelsScorePerDocument_BesideTheReport()
+    {
+        var report = Path.Combine(TempDir, "experiment.md");
+        Report(wide: false).Write(report);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(TempDir, "experiment", "scores.json")));
+        Assert.Equal(["a01", "a02"], json.RootElement.GetProperty("documents").GetProperty("press").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal([2.5, 2.7], json.RootElement.GetProperty("bits_per_byte").GetProperty("single-press").GetProperty("fiction").EnumerateArray().Select(e => e.GetDouble()));
+        Assert.Contains("`experiment/scores.json`", File.ReadAllText(report));
     }
 }
