@@ -66,26 +66,29 @@ public sealed class ExperimentReportTests : TempDirectoryTest
     public void RouteGains_WithoutTheRoutesControl_AreNone() => Assert.Empty(Report(wide: true).RouteGains());
 
     [Fact]
-    public void RouteGains_CompareEachRouteModelWithTheControl_AndItsGainWithTheProjectionStudentsGain()
+    public void RouteGains_CompareEachRouteModelWithTheControl_AndItsGainWithTheGainOfAStudentTaughtWithoutTransplant()
     {
         var scores = Scores(wide: true);
         scores["transplant-route.control"] = Of(1.9, 2.2, 2.3, 2.6);
         scores["transplant-route.back_to_mistral"] = Of(2.1, 2.4, 2.3, 2.5);
         scores["transplant-route.finetuned"] = Of(1.7, 2.2, 2.2, 2.4);
+        scores["single-press-alm"] = Of(2.0, 2.1, 2.4, 2.5);
         var gains = new ExperimentReport(Runs(scores), HeldOut, scores, TimeSpan.Zero).RouteGains().ToList();
-        // distill_mistral has no scores, so only the two route models with scores appear, in the route's order.
-        Assert.Equal(["transplant-route.back_to_mistral", "transplant-route.finetuned"], gains.Select(g => g.Model));
+        // distill_mistral has no scores, so it has no row; back_to_mistral has one per student taught by its teacher without a transplant.
+        Assert.Equal([("transplant-route.back_to_mistral", "single-press-k1024"), ("transplant-route.back_to_mistral", "single-press-alm"), ("transplant-route.finetuned", "fused-confidence-k1024")],
+            gains.Select(g => (g.Model, g.Direct)));
         var back = gains[0];
-        Assert.Equal("single-press-k1024", back.Projection);
         // back_to_mistral − control: +0.2, +0.2, 0.0, −0.1 → +0.075.
         Assert.Equal(0.075, back.Route.Mean, 12);
         // single-press-k1024 − hard-label: −0.2, −0.2, −0.1, −0.1 → −0.15.
-        Assert.Equal(-0.15, back.Projected.Mean, 12);
+        Assert.Equal(-0.15, back.DirectGain.Mean, 12);
         // Route gain − projection gain per document: +0.4, +0.4, +0.1, 0.0 → +0.225; positive: projection transfers more.
         Assert.Equal(0.225, back.Versus.Mean, 12);
         Assert.Equal(0, back.Versus.Lower);
-        var finetuned = gains[1];
-        Assert.Equal("fused-confidence-k1024", finetuned.Projection);
+        // single-press-alm − hard-label: 0.0, −0.1, 0.0, −0.1 → −0.05; route gain minus it: +0.2, +0.3, 0.0, 0.0 → +0.125.
+        Assert.Equal(-0.05, gains[1].DirectGain.Mean, 12);
+        Assert.Equal(0.125, gains[1].Versus.Mean, 12);
+        var finetuned = gains[2];
         // finetuned − control: −0.2, 0.0, −0.1, −0.2; fused-confidence-k1024 − hard-label: −0.2, −0.2, −0.3, −0.3; difference 0.0, +0.2, +0.2, +0.1 → +0.125.
         Assert.Equal(0.125, finetuned.Versus.Mean, 12);
     }
