@@ -15,7 +15,8 @@ namespace MultiTeacher.Experiments;
 /// verdicts, and two SVG plots. Every claim is fixed in advance (the fused student is the
 /// confidence policy with first_token projection over top-64 caches; where the folder has its
 /// top-1024 twin, two claims test that too); the best single teacher is picked on the held-out
-/// text itself, which favours the opponent.
+/// text itself, which favours the opponent. Where the folder has the transplant-route pipeline,
+/// its models' gains over their control are set against the students taught without a transplant.
 /// </summary>
 public sealed class ExperimentReport(IReadOnlyList<ExperimentRun> runs, IReadOnlyList<(string Genre, IReadOnlyList<BrownDocument> Documents)> heldOut,
     IReadOnlyDictionary<string, Dictionary<string, double[]>> scores, TimeSpan elapsed, IReadOnlyList<ExperimentPipeline>? pipelines = null)
@@ -110,7 +111,7 @@ public sealed class ExperimentReport(IReadOnlyList<ExperimentRun> runs, IReadOnl
         Directory.CreateDirectory(plots);
         File.WriteAllText(Path.Combine(plots, "bits-per-byte.svg"), BitsPerBytePlot());
         File.WriteAllText(Path.Combine(plots, "training-loss.svg"), LossPlot());
-        // Every figure of the report derives from these, so any other comparison can be made from the file.
+        // Every bits-per-byte figure of the report derives from these, so any other comparison can be made from the file.
         File.WriteAllText(Path.Combine(plots, "scores.json"), JsonSerializer.Serialize(new
         {
             documents = heldOut.ToDictionary(g => g.Genre, g => g.Documents.Select(d => d.Id)),
@@ -199,7 +200,7 @@ public sealed class ExperimentReport(IReadOnlyList<ExperimentRun> runs, IReadOnl
         Line($"| run | lineage run | final training loss |");
         Line($"|---|---|---|");
         foreach (var r in runs) Line($"| {r.Name} | {RunCell(r.RunId, r.Reused)} | {r.Loss[^1].Loss:F3} |");
-        foreach (var p in pipelines ?? []) Line($"| {p.Name} (pipeline: {string.Join(" → ", p.Pipeline.Order)}) | {RunCell(p.RunId, p.Reused)} | per stage: `mt show {RunCell(p.RunId, false)}` |");
+        foreach (var p in pipelines ?? []) Line($"| {p.Name} (pipeline: {string.Join(" → ", p.Pipeline.Order)}) | {RunCell(p.RunId, p.Reused)} | {(p.RunId is { } id ? $"per stage: `mt show {id}`" : "per stage")} |");
         return md.ToString();
     }
 }

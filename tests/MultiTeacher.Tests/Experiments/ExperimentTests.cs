@@ -45,7 +45,8 @@ public sealed class ExperimentTests(PostgresFixture postgres, ITestOutputHelper 
         Write("fused-uniform", teachers, "uniform");
         Write("single-learned-k1024", teachers.Split('\n')[2].Insert(0, "\n"));
         // A pipeline in the folder runs after the recipes, from the hard-label student; its models are scored like students.
-        string Finetune(string name, string? teacher) => $$"""
+        // Stage: a finetune stage, or a distill stage when it has a teacher.
+        string Stage(string name, string? teacher) => $$"""
               - name: {{name}}
                 kind: {{(teacher is null ? "finetune" : "distill")}}
                 {{(teacher is null ? "finetune" : "distill")}}:
@@ -59,8 +60,8 @@ public sealed class ExperimentTests(PostgresFixture postgres, ITestOutputHelper 
             name: exp-route
             output: {TempDir}/out/route
             stages:
-            {Finetune("control", null)}
-            {Finetune("distill_mistral", $"{TempDir}/runs/teacher-learned/student")}
+            {Stage("control", null)}
+            {Stage("distill_mistral", $"{TempDir}/runs/teacher-learned/student")}
             """);
 
         var report = Path.Combine(TempDir, "docs", "experiment.md");
