@@ -8,7 +8,9 @@
 #   TARGET the teachers whose vocabularies to transplant into (default: the other two)
 # RUNS (default DEMO/runs) is where the teachers' runs are, OUT (default DEMO/transplants) where the
 # transplanted models go, MT the mt command (default: dotnet run of this repository's CLI).
-# Prints one line per model: name, vocabulary size, bits per byte, difference from the original.
+# Prints one line per model: name, bits per byte, difference from the original; per target first the
+# original model on the text as the target's tokenizer cuts it (`mt eval --segment-as`), what the
+# new segmentation alone costs with every row the model's own.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 demo=$1 model=$2 k=${3:-8}
@@ -19,11 +21,13 @@ mt=${MT:-"dotnet run --project $repo/src/MultiTeacher.Cli -c Release --no-build 
 out=${OUT:-$demo/transplants}
 runs=${RUNS:-$demo/runs}
 mkdir -p "$out"
-bpb() { $mt eval --model "$1" --data "$demo/data/heldout-all.txt" --window 64 --max-bytes 40000 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["bits_per_byte"])'; }
+bpb() { $mt eval --model "$@" --data "$demo/data/heldout-all.txt" --window 64 --max-bytes 40000 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["bits_per_byte"])'; }
 base=$(bpb "$runs/$model/student")
 printf '%-40s %s\n' "$model (original)" "$base"
 for target in "${targets[@]}"; do
   [ "$target" = "$model" ] && continue
+  value=$(bpb "$runs/$model/student" --segment-as "$runs/$target/student")
+  printf '%-40s %s %+.4f\n' "$model cut as ${target#teacher-}" "$value" "$(python3 -c "print($value - $base)")"
   for method in mean omp; do
     dir="$out/$model-to-${target#teacher-}-$method"
     rm -rf "$dir"

@@ -14,13 +14,17 @@ public sealed record BitsPerByteResult(double BitsPerByte, long Bytes, long Toke
 /// </summary>
 public static class BitsPerByte
 {
-    public static BitsPerByteResult Evaluate(CausalLM model, HfTokenizer tokenizer, IEnumerable<string> documents, int window, long maxBytes)
+    public static BitsPerByteResult Evaluate(CausalLM model, HfTokenizer tokenizer, IEnumerable<string> documents, int window, long maxBytes) =>
+        Evaluate(model, doc => tokenizer.Encode(doc), documents, window, maxBytes);
+
+    /// <summary>As <see cref="Evaluate(CausalLM, HfTokenizer, IEnumerable{string}, int, long)"/>, each document encoded by <paramref name="encode"/> (ids in the model's vocabulary with byte spans).</summary>
+    public static BitsPerByteResult Evaluate(CausalLM model, Func<string, TokenEncoding> encode, IEnumerable<string> documents, int window, long maxBytes)
     {
         double nats = 0;
         long bytes = 0, tokens = 0;
         foreach (var doc in documents)
         {
-            var s = Score(model, tokenizer, doc, window, maxBytes - bytes);
+            var s = Score(model, encode(doc), window, maxBytes - bytes);
             (nats, bytes, tokens) = (nats + s.Nats, bytes + s.Bytes, tokens + s.Tokens);
             if (bytes >= maxBytes) break;
         }
@@ -32,7 +36,7 @@ public static class BitsPerByte
     public static IReadOnlyList<BitsPerByteResult> PerDocument(CausalLM model, HfTokenizer tokenizer, IEnumerable<string> documents, int window) =>
         documents.Select(doc =>
         {
-            var s = Score(model, tokenizer, doc, window, long.MaxValue);
+            var s = Score(model, tokenizer.Encode(doc), window, long.MaxValue);
             if (s.Bytes == 0) throw new InvalidDataException("a document too short to score");
             return new BitsPerByteResult(s.Nats / Math.Log(2) / s.Bytes, s.Bytes, s.Tokens, Math.Exp(s.Nats / s.Tokens));
         }).ToList();
@@ -43,11 +47,10 @@ public static class BitsPerByte
     /// glibc serves larger blocks on non-main threads by mmap, paying page faults on every batch.
     /// The last window is padded at its end, which a causal model never sees from the positions before.
     /// </summary>
-    private static (double Nats, long Bytes, long Tokens) Score(CausalLM model, HfTokenizer tokenizer, string doc, int window, long maxBytes)
+    private static (double Nats, long Bytes, long Tokens) Score(CausalLM model, TokenEncoding e, int window, long maxBytes)
     {
         var batch = (int)Math.Clamp(32_000_000L / ((long)window * model.Config.VocabSize * sizeof(float)), 1, 16);
         var device = model.parameters().First().device;
-        var e = tokenizer.Encode(doc);
         var windows = new List<(int Start, int End)>();
         long bytes = 0, tokens = 0;
         for (var start = 0; start + 1 < e.Count && bytes < maxBytes; start += window)
