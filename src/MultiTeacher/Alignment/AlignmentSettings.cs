@@ -11,6 +11,6 @@ public sealed record AlignmentSettings
     [Setting("top_k", "teacher probabilities kept per position", Min = 1, Max = 1024)]
     public int TopK { get; init; } = 64;
 
-    [Setting("tail", "mass outside the top-k: a bucket spread over the other tokens, one lumped outcome, or dropped and the top-k rescaled")]
+    [Setting("tail", "mass outside the top-k: a bucket spread over the other tokens, one lumped outcome, dropped and the top-k rescaled, or spread over the teacher's other tokens and projected with them (teacher_spread)")]
     public TailTreatment Tail { get; init; } = TailTreatment.Bucket;
 }

@@ -14,6 +14,13 @@ public enum TailTreatment
     /// support, so the tail asks nothing of how the student spreads that mass (a coarsened divergence).
     /// </summary>
     Lump,
+    /// <summary>
+    /// Spread evenly over the teacher's tokens outside its top-k, then carried into the student
+    /// vocabulary with them: each support token also gets the share of the tail teacher tokens the
+    /// projection sends to it, and what lands outside the support is spread as in <see cref="Bucket"/>.
+    /// With one vocabulary on both sides it is <see cref="Bucket"/>.
+    /// </summary>
+    TeacherSpread,
 }
 
 /// <summary>Top-k next-token distributions of one teacher, row-major: R rows of k (teacher id, log-prob), plus each row's mass outside the top-k.</summary>
@@ -41,9 +48,11 @@ public static class TopKProjector
         TensorPrimitives.Exp(rows.LogProbs, probs);
         var map = projection.Map;
         var k = rows.K;
+        var preimages = treatment == TailTreatment.TeacherSpread ? projection.Preimages : null;
         Parallel.For(0, (rows.Rows + 255) / 256, block =>
         {
             var end = Math.Min(rows.Rows, (block + 1) * 256);
+            var inRow = preimages is null ? null : new Dictionary<int, (int First, int Count)>(k);
             for (var r = block * 256; r < end; r++)
             {
                 var lost = 0f;
@@ -57,6 +66,7 @@ public static class TopKProjector
                     ids[i] = target;
                 }
                 var row = probs.AsSpan(r * k, k);
+                if (inRow is not null) { tail[r] = SpreadInTeacherSpace(rows, r, map, preimages!, ids, probs, lost, inRow); continue; }
                 if (treatment != TailTreatment.Renormalize) { tail[r] = rows.TailMass[r] + lost; continue; }
                 var kept = TensorPrimitives.Sum(row);
                 if (kept > 0) TensorPrimitives.Divide(row, kept, row);
@@ -64,5 +74,34 @@ public static class TopKProjector
             }
         });
         return new ProjectedRows(rows.Rows, k, projection.StudentVocabSize, ids, probs, tail);
+    }
+
+    /// <summary>
+    /// Row <paramref name="r"/>'s tail as <see cref="TailTreatment.TeacherSpread"/> carries it: each of
+    /// the teacher's ids outside the row's top-k holds tail / (teacher vocabulary − k); a support
+    /// token gains that share for every such id the map sends to it (its preimages less the top-k
+    /// entries already on it), added to its first entry. Returns the mass left for the outside tokens.
+    /// </summary>
+    private static float SpreadInTeacherSpace(TopKRows rows, int r, int[] map, int[] preimages, int[] ids, float[] probs, float lost, Dictionary<int, (int First, int Count)> inRow)
+    {
+        var k = rows.K;
+        var tail = rows.TailMass[r] + lost;
+        var outsideTopK = map.Length - k;
+        if (outsideTopK <= 0 || tail <= 0) return tail;
+        inRow.Clear();
+        for (var i = r * k; i < (r + 1) * k; i++)
+        {
+            if ((uint)rows.Ids[i] >= (uint)map.Length || map[rows.Ids[i]] < 0) continue;
+            inRow[ids[i]] = inRow.TryGetValue(ids[i], out var seen) ? (seen.First, seen.Count + 1) : (i, 1);
+        }
+        var share = (double)rows.TailMass[r] / outsideTopK;
+        var given = 0.0;
+        foreach (var (student, (first, count)) in inRow)
+        {
+            var extra = share * (preimages[student] - count);
+            probs[first] += (float)extra;
+            given += extra;
+        }
+        return (float)Math.Max(0, tail - given);
     }
 }

@@ -43,6 +43,17 @@ public sealed class VocabularyProjection
 
     public int TeacherVocabSize => Map.Length;
     public int ExactCount => IsExact.Count(e => e);
+
+    /// <summary>For each student id, how many teacher ids the map sends to it.</summary>
+    public int[] Preimages => _preimages ??= CountPreimages();
+    private int[]? _preimages;
+
+    private int[] CountPreimages()
+    {
+        var counts = new int[StudentVocabSize];
+        foreach (var s in Map) if ((uint)s < (uint)counts.Length) counts[s]++;
+        return counts;
+    }
     public int TailCount => Map.Count(m => m == Tail);
 
     /// <summary>Builds the projection (no cache; see <see cref="ProjectionCache"/>).</summary>

@@ -55,7 +55,7 @@ public static class SupportAssembler
             }
             unions[p] = union.ToArray();
         }
-        var m = Math.Max(1, unions.Max(u => u.Length));
+        var m = Math.Max(1, unions.Length == 0 ? 0 : unions.Max(u => u.Length));
 
         var ids = new long[n * m];
         var valid = new bool[n * m];

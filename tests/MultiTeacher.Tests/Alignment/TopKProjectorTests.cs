@@ -61,16 +61,48 @@ public class TopKProjectorTests
         }
     }
 
-    [Fact]
-    public void Projection_WithTheSameTokenizer_KeepsEveryRowAsItWas()
+    [Theory]
+    [InlineData(TailTreatment.Bucket), InlineData(TailTreatment.TeacherSpread)]
+    public void Projection_WithTheSameTokenizer_KeepsEveryRowAsItWas(TailTreatment tail)
     {
         var tok = TestAssets.Tokenizer("llama3");
         var projection = VocabularyProjection.Build(tok, tok, ProjectionMethod.FirstToken);
         var rows = RandomTopK(tok.VocabSize, rows: 8, k: 16, seed: 3);
-        var projected = TopKProjector.Project(rows, projection, TailTreatment.Bucket);
+        var projected = TopKProjector.Project(rows, projection, tail);
         Assert.Equal(rows.Ids, projected.Ids);
         for (var i = 0; i < rows.Ids.Length; i++) Assert.Equal(Math.Exp(rows.LogProbs[i]), projected.Probs[i], 5);
         Assert.Equal(rows.TailMass, projected.Tail);
+    }
+
+    [Fact]
+    public void TeacherSpread_GivesEachSupportTokenTheTailShareOfItsOtherTeacherTokens_ByHand()
+    {
+        // Teacher ids 0..6 → student ids: 0,0 → s0; 2,3,4 → s1; 5 → s2; 6 → none. s3 has no teacher token.
+        var projection = new VocabularyProjection(ProjectionMethod.FirstToken, "t", "s", 4, [0, 0, 1, 1, 1, 2, VocabularyProjection.Tail], new bool[7]);
+        Assert.Equal([2, 3, 1, 0], projection.Preimages);
+        // Top-3: t0 0.4, t2 0.2, t6 0.1 (no student token); tail 0.3 over the 4 teacher ids outside the top-3: 0.075 each.
+        var rows = TopKRows.Create(1, 3);
+        (rows.Ids[0], rows.Ids[1], rows.Ids[2]) = (0, 2, 6);
+        (rows.LogProbs[0], rows.LogProbs[1], rows.LogProbs[2]) = (MathF.Log(0.4f), MathF.Log(0.2f), MathF.Log(0.1f));
+        rows.TailMass[0] = 0.3f;
+
+        var spread = TopKProjector.Project(rows, projection, TailTreatment.TeacherSpread);
+        // s0 gains t1's 0.075, s1 gains t3's and t4's 0.15; t5's 0.075 and t6's 0.1 stay outside the support.
+        Assert.Equal(0.475, spread.Probs[0], 5);
+        Assert.Equal(0.35, spread.Probs[1], 5);
+        Assert.Equal(0.175, spread.Tail[0], 5);
+        var dense = DenseRow(spread);
+        Assert.Equal([0.475f, 0.35f, 0.0875f, 0.0875f], dense.Select(p => MathF.Round(p, 5)));
+
+        // The bucket spreads the teacher's 0.3 and t6's 0.1 over s2 and s3 alike.
+        var bucket = DenseRow(TopKProjector.Project(rows, projection, TailTreatment.Bucket));
+        Assert.Equal([0.4f, 0.2f, 0.2f, 0.2f], bucket.Select(p => MathF.Round(p, 5)));
+    }
+
+    private static float[] DenseRow(ProjectedRows rows)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        return MultiTeacher.Mixing.SupportAssembler.Dense(rows)[0].data<float>().ToArray();
     }
 
     [Theory]
