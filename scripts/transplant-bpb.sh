@@ -7,7 +7,8 @@
 #   K      OMP's anchors per new token (default 8)
 #   TARGET the teachers whose vocabularies to transplant into (default: the other two)
 # RUNS (default DEMO/runs) is where the teachers' runs are, OUT (default DEMO/transplants) where the
-# transplanted models go, MT the mt command (default: dotnet run of this repository's CLI).
+# transplanted models go, MT the mt command (default: dotnet run of this repository's CLI), METHODS the
+# transplants to make (default "mean omp"; METHOD:HEAD sets --head, e.g. mean:approximate).
 # Prints one line per model: name, bits per byte, difference from the original; per target first the
 # original model on the text as the target's tokenizer cuts it (`mt eval --segment-as`), what the
 # new segmentation alone costs with every row the model's own.
@@ -28,11 +29,13 @@ for target in "${targets[@]}"; do
   [ "$target" = "$model" ] && continue
   value=$(bpb "$runs/$model/student" --segment-as "$runs/$target/student")
   printf '%-40s %s %+.4f\n' "$model cut as ${target#teacher-}" "$value" "$(python3 -c "print($value - $base)")"
-  for method in mean omp; do
-    dir="$out/$model-to-${target#teacher-}-$method"
+  for item in ${METHODS:-mean omp}; do
+    method=${item%%:*}
+    head=(); [ "$item" = "$method" ] || head=(--head "${item#*:}")
+    dir="$out/$model-to-${target#teacher-}-${item/:/-}"
     rm -rf "$dir"
-    $mt transplant --model "$runs/$model/student" --tokenizer "$runs/$target/student" --out "$dir" --method "$method" --k "$k" >&2
+    $mt transplant --model "$runs/$model/student" --tokenizer "$runs/$target/student" --out "$dir" --method "$method" --k "$k" "${head[@]}" >&2
     value=$(bpb "$dir")
-    printf '%-40s %s %+.4f\n' "$model -> ${target#teacher-} ($method)" "$value" "$(python3 -c "print($value - $base)")"
+    printf '%-40s %s %+.4f\n' "$model -> ${target#teacher-} ($item)" "$value" "$(python3 -c "print($value - $base)")"
   done
 done

@@ -15,13 +15,16 @@ public static class TransplantCommand
         method.AcceptOnlyFromAmong("mean", "omp");
         var k = new Option<int>("--k") { Description = "Anchor tokens per new token for omp", DefaultValueFactory = _ => 64 };
         var donor = new Option<string?>("--donor") { Description = "A model that uses the new tokenizer, in whose embedding space omp runs" };
+        var head = new Option<string?>("--head") { Description = "New rows of a separate LM head: average (of all old head rows; the default) or approximate (as the embedding's)" };
+        head.AcceptOnlyFromAmong("average", "approximate");
         var command = new Command("transplant", "Give a model another tokenizer: shared tokens' rows copied, the others approximated.")
         {
-            model, tokenizer, output, method, k, donor,
+            model, tokenizer, output, method, k, donor, head,
         };
         command.SetAction(r =>
         {
-            var options = new TransplantOptions(r.GetValue(method) == "omp" ? TransplantMethod.Omp : TransplantMethod.Mean, r.GetValue(k), r.GetValue(donor));
+            var options = new TransplantOptions(r.GetValue(method) == "omp" ? TransplantMethod.Omp : TransplantMethod.Mean, r.GetValue(k), r.GetValue(donor),
+                r.GetValue(head) switch { "average" => TransplantHead.Average, "approximate" => TransplantHead.Approximate, _ => null });
             var result = VocabularyTransplant.Run(r.GetValue(model)!, r.GetValue(tokenizer)!, r.GetValue(output)!, options);
             io.Out.WriteLine($"transplanted to a {result.NewVocabulary:N0}-token vocabulary: {result.Copied:N0} rows copied, {result.Approximated:N0} approximated ({r.GetValue(method)}) into {result.Directory}");
             return CliApp.Ok;

@@ -15,9 +15,23 @@ public enum TransplantMethod
     Omp,
 }
 
+/// <summary>How a separate LM head's rows for new tokens are made.</summary>
+public enum TransplantHead
+{
+    /// <summary>
+    /// The mean of all the old head's rows: a new token's logit is about the average logit, so it
+    /// takes little of the mass the model gives the tokens it knows (Hewitt 2021, "Initializing New
+    /// Word Embeddings for Pretrained Language Models").
+    /// </summary>
+    Average,
+    /// <summary>As the embedding's new rows (the method's approximation from the token's pieces or anchors).</summary>
+    Approximate,
+}
+
 /// <summary>A transplant request.</summary>
 /// <param name="Donor">A model that already uses the new tokenizer; OMP finds its coefficients in that model's embedding space.</param>
-public sealed record TransplantOptions(TransplantMethod Method = TransplantMethod.Mean, int K = 64, string? Donor = null);
+/// <param name="Head">New rows of a separate LM head (default <see cref="TransplantHead.Average"/>); a model with tied embeddings has none, and naming one is refused.</param>
+public sealed record TransplantOptions(TransplantMethod Method = TransplantMethod.Mean, int K = 64, string? Donor = null, TransplantHead? Head = null);
 
 /// <summary>What a transplant did.</summary>
 public sealed record TransplantResult(string Directory, int NewVocabulary, int Copied, int Approximated);
@@ -28,7 +42,10 @@ public sealed record TransplantResult(string Directory, int NewVocabulary, int C
 /// mean of the old rows of the token's old-tokenizer pieces, or by OMP: the new token's row in a
 /// donor model (one that uses the new tokenizer) is written as a k-sparse combination of the donor's
 /// rows of shared tokens, and the same coefficients combine the old model's rows of those tokens
-/// (both spaces centred on their shared rows' mean, see <see cref="Omp"/>).
+/// (both spaces centred on their shared rows' mean, see <see cref="Omp"/>). A separate LM head's
+/// new rows are the mean of all its old rows unless <see cref="TransplantHead.Approximate"/> is asked:
+/// a row built from a token's pieces gives the new token about its pieces' logits, far more mass
+/// than a token made of several pieces should have.
 /// Every other tensor is copied unchanged; config.json gets the new vocab_size, bos and eos ids.
 /// </summary>
 public static class VocabularyTransplant
@@ -50,6 +67,8 @@ public static class VocabularyTransplant
         using var donor = options.Method == TransplantMethod.Omp ? new Checkpoint(donorDirectory!) : null;
         var names = checkpoint.Names.Order(StringComparer.Ordinal).ToList();
         if (!names.Contains(Embedding)) throw new MergeException($"{modelDirectory}: no {Embedding} to transplant");
+        if (options.Head is not null && !names.Contains(Head))
+            throw new MergeException($"{modelDirectory}: tied embeddings, no {Head}: its output rows are its embedding rows, so a head setting has nothing to act on");
         var slots = names.Select(n =>
         {
             var e = checkpoint.Entry(n);
@@ -82,7 +101,9 @@ public static class VocabularyTransplant
         if (shared.Length > 0)
             result.index_copy_(0, tensor(shared.Select(i => (long)i).ToArray()), oldRows.index_select(0, tensor(shared.Select(i => (long)match.OldIdOf[i]).ToArray())));
         if (missing.Length == 0) return result;
-        var approximated = options.Method == TransplantMethod.Mean
+        var approximated = name == Head && (options.Head ?? TransplantHead.Average) == TransplantHead.Average
+            ? oldRows.to(ScalarType.Float32).mean([0]).unsqueeze(0).expand(missing.Length, -1)
+            : options.Method == TransplantMethod.Mean
             ? PieceMeans(oldRows.to(ScalarType.Float32), old, @new, missing)
             : Omp(oldRows.to(ScalarType.Float32), DonorRows(donor!, name), match.OldIdOf, shared, missing, options.K);
         result.index_copy_(0, tensor(missing.Select(i => (long)i).ToArray()), approximated.to(oldRows.dtype));

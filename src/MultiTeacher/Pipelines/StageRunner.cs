@@ -96,7 +96,7 @@ public sealed class StageRunner(LineageStore store, TextWriter log, string? cach
         {
             case PipelineStageKind.Transplant:
                 var t = stage.Transplant!;
-                var moved = VocabularyTransplant.Run(t.Model, t.Tokenizer, output, new TransplantOptions(t.Method, t.K, t.Donor));
+                var moved = VocabularyTransplant.Run(t.Model, t.Tokenizer, output, new TransplantOptions(t.Method, t.K, t.Donor, t.Head));
                 log.WriteLine($"transplanted to a {moved.NewVocabulary:N0}-token vocabulary: {moved.Copied:N0} rows copied, {moved.Approximated:N0} approximated ({SettingNames.Of(t.Method)})");
                 return new Dictionary<string, double>();
             case PipelineStageKind.Merge:

@@ -20,6 +20,9 @@ public sealed record TransplantStageSettings
 
     [Setting("donor", "a model using the new tokenizer, in whose embedding space omp runs", Path = PathUse.Input)]
     public string? Donor { get; init; }
+
+    [Setting("head", "new rows of a separate LM head: average (of all old head rows; the default) or approximate (as the embedding's); not for tied embeddings")]
+    public TransplantHead? Head { get; init; }
 }
 
 /// <summary>A merge stage: a mergekit merge of the listed models (and base) with one method.</summary>

@@ -72,8 +72,49 @@ public class TransplantTests : TempDirectoryTest
         foreach (var p in pieces) sum += oldRows[p].to(ScalarType.Float32);
         Assert.True(TinyModels.Identical((sum / pieces.Length).to(ScalarType.BFloat16), newRows[missing]));
 
+        if (modelType == "llama")
+        {
+            // A separate head's new rows are the mean of every old head row, summed naively here.
+            var (oldHead, newHead) = (checkpoint.Read(VocabularyTransplant.Head), transplanted.Read(VocabularyTransplant.Head));
+            var all = zeros(oldHead.shape[1]);
+            for (var r = 0; r < oldHead.shape[0]; r++) all += oldHead[r].to(ScalarType.Float32);
+            Assert.True(TinyModels.Identical((all / oldHead.shape[0]).to(ScalarType.BFloat16), newHead[missing]));
+            Assert.True(TinyModels.Identical(newHead[the.New], oldHead[the.Old]));
+        }
+
         using var lm = PretrainedModel.Load(output);
         Assert.Equal(4, TextGenerator.Generate(lm, @new.EncodeToIds("The jury said"), 4).Length);
+    }
+
+    [Fact]
+    public void Head_approximate_builds_a_separate_heads_new_rows_as_the_embeddings_are_built()
+    {
+        var model = TinyWithTokenizer("m", "llama3", "llama", 4);
+        var output = Path.Combine(TempDir, "out");
+        var (code, _, stderr) = CliRunner.Run("", "transplant", "--model", model, "--tokenizer", TestAssets.TokenizerDir("mistral-7b-v0.1"), "--out", output, "--head", "approximate");
+        Assert.True(code == 0, stderr);
+        var (old, @new) = (TestAssets.Tokenizer("llama3"), TestAssets.Tokenizer("mistral-7b-v0.1"));
+        var match = new VocabularyMatch(old, @new);
+        var missing = Enumerable.Range(0, @new.VocabSize).First(i => match.OldIdOf[i] < 0 && !@new.IsSpecial(i) && old.EncodeBytesMidText(@new.TokenBytes(i)).Length > 1);
+        using var checkpoint = new MultiTeacher.Checkpoints.Checkpoint(model);
+        using var transplanted = new MultiTeacher.Checkpoints.Checkpoint(output);
+        var oldHead = checkpoint.Read(VocabularyTransplant.Head);
+        var sum = zeros(oldHead.shape[1]);
+        var pieces = old.EncodeBytesMidText(@new.TokenBytes(missing));
+        foreach (var p in pieces) sum += oldHead[p].to(ScalarType.Float32);
+        Assert.True(TinyModels.Identical((sum / pieces.Length).to(ScalarType.BFloat16), transplanted.Read(VocabularyTransplant.Head)[missing]));
+    }
+
+    [Fact]
+    public void A_head_setting_for_a_model_with_tied_embeddings_is_refused_with_exit_2()
+    {
+        var model = TinyWithTokenizer("m", "llama3", "qwen2", 5);
+        var output = Path.Combine(TempDir, "out");
+        var (code, _, stderr) = CliRunner.Run("", "transplant", "--model", model, "--tokenizer", TestAssets.TokenizerDir("mistral-7b-v0.1"), "--out", output, "--head", "average");
+        Assert.Equal(2, code);
+        Assert.Contains("tied embeddings", stderr);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.False(Directory.Exists(output));
     }
 
     [Fact]
