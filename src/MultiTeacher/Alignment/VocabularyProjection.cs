@@ -43,6 +43,7 @@ public sealed class VocabularyProjection
 
     public int TeacherVocabSize => Map.Length;
     public int ExactCount => IsExact.Count(e => e);
+    public int TailCount => Map.Count(m => m == Tail);
 
     /// <summary>For each student id, how many teacher ids the map sends to it.</summary>
     public int[] Preimages => _preimages ??= CountPreimages();
@@ -54,7 +55,6 @@ public sealed class VocabularyProjection
         foreach (var s in Map) if ((uint)s < (uint)counts.Length) counts[s]++;
         return counts;
     }
-    public int TailCount => Map.Count(m => m == Tail);
 
     /// <summary>Builds the projection (no cache; see <see cref="ProjectionCache"/>).</summary>
     public static VocabularyProjection Build(HfTokenizer teacher, HfTokenizer student, ProjectionMethod method)

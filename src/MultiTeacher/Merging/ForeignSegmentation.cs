@@ -26,9 +26,6 @@ public sealed class ForeignSegmentation
                 : model.EncodeBytesMidText(foreign.TokenBytes(id));
     }
 
-    /// <summary>Foreign tokens whose bytes the model holds as one token of its own.</summary>
-    public int Matched => _piecesOf.Count(p => p.Length == 1);
-
     /// <summary>
     /// The model's ids for the foreign tokenizer's cut of <paramref name="text"/>. A foreign token
     /// written as several pieces shares its byte span among them by their lengths, so the byte
