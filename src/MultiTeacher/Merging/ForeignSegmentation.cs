@@ -20,10 +20,7 @@ public sealed class ForeignSegmentation
         var match = new VocabularyMatch(model, foreign);
         _piecesOf = new int[foreign.VocabSize][];
         for (var id = 0; id < foreign.VocabSize; id++)
-            _piecesOf[id] = match.OldIdOf[id] >= 0 ? [match.OldIdOf[id]]
-                : foreign.TokenText(id) is not { } text ? []
-                : foreign.IsSpecial(id) ? model.EncodeToIds(text, addSpecialTokens: false)
-                : model.EncodeBytesMidText(foreign.TokenBytes(id));
+            _piecesOf[id] = match.OldIdOf[id] >= 0 ? [match.OldIdOf[id]] : VocabularyMatch.OldPieces(model, foreign, id);
     }
 
     /// <summary>

@@ -15,6 +15,12 @@ public sealed class VocabularyMatch
 
     public int Shared => OldIdOf.Count(i => i >= 0);
 
+    /// <summary>The old tokenizer's pieces for a new token: its bytes written mid-text, or a special token's content; none for an id without text.</summary>
+    public static int[] OldPieces(HfTokenizer old, HfTokenizer @new, int newId) =>
+        @new.TokenText(newId) is not { } text ? []
+        : @new.IsSpecial(newId) ? old.EncodeToIds(text, addSpecialTokens: false)
+        : old.EncodeBytesMidText(@new.TokenBytes(newId));
+
     public VocabularyMatch(HfTokenizer old, HfTokenizer @new)
     {
         var byBytes = new Dictionary<string, List<int>>(StringComparer.Ordinal);

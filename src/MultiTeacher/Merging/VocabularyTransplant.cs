@@ -119,7 +119,7 @@ public static class VocabularyTransplant
         for (var i = 0; i < newIds.Count; i++)
         {
             var id = newIds[i];
-            var ids = @new.IsSpecial(id) ? old.EncodeToIds(@new.TokenText(id)!, addSpecialTokens: false) : old.EncodeBytesMidText(@new.TokenBytes(id));
+            var ids = VocabularyMatch.OldPieces(old, @new, id);
             foreach (var p in ids.Where(p => p >= 0 && p < oldRows.shape[0])) { bags.Add(i); pieces.Add(p); counts[i]++; }
         }
         using var scope = NewDisposeScope();

@@ -28,6 +28,17 @@ public class SupportAssemblerTests
     }
 
     [Fact]
+    public void NoAlignedPosition_AssemblesAnEmptyInput()
+    {
+        // A teacher with no row (a text too short for any common boundary): nothing to mix, no error.
+        var rows = new ProjectedRows(0, 4, 5, [], [], []);
+        using var scope = NewDisposeScope();
+        var input = SupportAssembler.Assemble([new TeacherRows([], rows)], [], [], [], 5);
+        Assert.Equal([1L, 0L, 1L], input.Values.shape);
+        Assert.Equal(0, input.Present.sum().item<long>());
+    }
+
+    [Fact]
     public void DuplicateIdsAddUp_AndTheTailSpreadsOverTheRest_ByHand()
     {
         // Vocabulary 5; entries (token 1: 0.3), (token 3: 0.2), (token 1: 0.1), a zero entry on token 4, tail 0.4.
