@@ -49,6 +49,7 @@ public static class AlmBenchmark
         {
             var tok = HfTokenizer.FromDirectory(store.Require($"tokenizers/{tokenizer}"));
             using var model = new CausalLM(DistillationBenchmark.Config(type, vocab, hidden: 128, layers: 2));
+            model.InitializeWeights(new Generator((ulong)vocab));
             model.eval();
             var path = Path.Combine(root, tokenizer + ".mtalm");
             var cache = AlmCaches.Build(model, tok, texts, AlmCache.KeyFor(type, tok.ContentHash, texts), path);
@@ -112,6 +113,7 @@ public static class AlmBenchmark
     private static IEnumerable<StepTimes> StepSeconds(Kind kind, TokenEncoding[] student, HfTokenizer studentTok, List<TeacherData> teachers, Tensor mask, List<double> coverage)
     {
         using var model = new CausalLM(DistillationBenchmark.Config("mistral", 32000, hidden: 256, layers: 4));
+        model.InitializeWeights(new Generator(2));
         var optimizer = optim.AdamW(model.parameters(), 1e-3);
         var lastLayer = model.named_parameters().Where(p => p.name.Contains($"layers.{model.Config.NumHiddenLayers - 1}.")).Select(p => (Tensor)p.parameter).ToList();
         var settings = new AlmSettings(Temperature: 5, Gamma: 0.1);

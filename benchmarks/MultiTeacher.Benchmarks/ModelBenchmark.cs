@@ -21,6 +21,7 @@ public static class ModelBenchmark
             NumAttentionHeads = 8, NumKeyValueHeads = 4, RmsNormEps = 1e-5, RopeTheta = 10000,
         };
         using var model = new CausalLM(config);
+        model.InitializeWeights(new Generator(1));
         model.eval();
         var md = new StringBuilder();
         md.AppendLine($"Model: Llama-style, {config.NumHiddenLayers} layers, hidden {config.HiddenSize}, MLP {config.IntermediateSize}, " +

@@ -22,10 +22,10 @@ public sealed class Attention : nn.Module<Tensor, Tensor, Tensor, Tensor>
     {
         (_heads, _kvHeads, _headDim, _layer) = (c.NumAttentionHeads, c.KeyValueHeads, c.HeadDim, layer);
         _window = c.SlidingWindowOf(layer);
-        q_proj = nn.Linear(c.HiddenSize, _heads * _headDim, hasBias: c.QkvBias, device: device, dtype: dtype);
-        k_proj = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.QkvBias, device: device, dtype: dtype);
-        v_proj = nn.Linear(c.HiddenSize, _kvHeads * _headDim, hasBias: c.QkvBias, device: device, dtype: dtype);
-        o_proj = nn.Linear(_heads * _headDim, c.HiddenSize, hasBias: c.OutputBias, device: device, dtype: dtype);
+        q_proj = Unfilled.Linear(c.HiddenSize, _heads * _headDim, c.QkvBias, device, dtype);
+        k_proj = Unfilled.Linear(c.HiddenSize, _kvHeads * _headDim, c.QkvBias, device, dtype);
+        v_proj = Unfilled.Linear(c.HiddenSize, _kvHeads * _headDim, c.QkvBias, device, dtype);
+        o_proj = Unfilled.Linear(_heads * _headDim, c.HiddenSize, c.OutputBias, device, dtype);
         if (c.QkNorm)
         {
             q_norm = new RmsNorm(_headDim, c.RmsNormEps, device, dtype);

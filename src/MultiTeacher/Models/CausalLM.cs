@@ -23,7 +23,7 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
         config.Validate("config");
         Config = config;
         model = new DecoderModel(config, device, dtype);
-        if (!config.TieWordEmbeddings) lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false, device: device, dtype: dtype);
+        if (!config.TieWordEmbeddings) lm_head = Unfilled.Linear(config.HiddenSize, config.VocabSize, false, device, dtype);
         RegisterComponents();
     }
 
@@ -59,7 +59,7 @@ public sealed class CausalLM : nn.Module<Tensor, Tensor>
 
     /// <summary>Logits (..., V) of hidden states (..., C): lm_head, or the embedding matrix when tied.</summary>
     public Tensor Head(Tensor hidden) =>
-        lm_head is null ? matmul(hidden, model.EmbedTokens.weight!.t()) : lm_head.forward(hidden);
+        lm_head is null ? matmul(hidden, model.EmbedTokens.Weight.t()) : lm_head.forward(hidden);
 
     /// <summary>
     /// Fresh weights as transformers initialises these models: matrices N(0, std²), biases zero,

@@ -7,7 +7,7 @@ namespace MultiTeacher.Models;
 public sealed class DecoderModel : nn.Module<Tensor, long, Tensor>
 {
 #pragma warning disable IDE1006 // field names are the checkpoint keys
-    private readonly Embedding embed_tokens;
+    private readonly TokenEmbedding embed_tokens;
     private readonly ModuleList<DecoderLayer> layers;
     private readonly RmsNorm norm;
 #pragma warning restore IDE1006
@@ -15,14 +15,14 @@ public sealed class DecoderModel : nn.Module<Tensor, long, Tensor>
 
     public DecoderModel(ModelConfig c, Device? device = null, ScalarType? dtype = null) : base(nameof(DecoderModel))
     {
-        embed_tokens = nn.Embedding(c.VocabSize, c.HiddenSize, device: device, dtype: dtype);
+        embed_tokens = new TokenEmbedding(c.VocabSize, c.HiddenSize, device, dtype);
         layers = nn.ModuleList(Enumerable.Range(0, c.NumHiddenLayers).Select(i => new DecoderLayer(c, i, device, dtype)).ToArray());
         norm = new RmsNorm(c.HiddenSize, c.RmsNormEps, device, dtype);
         _rotary = new RotaryEmbedding(c);
         RegisterComponents();
     }
 
-    public Embedding EmbedTokens => embed_tokens;
+    public TokenEmbedding EmbedTokens => embed_tokens;
     public IReadOnlyList<DecoderLayer> Layers => [.. layers];
 
     /// <summary>ids (B, T) at absolute positions [start, start + T) → hidden states (B, T, C).</summary>

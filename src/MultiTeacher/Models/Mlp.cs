@@ -12,9 +12,9 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
 
     public Mlp(ModelConfig c, Device? device = null, ScalarType? dtype = null) : base(nameof(Mlp))
     {
-        gate_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: c.MlpBias, device: device, dtype: dtype);
-        up_proj = nn.Linear(c.HiddenSize, c.IntermediateSize, hasBias: c.MlpBias, device: device, dtype: dtype);
-        down_proj = nn.Linear(c.IntermediateSize, c.HiddenSize, hasBias: c.MlpBias, device: device, dtype: dtype);
+        gate_proj = Unfilled.Linear(c.HiddenSize, c.IntermediateSize, c.MlpBias, device, dtype);
+        up_proj = Unfilled.Linear(c.HiddenSize, c.IntermediateSize, c.MlpBias, device, dtype);
+        down_proj = Unfilled.Linear(c.IntermediateSize, c.HiddenSize, c.MlpBias, device, dtype);
         RegisterComponents();
     }
 

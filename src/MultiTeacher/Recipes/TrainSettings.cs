@@ -19,6 +19,14 @@ public enum TeacherMode
     Online,
 }
 
+/// <summary>The dtype the student's forward and backward passes run in.</summary>
+public enum StudentPrecision
+{
+    Float32,
+    /// <summary>A bfloat16 copy computes; float32 master weights take the optimizer's steps.</summary>
+    Bfloat16,
+}
+
 /// <summary>
 /// The training loop's settings. Lives with the recipe rather than in Training because the trainer
 /// reads the whole recipe: Training depends on Recipes, so Recipes cannot depend on Training.
@@ -58,6 +66,9 @@ public sealed record TrainSettings
     [Setting("logits_chunk", "student positions whose logits exist at once: the LM head and the losses run chunk by chunk, so memory does not grow with batch × seq_len × vocabulary (0: the whole micro-batch)",
         Min = 0, Max = 1 << 20)]
     public int LogitsChunk { get; init; }
+
+    [Setting("precision", "dtype of the student's forward and backward passes; with bfloat16 the optimizer still updates float32 master weights, which checkpoints and the saved student hold")]
+    public StudentPrecision Precision { get; init; } = StudentPrecision.Float32;
 
     [Setting("teachers", "teachers cached once, or run online at every step")]
     public TeacherMode TeacherMode { get; init; } = TeacherMode.Cached;

@@ -42,6 +42,7 @@ public sealed class DistillationRecipe : IDisposable
     private readonly IReadOnlyDictionary<string, string>? _verifiedHashes;
     private HfTokenizer _tokenizer = null!;
     private CausalLM _student = null!;
+    private MixedPrecision? _mixed;
     private TeacherSet _teachers = null!;
     private CrossTokenizerTerms? _terms;
     private TrainingSamples _samples = null!;
@@ -50,6 +51,9 @@ public sealed class DistillationRecipe : IDisposable
     private bool _setUp;
 
     public CausalLM Student => _student;
+
+    /// <summary>The model the training passes run on: the student, or its bfloat16 copy under train.precision bfloat16.</summary>
+    private CausalLM Computing => _mixed?.Compute ?? _student;
 
     /// <summary>The name of the train stage in lineage (one per run).</summary>
     public const string TrainStage = "student";
@@ -81,6 +85,7 @@ public sealed class DistillationRecipe : IDisposable
         if (_student.Config.VocabSize < _tokenizer.VocabSize)
             throw new InvalidDataException($"student vocab_size {_student.Config.VocabSize} is smaller than its tokenizer's {_tokenizer.VocabSize}");
         _student.to(_device);
+        _mixed = MixedPrecision.For(recipe.Train.Precision, _student);
         _teachers = TeacherSet.Load(recipe, _tokenizer, _device, new TeacherHashes(_verifiedHashes), _cacheRoot, _log);
         _samples = TrainingSamples.ForRecipe(recipe.Data, _tokenizer);
         if (recipe.Loss.PerTeacher && _teachers.Count > 0) _terms = new CrossTokenizerTerms(_tokenizer, _student.Config.VocabSize, recipe.Loss, recipe.Mixing, recipe.Alignment.TopK);
@@ -135,7 +140,7 @@ public sealed class DistillationRecipe : IDisposable
     private sealed record LossMeasured(double Loss, Tensor? Pending, double Ce, double? Kd, double[] Weights, double[] Coverage, double[]? Terms, long Tokens,
         IReadOnlyList<Tensor> OnDevice, double[]? TextBitsPerByte = null, double[]? Merged = null);
 
-    /// <summary>A micro-batch as trained: the student, its optimizer and the batch's tensors on the device (ids or logits, targets, the teachers' blend).</summary>
+    /// <summary>A micro-batch as trained: the model that computed it (the student, or its bfloat16 copy), the optimizer of the student's weights and the batch's tensors on the device (ids or logits, targets, the teachers' blend).</summary>
     internal sealed record StepTensors(int Step, Device Device, CausalLM Student, AdamW Optimizer, IReadOnlyList<Tensor> Batch);
 
     /// <summary>Shown every micro-batch after its backward pass, before the optimizer steps: where the step's tensors live.</summary>
@@ -147,7 +152,7 @@ public sealed class DistillationRecipe : IDisposable
     private BatchForward Forward(IReadOnlyList<TextSample> samples, IReadOnlyList<Teacher> teachers)
     {
         var (ids, targets) = Inputs(samples);
-        var logits = _student.forward(ids).to(float32);                                    // (B, T, V)
+        var logits = Computing.forward(ids).to(float32);                                     // (B, T, V)
         var flatLogits = logits.view(-1, logits.shape[^1]);                                // (B*T, V)
         if (teachers.Count == 0 || _terms is not null) return new BatchForward(flatLogits, targets, null, null, null);
         var (teacherBatch, mixed) = Blend(samples, teachers, targets);
@@ -200,7 +205,7 @@ public sealed class DistillationRecipe : IDisposable
         {
             var terms = _terms.Compute(f.FlatLogits, Views(samples), _recipe.Data.SequenceLength, _teachers.Teachers);
             var distillation = terms.Combined();
-            var total = CrossTokenizerTerms.Total(ce, distillation, _recipe.Loss, _student);
+            var total = CrossTokenizerTerms.Total(ce, distillation, _recipe.Loss, Computing);
             return new LossMeasured(total.item<float>(), total, ce.item<float>(), distillation.item<float>(),
                 terms.Weights, terms.Coverage, terms.Terms.Select(x => (double)x.item<float>()).ToArray(), tokens, [f.FlatLogits, gold], terms.BitsPerByte, terms.Merged);
         }
@@ -216,10 +221,10 @@ public sealed class DistillationRecipe : IDisposable
     private LossMeasured ChunkedLossStep(List<TextSample> samples, double scale)
     {
         var (ids, targets) = Inputs(samples);
-        var hidden = _student.Hidden(ids);                                                  // (B, T, C)
+        var hidden = Computing.Hidden(ids);                                                 // (B, T, C)
         var (teacherBatch, mixed) = _teachers.Count == 0 ? (null, null) : Blend(samples, _teachers.Teachers, targets);
         var (gold, target) = (targets.view(-1).to(_device), mixed?.Target.To(_device));
-        var result = ChunkedLoss.Backward(_student, hidden, gold, teacherBatch?.Positions, target, _recipe.Loss, _recipe.Train.LogitsChunk, scale);
+        var result = ChunkedLoss.Backward(Computing, hidden, gold, teacherBatch?.Positions, target, _recipe.Loss, _recipe.Train.LogitsChunk, scale);
         var weights = mixed?.Weights.mean([1]).data<float>().Select(w => (double)w).ToArray() ?? new double[_teachers.Count];
         return new LossMeasured(result.Loss, null, result.Ce, result.Kd, weights, teacherBatch?.Coverage ?? new double[_teachers.Count], null,
             targets.ne(-100).sum().item<long>(), [ids, hidden, gold, .. Tensors(target)]);
@@ -282,6 +287,7 @@ public sealed class DistillationRecipe : IDisposable
         if (resumeFrom is { } latest)
         {
             TrainingCheckpoint.Load(latest.Directory, _student, optimizer);
+            _mixed?.PushWeights();
             (start, lastCheckpoint) = (latest.Step, latest.Directory);
             _log.WriteLine($"resumed from {latest.Directory}");
         }
@@ -291,6 +297,7 @@ public sealed class DistillationRecipe : IDisposable
         double first = double.NaN, last = double.NaN;
         var checkpointStep = start;
         _student.train();
+        Computing.train();
         for (var step = start + 1; step <= r.Steps; step++)
         {
             if (cancel.IsCancellationRequested)
@@ -302,6 +309,7 @@ public sealed class DistillationRecipe : IDisposable
             var lr = schedule.At(step);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
             optimizer.zero_grad();
+            _mixed?.ZeroGradients();
             double loss = 0, ce = 0, kd = 0;
             var weights = new double[_teachers.Count];
             var coverage = new double[_teachers.Count];
@@ -317,7 +325,7 @@ public sealed class DistillationRecipe : IDisposable
                 var value = m.Loss;
                 if (!double.IsFinite(value)) throw new TrainingDivergedException(step, batch, lastCheckpoint);
                 if (m.Pending is { } pending) (pending / r.GradAccum).backward();
-                Probe?.Invoke(new StepTensors(step, _device, _student, optimizer, m.OnDevice));
+                Probe?.Invoke(new StepTensors(step, _device, Computing, optimizer, m.OnDevice));
                 loss += value / r.GradAccum;
                 ce += m.Ce / r.GradAccum;
                 kd += (m.Kd ?? 0) / r.GradAccum;
@@ -327,10 +335,12 @@ public sealed class DistillationRecipe : IDisposable
                 for (var k = 0; merged is not null && k < merged.Length; k++) merged[k] += m.Merged![k] / r.GradAccum;
                 tokens += m.Tokens;
             }
+            _mixed?.PullGradients();
             // Clip 0 means no clipping; the norm is still measured (an infinite bound changes nothing).
             var gradNorm = nn.utils.clip_grad_norm_(_student.parameters(), r.Clip > 0 ? r.Clip : double.PositiveInfinity);
             if (!double.IsFinite(gradNorm)) throw new TrainingDivergedException(step, _samples.Batch((long)(step - 1) * r.GradAccum, r.BatchSize, _recipe.Seed), lastCheckpoint);
             optimizer.step();
+            _mixed?.PushWeights();
             if (step == start + 1) first = loss;
             last = loss;
 
@@ -353,6 +363,9 @@ public sealed class DistillationRecipe : IDisposable
             }
         }
         _student.eval();
+        // From here on (saving, evaluating, agreement with the blend) the float32 master is the student.
+        _mixed?.Dispose();
+        _mixed = null;
         return (evaluation, first, last);
     }
 
@@ -397,6 +410,7 @@ public sealed class DistillationRecipe : IDisposable
     public void Cleanup()
     {
         _student?.Dispose();
+        _mixed?.Dispose();
         _teachers?.Dispose();
         _terms?.Dispose();
     }

@@ -10,13 +10,13 @@ namespace MultiTeacher.Tests.Training;
 
 public sealed class DistillationRecipeTests : TempDirectoryTest
 {
-    private string HardLabelRecipe(TinyRuns runs, string name, string init)
+    private string HardLabelRecipe(TinyRuns runs, string name, string init, string precision = "float32")
     {
         return runs.WriteRecipe(name, $"""
             seed: 5
             data: {"{"} train: train.txt, seq_len: 24 {"}"}
             student: {"{"} {init} {"}"}
-            train: {"{"} steps: 6, batch_size: 3, lr: 0.004, warmup_steps: 1, checkpoint_every: 3 {"}"}
+            train: {"{"} steps: 6, batch_size: 3, lr: 0.004, warmup_steps: 1, checkpoint_every: 3, precision: {precision} {"}"}
             """);
     }
 
@@ -34,18 +34,20 @@ public sealed class DistillationRecipeTests : TempDirectoryTest
         Assert.ThrowsAny<IOException>(run.Setup);
     }
 
-    [Fact, Trait("Category", TestCategory.Unit)]
-    public void ResumedRun_EndsBitIdenticalToAnUninterruptedRun()
+    [Theory, Trait("Category", TestCategory.Unit)]
+    [InlineData("float32")]
+    [InlineData("bfloat16")]
+    public void ResumedRun_EndsBitIdenticalToAnUninterruptedRun(string precision)
     {
         var runs = new TinyRuns(TempDir);
         runs.WriteData(trainDocuments: 2, trainChars: 2500);
         var config = runs.WriteConfig("student", "qwen2", 32000);
         var init = $"config: {config}, tokenizer: {TestAssets.TokenizerDir("mistral-7b-v0.1")}";
 
-        var full = RecipeLoader.Load(HardLabelRecipe(runs, "full", init));
+        var full = RecipeLoader.Load(HardLabelRecipe(runs, "full", init, precision));
         using (var run = new DistillationRecipe(full, TextWriter.Null)) { run.Setup(); run.Train(); }
 
-        var split = RecipeLoader.Load(HardLabelRecipe(runs, "split", init));
+        var split = RecipeLoader.Load(HardLabelRecipe(runs, "split", init, precision));
         using (var cancel = new CancellationTokenSource())
         using (var run = new DistillationRecipe(split, TextWriter.Null))
         {
