@@ -8,13 +8,13 @@ bash scripts/bootstrap.sh
 (cd tools/reference && [ -d node_modules/tokenizers ] || npm ci --no-audit --no-fund --silent)
 dotnet build benchmarks/MultiTeacher.Benchmarks -c Release -v quiet -nologo
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(tokenize alignment model distillation alm lineage jobs dashboard merge logits scaleout)
-# "scale": the real-shape teacher and student figures (bf16 1B and 8B teachers, chunked logits, caching on
+[ ${#names[@]} -gt 0 ] || names=(tokenize alignment model distillation alm lineage jobs dashboard merge logits precision scaleout)
+# "scale": the real-shape teacher and student figures (bf16 1B and 8B teachers, chunked logits, the bfloat16 student, caching on
 # 1 against 2 workers); the teachers write
 # about 19 GB of random weights under ~/.cache/multiteacher/bench once, and are not part of the default list.
 expanded=()
 for name in "${names[@]}"; do
-  if [ "$name" = scale ]; then expanded+=(teacher-bf16 teacher-8b logits scaleout); else expanded+=("$name"); fi
+  if [ "$name" = scale ]; then expanded+=(teacher-bf16 teacher-8b logits precision scaleout); else expanded+=("$name"); fi
 done
 names=("${expanded[@]}")
 for name in "${names[@]}"; do

@@ -20,6 +20,7 @@ var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
     ["dashboard"] = DashboardLoadBenchmark.Run,
     ["merge"] = MergeBenchmark.Run,
     ["logits"] = LogitsBenchmark.Run,
+    ["precision"] = PrecisionBenchmark.Run,
     ["teacher-bf16"] = TeacherScaleBenchmark.RunBf16,
     ["teacher-8b"] = TeacherScaleBenchmark.Run8b,
     ["scaleout"] = ScaleOutBenchmark.Run,
