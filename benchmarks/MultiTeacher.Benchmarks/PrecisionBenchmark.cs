@@ -41,7 +41,7 @@ public static class PrecisionBenchmark
                 seed: 3
                 data: {"{"} train: train.txt, eval: eval.txt, seq_len: {Seq} {"}"}
                 student: {"{"} config: {Path.Combine(configDir, "config.json")}, tokenizer: {store.Require("tokenizers/mistral-7b-v0.1")} {"}"}
-                train: {"{"} steps: {steps}, batch_size: {Batch}, lr: 0.002, warmup_steps: 10, precision: {RecipeYaml.Scalar(precision)} {"}"}
+                train: {"{"} steps: {steps}, batch_size: {Batch}, lr: 0.002, warmup_steps: {Math.Min(10, steps - 1)}, precision: {RecipeYaml.Scalar(precision)} {"}"}
                 eval: {"{"} every: 0, max_bytes: 40000 {"}"}
                 output: {Path.Combine(root, "out", name)}
                 """);

@@ -7,6 +7,7 @@ using MultiTeacher.Runtime;
 if (args is ["--merge-child", ..]) { GlibcAllocator.KeepFreedMemory(); return MergeBenchmark.RunChild(args); }
 if (args is ["--logits-child", ..]) { GlibcAllocator.KeepFreedMemory(); return LogitsBenchmark.RunChild(args); }
 if (args is [TeacherCachingChild.Flag, ..]) { GlibcAllocator.KeepFreedMemory(); return TeacherCachingChild.RunChild(args); }
+if (args is [ScaleOutCeiling.Flag, ..]) { GlibcAllocator.KeepFreedMemory(); return ScaleOutCeiling.RunChild(args); }
 
 var benchmarks = new Dictionary<string, Func<AssetStore, BenchmarkSection>>
 {
