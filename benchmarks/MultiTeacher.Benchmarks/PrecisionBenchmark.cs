@@ -16,6 +16,10 @@ namespace MultiTeacher.Benchmarks;
 public static class PrecisionBenchmark
 {
     private const int Rounds = 3, TimedSteps = 4, LossSteps = 100, Batch = 8, Seq = 128, Hidden = 512, Layers = 4;
+    private const double LearningRate = 0.002;
+
+    /// <summary>10 warmup steps, or fewer in a run too short for them (a recipe's warmup must stay below its steps).</summary>
+    private static int Warmup(int steps) => Math.Min(10, steps - 1);
 
     public static BenchmarkSection Run(AssetStore store)
     {
@@ -41,7 +45,7 @@ public static class PrecisionBenchmark
                 seed: 3
                 data: {"{"} train: train.txt, eval: eval.txt, seq_len: {Seq} {"}"}
                 student: {"{"} config: {Path.Combine(configDir, "config.json")}, tokenizer: {store.Require("tokenizers/mistral-7b-v0.1")} {"}"}
-                train: {"{"} steps: {steps}, batch_size: {Batch}, lr: 0.002, warmup_steps: {Math.Min(10, steps - 1)}, precision: {RecipeYaml.Scalar(precision)} {"}"}
+                train: {"{"} steps: {steps}, batch_size: {Batch}, lr: {LearningRate.ToString(System.Globalization.CultureInfo.InvariantCulture)}, warmup_steps: {Warmup(steps)}, precision: {RecipeYaml.Scalar(precision)} {"}"}
                 eval: {"{"} every: 0, max_bytes: 40000 {"}"}
                 output: {Path.Combine(root, "out", name)}
                 """);
@@ -61,23 +65,25 @@ public static class PrecisionBenchmark
                       $"batch {Batch} x {Seq} tokens of Brown press, learned and fiction text; hard-label CE, AdamW. Step = forward, loss in float32, backward, " +
                       $"gradients to float32 (bfloat16 only), clip, AdamW on float32 weights, weights back to bfloat16 (bfloat16 only). " +
                       $"{Rounds} alternating rounds of {TimedSteps} timed steps per precision (the first step of each run left out); medians with min–max. " +
-                      $"{Environment.ProcessorCount} threads.");
+                      $"{TorchSharp.torch.get_num_threads()} threads.");
         md.AppendLine();
         md.AppendLine("| step | time | ratio |");
         md.AppendLine("|---|---|---|");
         md.AppendLine($"| float32 (baseline) | {m32:F2} s ({f32.Min():F2}–{f32.Max():F2}) | 1.00x |");
         md.AppendLine($"| bfloat16 compute, float32 master weights | {m16:F2} s ({bf16.Min():F2}–{bf16.Max():F2}) | **{m16 / m32:F2}x** ({bf16.Min() / f32.Max():F2}–{bf16.Max() / f32.Min():F2}) |");
         md.AppendLine();
-        md.AppendLine($"Effect on the loss: {LossSteps} steps each from the same initial weights, batches and schedule (lr 0.002, 10 warmup steps, cosine); " +
+        md.AppendLine($"Effect on the loss: {LossSteps} steps each from the same initial weights, batches and schedule (lr {LearningRate}, {Warmup(LossSteps)} warmup steps, cosine); " +
                       "training loss as the mean over the steps shown; held-out bits per byte of the saved float32 student on 6 Brown documents the runs did not train on.");
         md.AppendLine();
-        md.AppendLine("| precision | loss, steps 1–10 | steps 41–50 | steps 91–100 | held-out bits/byte |");
+        md.AppendLine($"| precision | loss, steps 1–10 | steps {LossSteps / 2 - 9}–{LossSteps / 2} | steps {LossSteps - 9}–{LossSteps} | held-out bits/byte |");
         md.AppendLine("|---|---|---|---|---|");
+        // Mean training loss over steps from+1 .. from+10, at the start, the middle and the end.
+        int[] windows = [0, LossSteps / 2 - 10, LossSteps - 10];
+        double[] Row(TrainedRun run) => [.. windows.Select(from => run.Losses.Skip(from).Take(10).Average()), run.BitsPerByte];
         foreach (var (precision, run) in runs)
-            md.AppendLine($"| {RecipeYaml.Scalar(precision)} | {run.Losses.Take(10).Average():F4} | {run.Losses.Skip(40).Take(10).Average():F4} | {run.Losses.Skip(90).Take(10).Average():F4} | {run.BitsPerByte:F4} |");
-        var (a, b) = (runs[StudentPrecision.Float32], runs[StudentPrecision.Bfloat16]);
-        md.AppendLine($"| bfloat16 − float32 | {b.Losses.Take(10).Average() - a.Losses.Take(10).Average():+0.0000;-0.0000} | {b.Losses.Skip(40).Take(10).Average() - a.Losses.Skip(40).Take(10).Average():+0.0000;-0.0000} | " +
-                      $"{b.Losses.Skip(90).Take(10).Average() - a.Losses.Skip(90).Take(10).Average():+0.0000;-0.0000} | {b.BitsPerByte - a.BitsPerByte:+0.0000;-0.0000} |");
+            md.AppendLine($"| {RecipeYaml.Scalar(precision)} | {string.Join(" | ", Row(run).Select(v => v.ToString("F4")))} |");
+        var (a, b) = (Row(runs[StudentPrecision.Float32]), Row(runs[StudentPrecision.Bfloat16]));
+        md.AppendLine($"| bfloat16 − float32 | {string.Join(" | ", b.Zip(a, (x, y) => (x - y).ToString("+0.0000;-0.0000")))} |");
         return new BenchmarkSection("Student mixed precision (bfloat16 compute, float32 master weights)", md.ToString());
     }
 

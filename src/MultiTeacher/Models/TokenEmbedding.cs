@@ -18,7 +18,7 @@ public sealed class TokenEmbedding : nn.Module<Tensor, Tensor>
     /// <summary>An unfilled (V, C) weight.</summary>
     public TokenEmbedding(long count, long size, Device? device = null, ScalarType? dtype = null) : base(nameof(TokenEmbedding))
     {
-        weight = new Parameter(empty([count, size], dtype ?? get_default_dtype(), device ?? CPU));
+        weight = Unfilled.Parameter([count, size], dtype, device);
         RegisterComponents();
     }
 

@@ -19,14 +19,12 @@ public static class Unfilled
     public static Linear Linear(long inputs, long outputs, bool hasBias, Device? device, ScalarType? dtype)
     {
         var layer = nn.Linear(inputs, outputs, hasBias, Meta, dtype);
-        if (IsMeta(device)) return layer;
-        layer.weight = Empty(layer.weight, device);
-        if (layer.bias is { } bias) layer.bias = Empty(bias, device);
+        layer.weight = Parameter(layer.weight.shape, layer.weight.dtype, device);
+        if (layer.bias is { } bias) layer.bias = Parameter(bias.shape, bias.dtype, device);
         return layer;
     }
 
-    private static bool IsMeta(Device? device) => device?.type == TorchSharp.DeviceType.META;
-
-    private static Parameter Empty(Tensor like, Device? device) =>
-        new(empty(like.shape, like.dtype, device ?? TorchSharp.torch.CPU));
+    /// <summary>A parameter of the given shape, allocated and not filled.</summary>
+    public static Parameter Parameter(long[] shape, ScalarType? dtype, Device? device) =>
+        new(empty(shape, dtype ?? get_default_dtype(), device ?? CPU));
 }

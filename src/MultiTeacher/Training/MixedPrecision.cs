@@ -41,9 +41,11 @@ public sealed class MixedPrecision : IDisposable
     /// <summary>The compute copy's gradients, in float32, become the master's (null where the copy has none).</summary>
     public void PullGradients()
     {
+        // Each master holds its gradient itself once set, so every wrapper made here goes with the scope
+        // (a wrapper left to the finalizer would keep a whole float32 gradient alive until a collection).
         using var scope = NewDisposeScope();
         foreach (var (master, compute) in _pairs)
-            master.grad = compute.grad is { } g ? g.to(ScalarType.Float32).MoveToOuterDisposeScope() : null;
+            master.grad = compute.grad is { } g ? g.to(ScalarType.Float32) : null;
     }
 
     /// <summary>The master weights, rounded to bfloat16, into the compute copy.</summary>

@@ -38,8 +38,11 @@ public sealed class DeviceDisciplineTests : TempDirectoryTest
     private static bool On(Device actual, Device expected) =>
         actual.type == expected.type && (expected.index < 0 || actual.index == expected.index);
 
-    [Fact]
-    public void TrainingStep_KeepsEveryTensorOnTheRecipesDevice_AndChunkedLogitsTrainAsTheWholeBatchs()
+    /// <param name="tolerance">Relative agreement of chunked and whole: float32 rounding, or bfloat16's products averaged over many positions.</param>
+    [Theory]
+    [InlineData("float32", 1e-5)]
+    [InlineData("bfloat16", 1e-3)]
+    public void TrainingStep_KeepsEveryTensorOnTheRecipesDevice_AndChunkedLogitsTrainAsTheWholeBatchs(string precision, double tolerance)
     {
         var runs = new TinyRuns(TempDir);
         runs.WriteData(trainDocuments: 1, trainChars: 1500);
@@ -55,7 +58,7 @@ public sealed class DeviceDisciplineTests : TempDirectoryTest
             student: {"{"} config: {config}, tokenizer: {TestAssets.TokenizerDir("mistral-7b-v0.1")} {"}"}
             alignment: {"{"} top_k: 32 {"}"}
             loss: {"{"} kind: reverse_kl, temperature: 2, hard_label_weight: 0.4 {"}"}
-            train: {"{"} steps: 2, batch_size: 2, lr: 0.001, teachers: online, logits_chunk: {chunk} {"}"}
+            train: {"{"} steps: 2, batch_size: 2, lr: 0.001, teachers: online, logits_chunk: {chunk}, precision: {precision} {"}"}
             """);
 
         List<StepMetrics> Train(string recipe)
@@ -82,14 +85,15 @@ public sealed class DeviceDisciplineTests : TempDirectoryTest
         var whole = Train(Recipe("whole", 0));
         var chunked = Train(Recipe("chunked", 7));
 
-        // The same steps in another summation order: float32 rounding, amplified a little by one AdamW
-        // step. Reverse KL is a small difference of per-position sums the size of log V, so its
-        // rounding is relative to the loss rather than to itself.
+        // The same steps in another summation order: rounding, amplified a little by one AdamW step.
+        // Reverse KL is a small difference of per-position sums the size of log V, so its rounding is
+        // relative to the loss rather than to itself. In bfloat16 the chunked path gives the float32
+        // master to no pass, or it would fail on mixed dtypes.
         for (var i = 0; i < 2; i++)
         {
-            Assert.Equal(whole[i].Loss, chunked[i].Loss, 1e-5 * Math.Abs(whole[i].Loss));
-            Assert.Equal(whole[i].Distillation!.Value, chunked[i].Distillation!.Value, 1e-5 * Math.Abs(whole[i].Loss));
-            Assert.Equal(whole[i].GradNorm, chunked[i].GradNorm, 1e-4 * whole[i].GradNorm);
+            Assert.Equal(whole[i].Loss, chunked[i].Loss, tolerance * Math.Abs(whole[i].Loss));
+            Assert.Equal(whole[i].Distillation!.Value, chunked[i].Distillation!.Value, tolerance * Math.Abs(whole[i].Loss));
+            Assert.Equal(whole[i].GradNorm, chunked[i].GradNorm, 10 * tolerance * whole[i].GradNorm);
         }
     }
 
