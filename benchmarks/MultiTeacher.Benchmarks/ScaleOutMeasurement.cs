@@ -12,15 +12,30 @@ namespace MultiTeacher.Benchmarks;
 /// phases (claim, recipe, completion); and the CPU seconds the
 /// benchmark process and PostgreSQL used meanwhile, which the pinned workers compete with.
 /// </summary>
-public sealed record ScaleOutMeasurement(double Seconds, IReadOnlyList<IReadOnlyDictionary<CachePhase, double>> Phases,
+public sealed record ScaleOutMeasurement(double Seconds, IReadOnlyList<IReadOnlyList<IReadOnlyDictionary<CachePhase, double>>> Phases,
     double IdleSeconds, double OutsideSeconds, double BenchmarkCpu, double PostgresCpu)
 {
+    /// <summary>Every shard job's phases, whichever worker ran it.</summary>
+    private IEnumerable<IReadOnlyDictionary<CachePhase, double>> Jobs => Phases.SelectMany(w => w);
+
     /// <summary>Sum over the shard jobs of one phase.</summary>
-    public double Total(CachePhase phase) => Phases.Sum(p => p[phase]);
+    public double Total(CachePhase phase) => Jobs.Sum(p => p[phase]);
+
+    /// <summary>
+    /// What each worker's first job cost beyond its later ones, averaged over the workers: the inputs,
+    /// samples and teacher it alone paid, plus its cache phase beyond the median of the later jobs'
+    /// (a fresh process's first forward pass). Two workers pay it at once, so it does not shrink with more workers.
+    /// </summary>
+    public (double Fixed, double FirstPass) StartUp()
+    {
+        var workers = Phases.Where(w => w.Count >= 2).ToList();
+        return (workers.Average(w => w[0][CachePhase.Inputs] + w[0][CachePhase.Samples] + w[0][CachePhase.Teacher]),
+            workers.Average(w => w[0][CachePhase.Cache] - BenchmarkReport.Median(w.Skip(1).Select(p => p[CachePhase.Cache]))));
+    }
 
     /// <summary>The seconds of the jobs' stages (claim to completion) that none of their phases account for.</summary>
-    public static double Outside(IReadOnlyList<StageRecord> stages, IReadOnlyList<IReadOnlyDictionary<CachePhase, double>> phases) =>
-        stages.Sum(s => (s.FinishedAt!.Value - s.StartedAt!.Value).TotalSeconds) - phases.Sum(p => p.Values.Sum());
+    public static double Outside(IReadOnlyList<StageRecord> stages, IReadOnlyList<IReadOnlyList<IReadOnlyDictionary<CachePhase, double>>> phases) =>
+        stages.Sum(s => (s.FinishedAt!.Value - s.StartedAt!.Value).TotalSeconds) - phases.Sum(w => w.Sum(p => p.Values.Sum()));
 
     /// <summary>From the stage rows: each worker's seconds from the first claim of any worker to its own first claim, plus its gaps between jobs.</summary>
     public static double Idle(IReadOnlyList<StageRecord> stages)
@@ -64,15 +79,17 @@ public sealed class CpuMeter(string postgresDataDirectory)
     }
 }
 
-/// <summary>Collects the phase lines the worker processes print, one per shard job.</summary>
-public sealed class PhaseLines
+/// <summary>Collects the phase lines the worker processes print, one per shard job, per worker in the order it ran them.</summary>
+public sealed class PhaseLines(int workers)
 {
-    private readonly ConcurrentQueue<IReadOnlyDictionary<CachePhase, double>> _lines = new();
+    private readonly ConcurrentQueue<IReadOnlyDictionary<CachePhase, double>>[] _lines = [.. Enumerable.Range(0, workers).Select(_ => new ConcurrentQueue<IReadOnlyDictionary<CachePhase, double>>())];
 
-    public void Offer(string line)
+    public void Offer(int worker, string line)
     {
-        if (PhaseClock.Parse(line) is { } phases) _lines.Enqueue(phases);
+        if (PhaseClock.Parse(line) is { } phases) _lines[worker].Enqueue(phases);
     }
 
-    public IReadOnlyList<IReadOnlyDictionary<CachePhase, double>> Take() => [.. _lines];
+    public int Count => _lines.Sum(w => w.Count);
+
+    public IReadOnlyList<IReadOnlyList<IReadOnlyDictionary<CachePhase, double>>> Take() => [.. _lines.Select(w => (IReadOnlyList<IReadOnlyDictionary<CachePhase, double>>)[.. w])];
 }
