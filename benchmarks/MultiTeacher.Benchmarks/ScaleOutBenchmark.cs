@@ -143,7 +143,7 @@ public static class ScaleOutBenchmark
         {
             WaitUntil(() => Scalar(connection, "SELECT count(*) FROM hangfire.server WHERE data::text LIKE $1", $"%\"{queue}\"%") >= workers, "the workers to register", processes);
             var before = cpu.Now();
-            var runId = new JobClient(connection, JobStorage.Create(connection)).Submit(RecipeLoader.Load(recipe), queue);
+            var runId = new JobClient(connection, JobStorage.Create(connection)).Submit(RecipeLoader.Load(recipe), queue, cacheRoot: cacheRoot);
             var store = new LineageStore(connection);
             WaitUntil(() => store.Run(runId)!.Status.IsFinished(), "the run to end", processes);
             var after = cpu.Now();

@@ -1,9 +1,12 @@
 using Hangfire;
 using Hangfire.PostgreSql;
+using MultiTeacher.Cache;
+using MultiTeacher.Data;
 using MultiTeacher.Lineage;
 using MultiTeacher.Recipes;
 using MultiTeacher.Runs;
 using MultiTeacher.Teachers;
+using MultiTeacher.Tokenization;
 using MultiTeacher.Training;
 
 namespace MultiTeacher.Jobs;
@@ -18,14 +21,16 @@ public sealed class JobClient(string connectionString, PostgreSqlStorage storage
     /// Records the run (resolved recipe, environment, hashed inputs) as queued, creates its stages and
     /// enqueues what can start now: a cache job per teacher, or per shard of each teacher's cache (training follows when all exist), or training.
     /// <paramref name="ownedHere"/>: the queue is private to this process, so the run fails if this process dies.
+    /// A sharded cache's shard texts are written under the recipe's cache_root, else <paramref name="cacheRoot"/>
+    /// (the workers' root), else the default root, where the shard jobs look for them.
     /// </summary>
-    public long Submit(Recipe recipe, string queue, bool resume = false, bool ownedHere = false)
+    public long Submit(Recipe recipe, string queue, bool resume = false, bool ownedHere = false, string? cacheRoot = null)
     {
         QueueNames.Check(queue);
         InputPreflight.Check(recipe);
         var runId = RunRecorder.Begin(_store, recipe, RunStatus.Queued).RunId;
         var caching = recipe.Train.TeacherMode == TeacherMode.Cached && recipe.Teachers.Count > 0;
-        var shards = caching && recipe.Train.CacheShardTokens > 0 ? TeacherCaches.ShardsOf(recipe).Count : 1;
+        var shards = caching && recipe.Train.CacheShardTokens > 0 ? ShardTextsFor(runId, recipe, recipe.CacheRoot ?? cacheRoot ?? CacheDirectories.Root()) : 1;
         var caches = recipe.Teachers.Where(_ => caching).SelectMany(t => Enumerable.Range(0, shards).Select(s => (Teacher: t.Name, Shard: s))).ToList();
         var stages = caches.Select(c => (StageKind.CacheTeacher, CacheStages.Name(c.Teacher, c.Shard, shards), StageStatus.Queued))
             .Append((StageKind.Train, DistillationRecipe.TrainStage, caching ? StageStatus.Pending : StageStatus.Queued)).ToList();
@@ -46,6 +51,27 @@ public sealed class JobClient(string connectionString, PostgreSqlStorage storage
             throw;
         }
         return runId;
+    }
+
+    /// <summary>
+    /// Cuts the training data into samples, as every shard job would, and writes each shard's texts
+    /// for the jobs to read; the number of shards. The texts are only a shortcut: a root the
+    /// submitter cannot write leaves the jobs to tokenize the data themselves.
+    /// </summary>
+    private int ShardTextsFor(long runId, Recipe recipe, string root)
+    {
+        var student = HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory);
+        var samples = TrainingSamples.ForRecipe(recipe.Data, student);
+        var plan = TeacherCaches.ShardsOf(recipe, samples);
+        if (plan.Count == 1) return 1;
+        // The data hash as the jobs will read it: from the run's resolved recipe.
+        RecipeLoader.LoadResolved(_store.Submission(runId)!.ResolvedYaml, out var hashes);
+        try
+        {
+            ShardTexts.WriteAll(root, hashes["data.train"], student.ContentHash, recipe.Data, recipe.Train.CacheShardTokens, plan, [.. samples.Samples.Select(s => s.Text)]);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        return plan.Count;
     }
 
     /// <summary>

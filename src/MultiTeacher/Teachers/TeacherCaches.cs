@@ -64,17 +64,39 @@ public static class TeacherCaches
         Func<TeacherSettings, bool>? only = null, int? shard = null, PhaseClock? clock = null, WarmTeachers? warm = null, string? dataHash = null)
     {
         clock ??= new PhaseClock();
-        var (student, samples) = clock.Time(CachePhase.Samples, () =>
+        var (student, slices) = clock.Time(CachePhase.Samples, () =>
         {
             var student = warm?.Tokenizer(recipe.Student.TokenizerDirectory) ?? HfTokenizer.FromDirectory(recipe.Student.TokenizerDirectory);
-            return (student, warm is not null && dataHash is not null ? warm.Samples(recipe.Data, dataHash, student) : TrainingSamples.ForRecipe(recipe.Data, student));
+            return (student, Slices(recipe, student, cacheRoot, log, shard, warm, dataHash));
         });
+        using var teachers = clock.Time(CachePhase.Teacher, () => TeacherSet.Load(recipe, student, device, hashes, cacheRoot, log, only, warm));
+        return clock.Time(CachePhase.Cache, () =>
+            (IReadOnlyList<string>)[.. Enumerable.Range(0, teachers.Count).SelectMany(k => slices.Select(s => teachers.EnsureShard(k, s.Texts, recipe.Loss.Kind, s.Index, s.Count)))]);
+    }
+
+    /// <summary>
+    /// The texts of each shard to ensure (every shard, or only <paramref name="shard"/>) with its number and the
+    /// shard count. One shard's texts come from the file its submission wrote when that file is sound
+    /// (<see cref="ShardTexts"/>), so a worker need not tokenize the whole training data for it.
+    /// </summary>
+    private static IReadOnlyList<(IReadOnlyList<string> Texts, int Index, int Count)> Slices(Recipe recipe, HfTokenizer student, string cacheRoot, TextWriter log,
+        int? shard, WarmTeachers? warm, string? dataHash)
+    {
+        if (shard is { } wanted && dataHash is not null)
+        {
+            var key = ShardTexts.KeyFor(dataHash, student.ContentHash, recipe.Data, recipe.Train.CacheShardTokens, wanted);
+            if (ShardTexts.TryRead(cacheRoot, key, out var problem) is { } read)
+            {
+                log.WriteLine($"samples: shard {wanted}'s {read.Texts.Count} texts from {ShardTexts.PathFor(cacheRoot, key)}");
+                return [(read.Texts, wanted, read.Shards)];
+            }
+            log.WriteLine($"samples: shard {wanted}'s texts {(problem == "missing" ? "were not written" : $"not usable ({problem})")}; tokenizing the training data");
+        }
+        var samples = warm is not null && dataHash is not null ? warm.Samples(recipe.Data, dataHash, student) : TrainingSamples.ForRecipe(recipe.Data, student);
         var texts = samples.Samples.Select(s => s.Text).ToList();
         var plan = ShardsOf(recipe, samples);
         IReadOnlyList<CacheShard> shards = shard is { } one ? [plan[one]] : plan.Shards;
-        using var teachers = clock.Time(CachePhase.Teacher, () => TeacherSet.Load(recipe, student, device, hashes, cacheRoot, log, only, warm));
-        return clock.Time(CachePhase.Cache, () =>
-            (IReadOnlyList<string>)[.. Enumerable.Range(0, teachers.Count).SelectMany(k => shards.Select(s => teachers.EnsureCacheFor(k, texts, recipe.Loss.Kind, plan, s)))]);
+        return [.. shards.Select(s => ((IReadOnlyList<string>)(plan.Count == 1 ? texts : CacheShardPlan.Slice(texts, s)), s.Index, plan.Count))];
     }
 
     /// <summary>How the recipe's teacher caches are cut (train.cache_shard_tokens) over its training samples.</summary>

@@ -117,22 +117,26 @@ public sealed class TeacherSet : IDisposable
     /// One shard of the cache the objective reads, over that shard's texts, ensured; its file. Once
     /// every shard of <paramref name="plan"/> is, the teacher reads them as one cache.
     /// </summary>
-    public string EnsureCacheFor(int k, IReadOnlyList<string> texts, LossKind kind, CacheShardPlan plan, CacheShard shard)
+    public string EnsureCacheFor(int k, IReadOnlyList<string> texts, LossKind kind, CacheShardPlan plan, CacheShard shard) =>
+        plan.Count == 1 ? EnsureCacheFor(k, texts, kind) : EnsureShard(k, CacheShardPlan.Slice(texts, shard), kind, shard.Index, plan.Count);
+
+    /// <summary>Shard <paramref name="index"/> of <paramref name="count"/> of the cache, over that shard's texts alone (<see cref="EnsureCacheFor(int, IReadOnlyList{string}, LossKind, CacheShardPlan, CacheShard)"/>).</summary>
+    public string EnsureShard(int k, IReadOnlyList<string> slice, LossKind kind, int index, int count)
     {
-        if (plan.Count == 1) return EnsureCacheFor(k, texts, kind);
+        if (count == 1) return EnsureCacheFor(k, slice, kind);
         var teacher = _teachers[k];
-        var (hash, slice, directory) = (_hashes.Of(teacher.Spec), CacheShardPlan.Slice(texts, shard), Path.Combine(_cacheRoot, "teachers"));
-        if (!_shards.TryGetValue(k, out var parts) || parts.Length != plan.Count) _shards[k] = parts = new object?[plan.Count];
+        var (hash, directory) = (_hashes.Of(teacher.Spec), Path.Combine(_cacheRoot, "teachers"));
+        if (!_shards.TryGetValue(k, out var parts) || parts.Length != count) _shards[k] = parts = new object?[count];
         string path;
         if (kind == LossKind.Alm)
         {
             var alm = TeacherCaches.EnsureAlm(teacher, hash, slice, directory, _log);
-            (parts[shard.Index], path) = (alm.Cache, alm.Path);
+            (parts[index], path) = (alm.Cache, alm.Path);
         }
         else
         {
             var cache = TeacherCaches.Ensure(teacher, hash, slice, TopK, directory, _log);
-            (parts[shard.Index], path) = (cache.Cache, cache.Path);
+            (parts[index], path) = (cache.Cache, cache.Path);
         }
         if (parts.All(p => p is not null))
             _teachers[k] = kind == LossKind.Alm ? teacher with { Alm = AlmCache.Join([.. parts.Cast<AlmCache>()]) }

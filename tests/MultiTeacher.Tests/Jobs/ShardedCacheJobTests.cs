@@ -37,6 +37,7 @@ public sealed class ShardedCacheJobTests(PostgresFixture postgres) : TempDirecto
             student: {"{"} config: {config}, tokenizer: {TestAssets.TokenizerDir("mistral-7b-v0.1")} {"}"}
             alignment: {"{"} top_k: 8 {"}"}
             train: {"{"} steps: 2, batch_size: 2, cache_shard_tokens: 100 {"}"}
+            cache_root: {Cache}
             """);
         var first = Recipe("sharded-a", 1);
 
@@ -80,6 +81,9 @@ public sealed class ShardedCacheJobTests(PostgresFixture postgres) : TempDirecto
         Assert.True(end.Status == RunStatus.Succeeded, $"{end.Status}: {end.Error}\n{log}");
         var linesB = log.ToString().Split('\n').Where(l => l.StartsWith($"[run {runB} cache-teacher")).ToList();
         Assert.Equal(expected.Count, linesB.Count(l => l.Contains("cache reused")));
+        // Each shard job read its texts from the file the submission wrote, and no worker tokenized the data.
+        Assert.Equal(expected.Count, linesB.Count(l => l.Contains("texts from")));
+        Assert.DoesNotContain(log.ToString().Split('\n'), l => l.Contains("tokenizing the training data"));
         Assert.DoesNotContain(linesB, l => l.Contains("cache built"));
         Assert.Equal(files, Directory.GetFiles(Path.Combine(Cache, "teachers"), "*.mtcache").Order());
         Assert.Equal(written, files.Select(File.GetLastWriteTimeUtc));

@@ -31,6 +31,36 @@ public sealed class ShardedCacheTests : TempDirectoryTest
     }
 
     [Fact]
+    public void AShardJobReadsItsTextsFromTheSubmittedFile_AndTokenizesTheDataWhenTheFileIsDamaged()
+    {
+        var (setup, student, texts) = Setup("forward_kl");
+        var recipe = setup with { Train = setup.Train with { CacheShardTokens = 60 } };
+        var plan = TeacherCaches.ShardsOf(recipe, TrainingSamples.ForRecipe(recipe.Data, student));
+        Assert.True(plan.Count >= 3, $"{plan.Count} shards");
+        // Tokenizing the data (no data hash to key the texts by): the cache file shard 1 has, named by its texts.
+        var tokenized = TeacherCaches.EnsureForRecipe(recipe, CPU, new TeacherHashes(), Path.Combine(TempDir, "tokenized"), TextWriter.Null, shard: 1).Single();
+
+        var root = Path.Combine(TempDir, "root");
+        ShardTexts.WriteAll(root, "data-hash", student.ContentHash, recipe.Data, 60, plan, texts);
+        var log = new StringWriter();
+        var fromFile = TeacherCaches.EnsureForRecipe(recipe, CPU, new TeacherHashes(), root, log, shard: 1, dataHash: "data-hash").Single();
+        Assert.Contains($"samples: shard 1's {plan[1].Count} texts from", log.ToString());
+        Assert.DoesNotContain("tokenizing", log.ToString());
+        Assert.Equal(Path.GetFileName(tokenized), Path.GetFileName(fromFile));
+
+        var key = ShardTexts.KeyFor("data-hash", student.ContentHash, recipe.Data, 60, 2);
+        var bytes = File.ReadAllBytes(ShardTexts.PathFor(root, key));
+        bytes[^40] ^= 1;
+        File.WriteAllBytes(ShardTexts.PathFor(root, key), bytes);
+        log = new StringWriter();
+        var rebuilt = TeacherCaches.EnsureForRecipe(recipe, CPU, new TeacherHashes(), root, log, shard: 2, dataHash: "data-hash").Single();
+        Assert.Contains("samples: shard 2's texts not usable (checksum mismatch", log.ToString());
+        Assert.Contains("tokenizing the training data", log.ToString());
+        var expected = TeacherCaches.EnsureForRecipe(recipe, CPU, new TeacherHashes(), Path.Combine(TempDir, "tokenized"), TextWriter.Null, shard: 2).Single();
+        Assert.Equal(Path.GetFileName(expected), Path.GetFileName(rebuilt));
+    }
+
+    [Fact]
     public void ShardedTopKCache_GivesTheSameTrainingRecordsAsOneCache_FromOneFilePerShard()
     {
         var (recipe, student, texts) = Setup("forward_kl");
