@@ -30,7 +30,16 @@ public sealed class JobClient(string connectionString, PostgreSqlStorage storage
         InputPreflight.Check(recipe);
         var runId = RunRecorder.Begin(_store, recipe, RunStatus.Queued).RunId;
         var caching = recipe.Train.TeacherMode == TeacherMode.Cached && recipe.Teachers.Count > 0;
-        var shards = caching && recipe.Train.CacheShardTokens > 0 ? ShardTextsFor(runId, recipe, recipe.CacheRoot ?? cacheRoot ?? CacheDirectories.Root()) : 1;
+        int shards;
+        try
+        {
+            shards = caching && recipe.Train.CacheShardTokens > 0 ? ShardTextsFor(runId, recipe, recipe.CacheRoot ?? cacheRoot ?? CacheDirectories.Root()) : 1;
+        }
+        catch (Exception e)
+        {
+            _store.FinishRun(runId, RunStatus.Failed, $"could not cut the training data into shards: {e.Message}", badInput: BadInputException.Is(e));
+            throw;
+        }
         var caches = recipe.Teachers.Where(_ => caching).SelectMany(t => Enumerable.Range(0, shards).Select(s => (Teacher: t.Name, Shard: s))).ToList();
         var stages = caches.Select(c => (StageKind.CacheTeacher, CacheStages.Name(c.Teacher, c.Shard, shards), StageStatus.Queued))
             .Append((StageKind.Train, DistillationRecipe.TrainStage, caching ? StageStatus.Pending : StageStatus.Queued)).ToList();
@@ -66,9 +75,10 @@ public sealed class JobClient(string connectionString, PostgreSqlStorage storage
         if (plan.Count == 1) return 1;
         // The data hash as the jobs will read it: from the run's resolved recipe.
         RecipeLoader.LoadResolved(_store.Submission(runId)!.ResolvedYaml, out var hashes);
+        if (!hashes.TryGetValue("data.train", out var dataHash)) return plan.Count;
         try
         {
-            ShardTexts.WriteAll(root, hashes["data.train"], student.ContentHash, recipe.Data, recipe.Train.CacheShardTokens, plan, [.. samples.Samples.Select(s => s.Text)]);
+            ShardTexts.WriteAll(root, dataHash, student.ContentHash, recipe.Data, recipe.Train.CacheShardTokens, plan, [.. samples.Samples.Select(s => s.Text)]);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
         return plan.Count;

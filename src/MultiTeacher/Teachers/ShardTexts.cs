@@ -31,6 +31,9 @@ public static class ShardTexts
         foreach (var shard in plan.Shards)
         {
             var key = KeyFor(dataHash, tokenizerHash, data, shardTokens, shard.Index);
+            // A sound file for this key holds these very texts: a run over the same data rewrites nothing,
+            // and a job of an earlier run reading it is never disturbed.
+            if (CacheFile.TryOpen(PathFor(cacheRoot, key), Magic, Version, key, out _) is not null) continue;
             var blocks = CacheShardPlan.Slice(texts, shard).Select(t => Encoding.UTF8.GetBytes(t)).Select(b => (b.Length, b)).ToList();
             CacheFile.Write(PathFor(cacheRoot, key), Magic, Version, new { key, count = blocks.Count, shards = plan.Count }, _ => { }, blocks);
         }
@@ -39,7 +42,10 @@ public static class ShardTexts
     /// <summary>The shard's texts and the plan's shard count; null with the reason when the file is missing, damaged or for other inputs.</summary>
     public static (IReadOnlyList<string> Texts, int Shards)? TryRead(string cacheRoot, string key, out string? problem)
     {
-        if (CacheFile.TryOpen(PathFor(cacheRoot, key), Magic, Version, key, out problem) is not { } file) return null;
+        CacheFile? file;
+        try { file = CacheFile.TryOpen(PathFor(cacheRoot, key), Magic, Version, key, out problem); }
+        catch (IOException e) { (file, problem) = (null, e.Message); }
+        if (file is null) return null;
         var texts = Enumerable.Range(0, file.Count).Select(i => Encoding.UTF8.GetString(file.Block(i))).ToList();
         return (texts, file.Header.GetProperty("shards").GetInt32());
     }

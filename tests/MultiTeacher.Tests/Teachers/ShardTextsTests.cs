@@ -35,6 +35,26 @@ public sealed class ShardTextsTests : TempDirectoryTest
     }
 
     [Fact]
+    public void WritingAgainLeavesSoundFilesAlone_AndReplacesADamagedOne()
+    {
+        var plan = CacheShardPlan.For([1, 1, 1, 1, 1], 2);
+        ShardTexts.WriteAll(TempDir, "data", "tokenizer", Data, 2, plan, Texts);
+        var paths = Enumerable.Range(0, 3).Select(s => ShardTexts.PathFor(TempDir, ShardTexts.KeyFor("data", "tokenizer", Data, 2, s))).ToList();
+        var old = DateTime.UtcNow.AddHours(-1);
+        foreach (var p in paths) File.SetLastWriteTimeUtc(p, old);
+        var bytes = File.ReadAllBytes(paths[1]);
+        bytes[^40] ^= 1;
+        File.WriteAllBytes(paths[1], bytes);
+        File.SetLastWriteTimeUtc(paths[1], old);
+
+        ShardTexts.WriteAll(TempDir, "data", "tokenizer", Data, 2, plan, Texts);
+        Assert.Equal(old, File.GetLastWriteTimeUtc(paths[0]));
+        Assert.Equal(old, File.GetLastWriteTimeUtc(paths[2]));
+        Assert.NotEqual(old, File.GetLastWriteTimeUtc(paths[1]));
+        Assert.Equal([Texts[2], Texts[3]], ShardTexts.TryRead(TempDir, ShardTexts.KeyFor("data", "tokenizer", Data, 2, 1), out _)!.Value.Texts);
+    }
+
+    [Fact]
     public void TheKeyChangesWithEveryInputThatChangesTheTexts()
     {
         var keys = new[]
