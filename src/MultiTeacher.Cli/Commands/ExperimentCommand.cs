@@ -17,12 +17,13 @@ public static class ExperimentCommand
         var suite = new Option<ExperimentSuite>("--suite") { Description = "fusion: is fusing three teachers worth it (recipes/experiments); twins: the tokenizer-swap control (recipes/experiments/twins)" };
         var seeds = new Option<int>("--seeds") { Description = "twins: seeds per student (default 3)", DefaultValueFactory = _ => 3 };
         var studentSeeds = new Option<string[]>("--student-seeds") { Description = "twins: NAME=N, fewer seeds for one student recipe (repeatable)", AllowMultipleArgumentsPerToken = true };
+        var students = new Option<string[]>("--students") { Description = "twins: run only these student recipes (NAME, or PREFIX* for every recipe beginning with it; repeatable; hard-label and same-fused are required)", AllowMultipleArgumentsPerToken = true };
         var reuse = new Option<bool>("--reuse") { Description = "Score students already trained by an earlier run of the experiment instead of training them again" };
         var command = new Command("experiment", "Trains and compares the experiment's students (hard labels, single teachers, every mixing policy and projection) with confidence intervals over held-out documents.")
-            { assets, work, recipes, report, reuse, documents, suite, seeds, studentSeeds, RunCommand.DatabaseOption };
+            { assets, work, recipes, report, reuse, documents, suite, seeds, studentSeeds, students, RunCommand.DatabaseOption };
         command.SetAction((r, cancel) =>
         {
-            if (r.GetValue(suite) == ExperimentSuite.Twins) return Task.FromResult(Twins(io, r, assets, work, recipes, report, reuse, documents, seeds, studentSeeds, cancel));
+            if (r.GetValue(suite) == ExperimentSuite.Twins) return Task.FromResult(Twins(io, r, assets, work, recipes, report, reuse, documents, seeds, studentSeeds, students, cancel));
             var recipeDir = r.GetValue(recipes) ?? DemoPaths.FindRecipes("experiments");
             var reportPath = Path.GetFullPath(r.GetValue(report) ?? Path.Combine(recipeDir, "..", "..", "docs", "experiment.md"));
             var settings = new ExperimentSettings(DemoPaths.Default(r.GetValue(assets), r.GetValue(work)), recipeDir, reportPath,
@@ -37,7 +38,7 @@ public static class ExperimentCommand
     }
 
     private static int Twins(CliIO io, ParseResult r, Option<string> assets, Option<string> work, Option<string> recipes, Option<string> report,
-        Option<bool> reuse, Option<int> documents, Option<int> seeds, Option<string[]> studentSeeds, CancellationToken cancel)
+        Option<bool> reuse, Option<int> documents, Option<int> seeds, Option<string[]> studentSeeds, Option<string[]> students, CancellationToken cancel)
     {
         var limits = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var item in r.GetValue(studentSeeds) ?? [])
@@ -50,7 +51,8 @@ public static class ExperimentCommand
         var recipeDir = r.GetValue(recipes) ?? Path.Combine(DemoPaths.FindRecipes("experiments"), "twins");
         var reportPath = Path.GetFullPath(r.GetValue(report) ?? Path.Combine(recipeDir, "..", "..", "..", "docs", "experiment-twins.md"));
         var settings = new TwinsSettings(DemoPaths.Default(r.GetValue(assets), r.GetValue(work)), recipeDir, reportPath, r.GetValue(reuse), r.GetValue(seeds),
-            TestDocuments: r.GetValue(documents), Database: r.GetValue(RunCommand.DatabaseOption), StudentSeeds: limits);
+            TestDocuments: r.GetValue(documents), Database: r.GetValue(RunCommand.DatabaseOption), StudentSeeds: limits,
+            Students: r.GetValue(students) is { Length: > 0 } only ? only : null);
         var result = TwinsSuite.Run(settings, io.Out, cancel);
         foreach (var line in result.Verdicts()) io.Out.WriteLine(line);
         io.Out.WriteLine($"\nreport: {reportPath}");

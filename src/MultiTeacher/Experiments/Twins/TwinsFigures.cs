@@ -6,12 +6,13 @@ namespace MultiTeacher.Experiments.Twins;
 /// <summary>
 /// Everything the experiment measured: the splits, the models, each model's bits per byte as
 /// [seed][test document], the teachers' top-64 mass, the validation grid and its choice, and per
-/// teacher the quality of its distillation target at each measured top-k (<see cref="TargetQuality"/>).
+/// teacher the quality of its distillation target at each measured top-k (<see cref="TargetQuality"/>),
+/// and the student recipes the run was limited to (null: all).
 /// </summary>
 public sealed record TwinsResults(IReadOnlyList<GenreSplit> Splits, IReadOnlyList<TwinsModel> Teachers, IReadOnlyList<TwinsModel> Students,
     IReadOnlyDictionary<string, double[][]> Scores, IReadOnlyDictionary<string, double> TopMass,
     IReadOnlyList<(AlmChoice Choice, double Validation)> Tuning, AlmChoice Chosen, int Seeds, TimeSpan Elapsed,
-    IReadOnlyDictionary<string, IReadOnlyList<(int TopK, TargetQuality Quality)>>? Targets = null);
+    IReadOnlyDictionary<string, IReadOnlyList<(int TopK, TargetQuality Quality)>>? Targets = null, IReadOnlyList<string>? Only = null);
 
 /// <summary>
 /// The experiment's comparisons, each a paired bootstrap over seeds and test documents
@@ -24,7 +25,7 @@ public sealed class TwinsFigures(TwinsResults results)
         SamePositions = "same-fused-foreign_positions";
 
     /// <summary>Cross-tokenizer methods, each the suffix of the student taught by the three foreign twins with it.</summary>
-    public static readonly IReadOnlyList<string> Methods = ["first_token", "uld", "alm", "exact", "exact_lump"];
+    public static readonly IReadOnlyList<string> Methods = ["first_token", "first_token-rkl", "uld", "alm", "exact", "exact_lump"];
 
     public IEnumerable<string> Genres => results.Splits.Select(s => s.Genre);
     public TwinsResults Results => results;
@@ -99,20 +100,30 @@ public sealed class TwinsFigures(TwinsResults results)
     /// <summary>The methods whose three-foreign-twin student was trained.</summary>
     public IEnumerable<string> MethodsRun => Methods.Where(m => results.Scores.ContainsKey(Foreign(m)));
 
-    /// <summary>The cross-tokenizer method whose student gains most over all test documents.</summary>
-    public string BestMethod => MethodsRun.MinBy(m => Mean(Foreign(m), null))!;
+    /// <summary>The cross-tokenizer method whose student gains most over all test documents (null: none was trained).</summary>
+    public string? BestMethod => MethodsRun.MinBy(m => Mean(Foreign(m), null));
 
     /// <summary>The student taught by one foreign twin, the genre's, with a method.</summary>
     public static string Single(string genre, string method) => $"single-{genre}-{method}";
 
     /// <summary>
     /// The method the three-teacher claim is judged on: the best of those with a single-teacher
-    /// student for every genre (ALM's when it is the only one).
+    /// student for every genre (null: no method has them all).
     /// </summary>
-    public string ThreeTeacherMethod => MethodsRun.Where(m => Genres.All(g => results.Scores.ContainsKey(Single(g, m)))).MinBy(m => Mean(Foreign(m), null)) ?? "alm";
+    public string? ThreeTeacherMethod => MethodsRun.Where(m => Genres.All(g => results.Scores.ContainsKey(Single(g, m)))).MinBy(m => Mean(Foreign(m), null));
 
-    public string ThreeTeachers => Foreign(ThreeTeacherMethod);
+    public string? ThreeTeachers => ThreeTeacherMethod is { } m ? Foreign(m) : null;
 
     /// <summary>The single-teacher student of <see cref="ThreeTeacherMethod"/> with the lowest bits per byte over all test documents (picked on test: it favours the opponent).</summary>
-    public string BestSingle => Genres.Select(g => Single(g, ThreeTeacherMethod)).MinBy(m => Mean(m, null))!;
+    public string? BestSingle => ThreeTeacherMethod is { } method ? Genres.Select(g => Single(g, method)).MinBy(m => Mean(m, null)) : null;
+
+    /// <summary>
+    /// Students run in pairs that differ from <c>foreign-first_token</c> and <c>same-fused</c> by the
+    /// same setting (a suffix, as <c>-rkl</c>): the swap of tokenizers under that setting.
+    /// </summary>
+    public IEnumerable<string> PairedVariants => results.Scores.Keys
+        .Where(n => n.StartsWith(Foreign("first_token") + "-", StringComparison.Ordinal))
+        .Select(n => n[(Foreign("first_token").Length + 1)..])
+        .Where(v => results.Scores.ContainsKey($"{SameTokenizer}-{v}") && results.Scores.ContainsKey(HardLabel))
+        .Order(StringComparer.Ordinal);
 }

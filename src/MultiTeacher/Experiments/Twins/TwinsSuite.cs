@@ -28,13 +28,21 @@ public sealed record AlmChoice(double Temperature, double Gamma, double HardLabe
 /// Settings of the tokenizer-swap experiment: the demo's directories, its recipe folder (teachers/
 /// and students/), the report, reuse of earlier runs, seeds per student, the ALM grid searched on
 /// validation (one point: no search), test and validation documents per genre, overrides applied to
-/// every recipe (tiny runs in tests), the lineage database and the size of the students' text.
+/// every recipe (tiny runs in tests), the lineage database, the size of the students' text, and
+/// which student recipes to run (null: all).
 /// </summary>
 public sealed record TwinsSettings(DemoPaths Paths, string Recipes, string Report, bool Reuse = false, int Seeds = 3,
     IReadOnlyList<AlmChoice>? Grid = null, int TestDocuments = TwinsData.TestDocuments, int ValidationDocuments = TwinsData.ValidationDocuments,
     IReadOnlyList<string>? Overrides = null, string? Database = null, int MixedCharacters = TwinsData.MixedCharacters,
-    IReadOnlyDictionary<string, int>? StudentSeeds = null)
+    IReadOnlyDictionary<string, int>? StudentSeeds = null, IReadOnlyList<string>? Students = null)
 {
+    /// <summary>
+    /// Whether a student recipe is run: every one without <see cref="Students"/>, else those it
+    /// names, a name ending in * standing for every recipe that begins with the rest.
+    /// </summary>
+    public bool Runs(string student) => Students is null || Students.Any(p =>
+        p.EndsWith('*') ? student.StartsWith(p[..^1], StringComparison.Ordinal) : student == p);
+
     /// <summary>Seeds of one student recipe: <see cref="Seeds"/> unless <see cref="StudentSeeds"/> names it (a student too slow for every seed).</summary>
     public int SeedsOf(string student) => StudentSeeds is not null && StudentSeeds.TryGetValue(student, out var n) ? n : Seeds;
 
@@ -62,6 +70,8 @@ public static class TwinsSuite
     public static TwinsReport Run(TwinsSettings settings, TextWriter log, CancellationToken cancel)
     {
         if (settings.Seeds < 1 || settings.StudentSeeds?.Values.Any(n => n < 1) == true) throw new BadInputException("--seeds must be at least 1");
+        foreach (var needed in new[] { TwinsFigures.HardLabel, TwinsFigures.SameTokenizer })
+            if (!settings.Runs(needed)) throw new BadInputException($"--students must include {needed}: every comparison is made against it");
         if (settings.TestDocuments is < 2 or > TwinsData.TestDocuments || settings.ValidationDocuments is < 1 or > TwinsData.ValidationDocuments)
             throw new BadInputException($"--documents must be between 2 and {TwinsData.TestDocuments}");
         var total = Stopwatch.StartNew();
@@ -76,10 +86,11 @@ public static class TwinsSuite
 
         var grid = settings.AlmGrid;
         var tuning = new List<(AlmChoice Choice, TwinsModel Model, double Validation)>();
-        if (grid.Count > 1)
+        var recipe = Path.Combine(settings.Recipes, Students, TuneRecipe + ".yaml");
+        // A run without the three-teacher ALM student (a subset of the recipes) has nothing to tune.
+        if (grid.Count > 1 && settings.Runs(TuneRecipe) && File.Exists(recipe))
         {
             log.WriteLine($"choosing ALM's tau and gamma on validation ({TuneRecipe}, seed 1):");
-            var recipe = Path.Combine(settings.Recipes, Students, TuneRecipe + ".yaml");
             foreach (var choice in grid)
             {
                 var model = Train(jobs, settings, $"tune-{choice.Label}", 1, recipe, choice.Overrides, log, cancel);
@@ -91,7 +102,7 @@ public static class TwinsSuite
         var chosen = tuning.Count > 0 ? tuning.MinBy(t => t.Validation).Choice : grid[0];
         log.WriteLine($"students ({settings.Seeds} seeds; ALM at tau {chosen.Temperature}, gamma {chosen.Gamma}, {chosen.Weighing}):");
         var students = new List<TwinsModel>();
-        foreach (var (name, path) in Recipes(settings, Students))
+        foreach (var (name, path) in Recipes(settings, Students).Where(r => settings.Runs(r.Name)))
         {
             var alm = settings.Paths.Load(path, settings.Overrides).Loss.Kind == LossKind.Alm;
             for (var seed = 1; seed <= settings.SeedsOf(name); seed++)
@@ -115,7 +126,7 @@ public static class TwinsSuite
             t => scorer.Targets(t.Directory, reference.Directory, splits.Single(s => s.Genre == GenreOf(t)).Test));
         log.WriteLine($"done in {total.Elapsed.TotalMinutes:F1} min");
         var report = new TwinsReport(new TwinsResults(splits, teachers, students, scores, mass, tuning.Select(t => (t.Choice, t.Validation)).ToList(), chosen,
-            settings.Seeds, total.Elapsed, targets));
+            settings.Seeds, total.Elapsed, targets, settings.Students));
         report.Write(settings.Report);
         return report;
     }

@@ -81,4 +81,42 @@ public sealed class TwinsFiguresTests
         scores.Remove("single-fiction-exact_lump");
         Assert.Equal("single-press-alm", Figures(scores).BestSingle);
     }
+
+    [Fact]
+    public void WithoutSingleTeacherStudents_ThereIsNoThreeTeacherClaim()
+    {
+        var f = Figures();
+        Assert.Equal("alm", f.BestMethod);
+        Assert.Null(f.ThreeTeacherMethod);
+        Assert.Null(f.ThreeTeachers);
+        Assert.Null(f.BestSingle);
+    }
+
+    [Fact]
+    public void PairedVariants_AreTheSuffixesRunWithBothTheForeignAndTheSameTokenizerTwins()
+    {
+        double[][] Row(double x) => [[x, x, x]];
+        var scores = new Dictionary<string, double[][]>(Scores)
+        {
+            ["foreign-first_token"] = Row(2.9), ["foreign-first_token-reverse_kl"] = [[2.8, 1.8, 3.8]], ["same-fused-reverse_kl"] = [[2.5, 1.5, 3.5]],
+            ["foreign-first_token-min_ce"] = Row(2.9), ["same-fused-lump"] = Row(2.7), ["foreign-first_token-jsd"] = Row(2.95), ["same-fused-jsd"] = Row(2.9),
+        };
+        var f = Figures(scores);
+        Assert.Equal(["jsd", "reverse_kl"], f.PairedVariants);
+        // Each one-seed row stands against both hard-label seeds: foreign Δ −0.2 ×4, −0.4 ×2 (mean −0.8/3), same −0.5 ×4, −0.7 ×2 (mean −1.7/3).
+        Assert.Equal(0.8 / 1.7, f.GainRatio("foreign-first_token-reverse_kl", "same-fused-reverse_kl")!.Estimate, 12);
+    }
+
+    [Theory]
+    [InlineData(null, "foreign-uld", true)]
+    [InlineData("hard-label,same-fused*", "same-fused-lump", true)]
+    [InlineData("hard-label,same-fused*", "same-fused", true)]
+    [InlineData("hard-label,same-fused*", "hard-label-x", false)]
+    [InlineData("hard-label,same-fused*", "foreign-first_token", false)]
+    public void AStudentsListNamesRecipesOrPrefixes(string? only, string student, bool runs)
+    {
+        var settings = new TwinsSettings(new MultiTeacher.Experiments.DemoPaths("unused", "unused"), "unused", "unused",
+            Students: only?.Split(','));
+        Assert.Equal(runs, settings.Runs(student));
+    }
 }

@@ -27,7 +27,7 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         var result = TwinsSuite.Run(settings, output, CancellationToken.None);
         log.WriteLine(output.ToString());
 
-        var students = new[] { "hard-label", "same-fused", "same-fused-lump", "same-fused-foreign_positions", "same-alm", "foreign-first_token", "foreign-first_token-min_ce", "foreign-first_token-avg_ce", "foreign-uld", "foreign-alm", "foreign-exact", "foreign-exact_lump",
+        var students = new[] { "hard-label", "same-fused", "same-fused-lump", "same-fused-foreign_positions", "same-alm", "foreign-first_token", "foreign-first_token-rkl", "same-fused-rkl", "foreign-first_token-jsd", "same-fused-jsd", "foreign-first_token-tv", "same-fused-tv", "foreign-first_token-min_ce", "foreign-first_token-avg_ce", "foreign-uld", "foreign-alm", "foreign-exact", "foreign-exact_lump",
             "single-press-alm", "single-learned-alm", "single-fiction-alm", "single-press-exact_lump", "single-learned-exact_lump", "single-fiction-exact_lump",
             "single-press-first_token", "single-learned-first_token", "single-fiction-first_token" };
         var teachers = new[] { "press-mistral", "press-llama3", "learned-mistral", "learned-llama3", "fiction-mistral", "fiction-qwen3" };
@@ -40,6 +40,9 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(text, @"\| (5 \| 0\.1 \| α 0\.5|100 \| 0\.1 \| gradient balancing) \| \d\.\d{4}").Count);
         Assert.Matches(@"\| foreign-alm − same-alm \| [+-]\d\.\d{4} \[", text);
         Assert.Matches(@"\| foreign-first_token − same-fused-foreign_positions \| [+-]\d\.\d{4} \[", text);
+        // The reverse-KL pair: the swap under that setting, against its own control and against same-fused.
+        foreach (var divergence in new[] { "jsd", "rkl", "tv" })
+            Assert.Matches($@"\| {divergence} \| [+-]\d\.\d{{4}} \[.*\] \| [+-]\d\.\d{{4}} \[.*\] \| [+-]\d\.\d{{4}} \[.*\] \| [+-]\d\.\d{{4}} \[.*\] \| .* \| .* \|", text);
         // Every teacher's target at top-64 and top-1024 against the hard-label student, at the same aligned positions.
         foreach (var name in teachers) Assert.Matches($@"\| \w+ \| {name} \| [1-9]\d* \| \d+\.\d{{3}} \| \d+\.\d{{3}} \| \d+\.\d{{3}} \|", text);
         // Every student exists once per seed, each a succeeded run in lineage (the chosen search point is the ALM student's seed 1).
@@ -60,6 +63,23 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         var runs = store.Runs(1000).Count;
         TwinsSuite.Run(settings with { Reuse = true }, TextWriter.Null, CancellationToken.None);
         Assert.Equal(runs, store.Runs(1000).Count);
+
+        // A subset of the students: only those are scored, the command line says so, and the goals it cannot judge say why.
+        var subset = TwinsSuite.Run(settings with { Reuse = true, Students = ["hard-label", "same-fused", "foreign-first_token*"] }, TextWriter.Null, CancellationToken.None);
+        Assert.Equal(runs, store.Runs(1000).Count);
+        Assert.Equal(["foreign-first_token", "foreign-first_token-avg_ce", "foreign-first_token-jsd", "foreign-first_token-min_ce", "foreign-first_token-rkl", "foreign-first_token-tv", "hard-label", "same-fused"],
+            subset.Figures.Results.Students.Select(s => s.Name).Distinct().Order(StringComparer.Ordinal));
+        var subsetText = File.ReadAllText(report);
+        Assert.Contains("--students hard-label same-fused 'foreign-first_token*'", subsetText);
+        Assert.Contains(subset.Goals(), g => !g.Met && g.Figures.Contains("not measured"));
+    }
+
+    [Fact]
+    public void Twins_WithoutTheHardLabelStudent_IsBadInput()
+    {
+        var (code, output, error) = CliRunner.Run("", "experiment", "--suite", "twins", "--students", "same-fused", "--work", TempDir);
+        Assert.Equal(2, code);
+        Assert.Contains("--students must include hard-label", output + error);
     }
 
     [Fact]
