@@ -7,12 +7,12 @@ namespace MultiTeacher.Experiments.Twins;
 /// Everything the experiment measured: the splits, the models, each model's bits per byte as
 /// [seed][test document], the teachers' top-64 mass, the validation grid and its choice, and per
 /// teacher the quality of its distillation target at each measured top-k (<see cref="TargetQuality"/>),
-/// and the student recipes the run was limited to (null: all).
+/// the student recipes the run was limited to (null: all) and the command line that reproduces it.
 /// </summary>
 public sealed record TwinsResults(IReadOnlyList<GenreSplit> Splits, IReadOnlyList<TwinsModel> Teachers, IReadOnlyList<TwinsModel> Students,
     IReadOnlyDictionary<string, double[][]> Scores, IReadOnlyDictionary<string, double> TopMass,
     IReadOnlyList<(AlmChoice Choice, double Validation)> Tuning, AlmChoice Chosen, int Seeds, TimeSpan Elapsed,
-    IReadOnlyDictionary<string, IReadOnlyList<(int TopK, TargetQuality Quality)>>? Targets = null, IReadOnlyList<string>? Only = null);
+    IReadOnlyDictionary<string, IReadOnlyList<(int TopK, TargetQuality Quality)>>? Targets = null, IReadOnlyList<string>? Only = null, string? Command = null);
 
 /// <summary>
 /// The experiment's comparisons, each a paired bootstrap over seeds and test documents
@@ -22,10 +22,10 @@ public sealed record TwinsResults(IReadOnlyList<GenreSplit> Splits, IReadOnlyLis
 public sealed class TwinsFigures(TwinsResults results)
 {
     public const string HardLabel = "hard-label", SameTokenizer = "same-fused", ForeignAlm = "foreign-alm", SameAlm = "same-alm",
-        SamePositions = "same-fused-foreign_positions";
+        SamePositions = "same-fused-foreign_positions", ForeignFirstToken = "foreign-first_token";
 
-    /// <summary>Cross-tokenizer methods, each the suffix of the student taught by the three foreign twins with it.</summary>
-    public static readonly IReadOnlyList<string> Methods = ["first_token", "first_token-rkl", "uld", "alm", "exact", "exact_lump"];
+    /// <summary>Cross-tokenizer methods, each the suffix of the student taught by the three foreign twins with it; <see cref="MethodsRun"/> adds first_token under each paired setting.</summary>
+    public static readonly IReadOnlyList<string> Methods = ["first_token", "uld", "alm", "exact", "exact_lump"];
 
     public IEnumerable<string> Genres => results.Splits.Select(s => s.Genre);
     public TwinsResults Results => results;
@@ -97,8 +97,8 @@ public sealed class TwinsFigures(TwinsResults results)
 
     public static string Foreign(string method) => $"foreign-{method}";
 
-    /// <summary>The methods whose three-foreign-twin student was trained.</summary>
-    public IEnumerable<string> MethodsRun => Methods.Where(m => results.Scores.ContainsKey(Foreign(m)));
+    /// <summary>The methods whose three-foreign-twin student was trained, first_token under each of <see cref="PairedVariants"/> included.</summary>
+    public IEnumerable<string> MethodsRun => Methods.Where(m => results.Scores.ContainsKey(Foreign(m))).Concat(PairedVariants.Select(v => $"first_token-{v}"));
 
     /// <summary>The cross-tokenizer method whose student gains most over all test documents (null: none was trained).</summary>
     public string? BestMethod => MethodsRun.MinBy(m => Mean(Foreign(m), null));
@@ -122,8 +122,8 @@ public sealed class TwinsFigures(TwinsResults results)
     /// same setting (a suffix, as <c>-rkl</c>): the swap of tokenizers under that setting.
     /// </summary>
     public IEnumerable<string> PairedVariants => results.Scores.Keys
-        .Where(n => n.StartsWith(Foreign("first_token") + "-", StringComparison.Ordinal))
-        .Select(n => n[(Foreign("first_token").Length + 1)..])
-        .Where(v => results.Scores.ContainsKey($"{SameTokenizer}-{v}") && results.Scores.ContainsKey(HardLabel))
+        .Where(n => n.StartsWith(ForeignFirstToken + "-", StringComparison.Ordinal) && results.Scores.ContainsKey(ForeignFirstToken))
+        .Select(n => n[(ForeignFirstToken.Length + 1)..])
+        .Where(v => results.Scores.ContainsKey($"{SameTokenizer}-{v}"))
         .Order(StringComparer.Ordinal);
 }

@@ -43,6 +43,29 @@ public sealed record TwinsSettings(DemoPaths Paths, string Recipes, string Repor
     public bool Runs(string student) => Students is null || Students.Any(p =>
         p.EndsWith('*') ? student.StartsWith(p[..^1], StringComparison.Ordinal) : student == p);
 
+    /// <summary>
+    /// The `mt experiment` command line that runs these settings again: the options that differ
+    /// from their defaults, the report as a path under the repository the recipes belong to.
+    /// </summary>
+    public string CommandLine()
+    {
+        var parts = new List<string> { "mt experiment --suite twins" };
+        if (Reuse) parts.Add("--reuse");
+        if (Seeds != 3) parts.Add(string.Create(CultureInfo.InvariantCulture, $"--seeds {Seeds}"));
+        foreach (var (name, n) in (StudentSeeds ?? new Dictionary<string, int>()).OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"--student-seeds {Quote($"{name}={n}")}"));
+        if (TestDocuments != TwinsData.TestDocuments) parts.Add(string.Create(CultureInfo.InvariantCulture, $"--documents {TestDocuments}"));
+        if (Students is { } only) parts.Add("--students " + string.Join(' ', only.Select(Quote)));
+        var root = Path.GetFullPath(Path.Combine(Recipes, "..", "..", ".."));
+        var report = Path.GetFullPath(Report);
+        if (report != Path.Combine(root, "docs", "experiment-twins.md"))
+            parts.Add("--report " + Quote(report.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) ? Path.GetRelativePath(root, report) : report));
+        return string.Join(' ', parts);
+    }
+
+    private static string Quote(string word) =>
+        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "_./=:-".Contains(c)) ? word : "'" + word.Replace("'", "'\\''") + "'";
+
     /// <summary>Seeds of one student recipe: <see cref="Seeds"/> unless <see cref="StudentSeeds"/> names it (a student too slow for every seed).</summary>
     public int SeedsOf(string student) => StudentSeeds is not null && StudentSeeds.TryGetValue(student, out var n) ? n : Seeds;
 
@@ -74,6 +97,7 @@ public static class TwinsSuite
             if (!settings.Runs(needed)) throw new BadInputException($"--students must include {needed}: every comparison is made against it");
         if (settings.TestDocuments is < 2 or > TwinsData.TestDocuments || settings.ValidationDocuments is < 1 or > TwinsData.ValidationDocuments)
             throw new BadInputException($"--documents must be between 2 and {TwinsData.TestDocuments}");
+        var recipes = StudentRecipes(settings);
         var total = Stopwatch.StartNew();
         var work = settings.Paths.Work;
         var splits = TwinsData.Write(settings.Paths.Store.Require("corpora/brown"), work, settings.MixedCharacters)
@@ -84,11 +108,12 @@ public static class TwinsSuite
         log.WriteLine("teacher twins:");
         var teachers = Recipes(settings, Teachers).Select(r => Train(jobs, settings, r.Name, 0, r.Path, [], log, cancel)).ToList();
 
+        var runs = WithKinds(settings, recipes);
         var grid = settings.AlmGrid;
         var tuning = new List<(AlmChoice Choice, TwinsModel Model, double Validation)>();
         var recipe = Path.Combine(settings.Recipes, Students, TuneRecipe + ".yaml");
-        // A run without the three-teacher ALM student (a subset of the recipes) has nothing to tune.
-        if (grid.Count > 1 && settings.Runs(TuneRecipe) && File.Exists(recipe))
+        // A subset without the three-teacher ALM student has nothing to tune, and (checked above) no ALM student.
+        if (grid.Count > 1 && settings.Runs(TuneRecipe))
         {
             log.WriteLine($"choosing ALM's tau and gamma on validation ({TuneRecipe}, seed 1):");
             foreach (var choice in grid)
@@ -102,9 +127,8 @@ public static class TwinsSuite
         var chosen = tuning.Count > 0 ? tuning.MinBy(t => t.Validation).Choice : grid[0];
         log.WriteLine($"students ({settings.Seeds} seeds; ALM at tau {chosen.Temperature}, gamma {chosen.Gamma}, {chosen.Weighing}):");
         var students = new List<TwinsModel>();
-        foreach (var (name, path) in Recipes(settings, Students).Where(r => settings.Runs(r.Name)))
+        foreach (var (name, path, alm) in runs)
         {
-            var alm = settings.Paths.Load(path, settings.Overrides).Loss.Kind == LossKind.Alm;
             for (var seed = 1; seed <= settings.SeedsOf(name); seed++)
             {
                 // The search trained this very recipe at seed 1 at every point, the chosen one included.
@@ -126,9 +150,32 @@ public static class TwinsSuite
             t => scorer.Targets(t.Directory, reference.Directory, splits.Single(s => s.Genre == GenreOf(t)).Test));
         log.WriteLine($"done in {total.Elapsed.TotalMinutes:F1} min");
         var report = new TwinsReport(new TwinsResults(splits, teachers, students, scores, mass, tuning.Select(t => (t.Choice, t.Validation)).ToList(), chosen,
-            settings.Seeds, total.Elapsed, targets, settings.Students));
+            settings.Seeds, total.Elapsed, targets, settings.Students, settings.CommandLine()));
         report.Write(settings.Report);
         return report;
+    }
+
+    /// <summary>The student recipes the settings run; a --students entry that names no recipe is refused before anything trains.</summary>
+    private static List<(string Name, string Path)> StudentRecipes(TwinsSettings settings)
+    {
+        var all = Recipes(settings, Students).ToList();
+        foreach (var entry in settings.Students ?? [])
+            if (!all.Any(r => (settings with { Students = [entry] }).Runs(r.Name)))
+                throw new BadInputException($"--students {entry} names no recipe in {Path.Combine(settings.Recipes, Students)}");
+        return all.Where(r => settings.Runs(r.Name)).ToList();
+    }
+
+    /// <summary>
+    /// Each student recipe with whether it is an ALM student (read once the teachers it names
+    /// exist); a subset with ALM students but without the student their settings are searched on
+    /// is refused.
+    /// </summary>
+    private static List<(string Name, string Path, bool Alm)> WithKinds(TwinsSettings settings, List<(string Name, string Path)> recipes)
+    {
+        var runs = recipes.Select(r => (r.Name, r.Path, Alm: settings.Paths.Load(r.Path, settings.Overrides).Loss.Kind == LossKind.Alm)).ToList();
+        if (settings.AlmGrid.Count > 1 && !settings.Runs(TuneRecipe) && runs.FirstOrDefault(r => r.Alm).Name is { } alm)
+            throw new BadInputException($"--students runs {alm}, an ALM student, without {TuneRecipe}, on which ALM's settings are chosen");
+        return runs;
     }
 
     private static IEnumerable<(string Name, string Path)> Recipes(TwinsSettings settings, string folder)

@@ -103,8 +103,30 @@ public sealed class TwinsFiguresTests
         };
         var f = Figures(scores);
         Assert.Equal(["jsd", "reverse_kl"], f.PairedVariants);
+        Assert.Equal(["first_token", "alm", "first_token-jsd", "first_token-reverse_kl"], f.MethodsRun);
+        // Without the forward-KL foreign student there is nothing to pair a setting against.
+        scores.Remove("foreign-first_token");
+        Assert.Empty(Figures(scores).PairedVariants);
+        f = Figures(new Dictionary<string, double[][]>(scores) { ["foreign-first_token"] = Row(2.9) });
         // Each one-seed row stands against both hard-label seeds: foreign Δ −0.2 ×4, −0.4 ×2 (mean −0.8/3), same −0.5 ×4, −0.7 ×2 (mean −1.7/3).
         Assert.Equal(0.8 / 1.7, f.GainRatio("foreign-first_token-reverse_kl", "same-fused-reverse_kl")!.Estimate, 12);
+    }
+
+    [Fact]
+    public void TheCommandLine_NamesEveryOptionThatDiffersFromItsDefault_QuotedForTheShell()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "repo");
+        var recipes = Path.Combine(root, "recipes", "experiments", "twins");
+        var plain = new TwinsSettings(new MultiTeacher.Experiments.DemoPaths("unused", "unused"), recipes, Path.Combine(root, "docs", "experiment-twins.md"));
+        Assert.Equal("mt experiment --suite twins", plain.CommandLine());
+        var subset = plain with
+        {
+            Reuse = true, Seeds = 2, TestDocuments = 4, Report = Path.Combine(root, "docs", "other.md"),
+            StudentSeeds = new Dictionary<string, int> { ["foreign-uld"] = 1, ["foreign-alm"] = 2 }, Students = ["hard-label", "same-fused*", "it's"],
+        };
+        Assert.Equal("mt experiment --suite twins --reuse --seeds 2 --student-seeds foreign-alm=2 --student-seeds foreign-uld=1 --documents 4 "
+            + "--students hard-label 'same-fused*' 'it'\\''s' --report docs/other.md", subset.CommandLine());
+        Assert.EndsWith("--report /elsewhere/r.md", (subset with { Report = "/elsewhere/r.md" }).CommandLine());
     }
 
     [Theory]

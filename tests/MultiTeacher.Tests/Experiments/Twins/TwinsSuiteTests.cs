@@ -41,8 +41,18 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         Assert.Matches(@"\| foreign-alm − same-alm \| [+-]\d\.\d{4} \[", text);
         Assert.Matches(@"\| foreign-first_token − same-fused-foreign_positions \| [+-]\d\.\d{4} \[", text);
         // The reverse-KL pair: the swap under that setting, against its own control and against same-fused.
+        // Each divergence's row: Δ of each side against hard labels and against its forward-KL student, in that order.
+        var f = result.Figures;
         foreach (var divergence in new[] { "jsd", "rkl", "tv" })
-            Assert.Matches($@"\| {divergence} \| [+-]\d\.\d{{4}} \[.*\] \| [+-]\d\.\d{{4}} \[.*\] \| [+-]\d\.\d{{4}} \[.*\] \| [+-]\d\.\d{{4}} \[.*\] \| .* \| .* \|", text);
+        {
+            var row = System.Text.RegularExpressions.Regex.Match(text, $@"\| {divergence} \| ([+-]\d\.\d{{4}}) \[.*?\] \| ([+-]\d\.\d{{4}}) \[.*?\] \| ([+-]\d\.\d{{4}}) \[.*?\] \| ([+-]\d\.\d{{4}}) \[.*?\] \| ");
+            Assert.True(row.Success, divergence);
+            var (foreign, same) = ($"foreign-first_token-{divergence}", $"same-fused-{divergence}");
+            double[] expected = [f.Delta(foreign, "hard-label", null).Estimate, f.Delta(foreign, "foreign-first_token", null).Estimate,
+                f.Delta(same, "hard-label", null).Estimate, f.Delta(same, "same-fused", null).Estimate];
+            for (var i = 0; i < 4; i++) Assert.Equal(expected[i], double.Parse(row.Groups[i + 1].Value, System.Globalization.CultureInfo.InvariantCulture), 4);
+            Assert.Matches($@"\| first_token-{divergence} \| [+-]\d\.\d{{4}} \[", text);
+        }
         // Every teacher's target at top-64 and top-1024 against the hard-label student, at the same aligned positions.
         foreach (var name in teachers) Assert.Matches($@"\| \w+ \| {name} \| [1-9]\d* \| \d+\.\d{{3}} \| \d+\.\d{{3}} \| \d+\.\d{{3}} \|", text);
         // Every student exists once per seed, each a succeeded run in lineage (the chosen search point is the ALM student's seed 1).
@@ -70,8 +80,20 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         Assert.Equal(["foreign-first_token", "foreign-first_token-avg_ce", "foreign-first_token-jsd", "foreign-first_token-min_ce", "foreign-first_token-rkl", "foreign-first_token-tv", "hard-label", "same-fused"],
             subset.Figures.Results.Students.Select(s => s.Name).Distinct().Order(StringComparer.Ordinal));
         var subsetText = File.ReadAllText(report);
-        Assert.Contains("--students hard-label same-fused 'foreign-first_token*'", subsetText);
+        Assert.Contains($"`mt experiment --suite twins --reuse --seeds 2 --student-seeds foreign-uld=1 --documents 2 --students hard-label same-fused 'foreign-first_token*' --report {report}`", subsetText);
         Assert.Contains(subset.Goals(), g => !g.Met && g.Figures.Contains("not measured"));
+        Assert.Contains("Not searched: foreign-alm", subsetText);
+
+        // Settings without their forward-KL foreign student: no pair to show, and nothing throws.
+        var unpaired = TwinsSuite.Run(settings with { Reuse = true, Students = ["hard-label", "same-fused", "foreign-first_token-rkl", "same-fused-rkl"] }, TextWriter.Null, CancellationToken.None);
+        Assert.Empty(unpaired.Figures.PairedVariants);
+        Assert.DoesNotContain("The swap under other settings", File.ReadAllText(report));
+        // An entry that names no recipe, and an ALM student without the one ALM's settings are chosen on, are refused; nothing trains.
+        var typo = Assert.Throws<BadInputException>(() => TwinsSuite.Run(settings with { Reuse = true, Students = ["hard-label", "same-fused", "foreign-first_token-rk1"] }, TextWriter.Null, CancellationToken.None));
+        Assert.Contains("--students foreign-first_token-rk1 names no recipe", typo.Message);
+        var alm = Assert.Throws<BadInputException>(() => TwinsSuite.Run(settings with { Reuse = true, Students = ["hard-label", "same-fused", "same-alm"] }, TextWriter.Null, CancellationToken.None));
+        Assert.Contains("same-alm, an ALM student, without foreign-alm", alm.Message);
+        Assert.Equal(runs, store.Runs(1000).Count);
     }
 
     [Fact]
