@@ -49,7 +49,7 @@ public static class ExperimentCommand
             limits[item[..eq]] = n;
         }
         var recipeDir = r.GetValue(recipes) ?? Path.Combine(DemoPaths.FindRecipes("experiments"), "twins");
-        var reportPath = Path.GetFullPath(r.GetValue(report) ?? Path.Combine(recipeDir, "..", "..", "..", "docs", "experiment-twins.md"));
+        var reportPath = r.GetValue(report) is { } given ? Path.GetFullPath(given) : TwinsSettings.DefaultReport(recipeDir);
         var settings = new TwinsSettings(DemoPaths.Default(r.GetValue(assets), r.GetValue(work)), recipeDir, reportPath, r.GetValue(reuse), r.GetValue(seeds),
             TestDocuments: r.GetValue(documents), Database: r.GetValue(RunCommand.DatabaseOption), StudentSeeds: limits,
             Students: r.GetValue(students) is { Length: > 0 } only ? only : null);

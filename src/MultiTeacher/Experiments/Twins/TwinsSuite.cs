@@ -40,8 +40,16 @@ public sealed record TwinsSettings(DemoPaths Paths, string Recipes, string Repor
     /// Whether a student recipe is run: every one without <see cref="Students"/>, else those it
     /// names, a name ending in * standing for every recipe that begins with the rest.
     /// </summary>
-    public bool Runs(string student) => Students is null || Students.Any(p =>
-        p.EndsWith('*') ? student.StartsWith(p[..^1], StringComparison.Ordinal) : student == p);
+    public bool Runs(string student) => Students is null || Students.Any(p => Names(p, student));
+
+    /// <summary>Whether one --students entry names a recipe: the name itself, or with a trailing * every name beginning with the rest.</summary>
+    public static bool Names(string entry, string student) =>
+        entry.EndsWith('*') ? student.StartsWith(entry[..^1], StringComparison.Ordinal) : student == entry;
+
+    /// <summary>The report's default place: docs/experiment-twins.md of the repository the recipe folder belongs to.</summary>
+    public static string DefaultReport(string recipes) => Path.GetFullPath(Path.Combine(RepositoryOf(recipes), "docs", "experiment-twins.md"));
+
+    private static string RepositoryOf(string recipes) => Path.GetFullPath(Path.Combine(recipes, "..", "..", ".."));
 
     /// <summary>
     /// The `mt experiment` command line that runs these settings again: the options that differ
@@ -56,9 +64,9 @@ public sealed record TwinsSettings(DemoPaths Paths, string Recipes, string Repor
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"--student-seeds {Quote($"{name}={n}")}"));
         if (TestDocuments != TwinsData.TestDocuments) parts.Add(string.Create(CultureInfo.InvariantCulture, $"--documents {TestDocuments}"));
         if (Students is { } only) parts.Add("--students " + string.Join(' ', only.Select(Quote)));
-        var root = Path.GetFullPath(Path.Combine(Recipes, "..", "..", ".."));
+        var root = RepositoryOf(Recipes);
         var report = Path.GetFullPath(Report);
-        if (report != Path.Combine(root, "docs", "experiment-twins.md"))
+        if (report != DefaultReport(Recipes))
             parts.Add("--report " + Quote(report.StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) ? Path.GetRelativePath(root, report) : report));
         return string.Join(' ', parts);
     }
@@ -160,7 +168,7 @@ public static class TwinsSuite
     {
         var all = Recipes(settings, Students).ToList();
         foreach (var entry in settings.Students ?? [])
-            if (!all.Any(r => (settings with { Students = [entry] }).Runs(r.Name)))
+            if (!all.Any(r => TwinsSettings.Names(entry, r.Name)))
                 throw new BadInputException($"--students {entry} names no recipe in {Path.Combine(settings.Recipes, Students)}");
         return all.Where(r => settings.Runs(r.Name)).ToList();
     }
