@@ -9,7 +9,7 @@ public static class TextCorpus
 {
     public static IReadOnlyList<string> Load(string path, DataFormat format = DataFormat.Auto, string field = "text")
     {
-        if (format == DataFormat.Auto) format = Detect(path);
+        format = Effective(path, format);
         var docs = format switch
         {
             DataFormat.Brown => BrownCorpus.Read(path).Select(d => d.Text).ToList(),
@@ -24,7 +24,7 @@ public static class TextCorpus
     /// <summary>Checks every file <see cref="Load"/> would read (regular, within size, strict UTF-8) without parsing it.</summary>
     public static void Check(string path, DataFormat format = DataFormat.Auto)
     {
-        if (format == DataFormat.Auto) format = Detect(path);
+        format = Effective(path, format);
         var files = format switch
         {
             DataFormat.Brown => BrownCorpus.Files(path),
@@ -33,6 +33,9 @@ public static class TextCorpus
         };
         foreach (var file in files) InputFile.CheckUtf8(file, InputLimits.Data);
     }
+
+    /// <summary>The format <paramref name="path"/> is read in: <paramref name="format"/>, or under Auto the one its name and contents say.</summary>
+    public static DataFormat Effective(string path, DataFormat format) => format == DataFormat.Auto ? Detect(path) : format;
 
     private static DataFormat Detect(string path)
     {

@@ -8,7 +8,8 @@ namespace MultiTeacher.Teachers;
 /// The texts of one shard of a recipe's training samples, written once by the submitter (which cuts
 /// the data into samples anyway, to count the shards) so that a shard job reads its own texts
 /// instead of tokenizing the whole training data on every worker. Keyed by the data's content hash,
-/// the student tokenizer, the data settings, the shard size and the shard's number; checksummed and
+/// the student tokenizer, the data settings (the format as the data is read: under auto, a .txt and a
+/// .jsonl of the same bytes give other texts), the shard size and the shard's number; checksummed and
 /// written atomically like the teacher caches (<see cref="CacheFile"/>), so a damaged or stale file
 /// is never used and the job falls back to tokenizing.
 /// </summary>
@@ -21,7 +22,7 @@ public static class ShardTexts
     public const string Directory = "samples";
 
     public static string KeyFor(string dataHash, string tokenizerHash, DataSettings data, int shardTokens, int shard) =>
-        CacheFile.Key($"shard texts {Version}\n{dataHash}\n{tokenizerHash}\n{data.Format} {data.Field} {data.SequenceLength} {data.Packing}\n{shardTokens} {shard}\n", []);
+        CacheFile.Key($"shard texts {Version}\n{dataHash}\n{tokenizerHash}\n{TextCorpus.Effective(data.Train, data.Format)} {data.Field} {data.SequenceLength} {data.Packing}\n{shardTokens} {shard}\n", []);
 
     public static string PathFor(string cacheRoot, string key) => System.IO.Path.Combine(cacheRoot, Directory, $"{key[..32]}.mttexts");
 

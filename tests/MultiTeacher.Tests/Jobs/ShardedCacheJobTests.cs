@@ -92,4 +92,37 @@ public sealed class ShardedCacheJobTests(PostgresFixture postgres) : TempDirecto
         Assert.Equal(files, used.Select(a => a.Path).Order());
         Assert.All(used, a => Assert.StartsWith("cache:", a.Role));
     }
+
+    [Fact]
+    public void SubmitWithACacheRoot_WritesEveryShardsTextsThere_WhenTheRecipeNamesNone()
+    {
+        var db = postgres.NewDatabase();
+        var runs = new TinyRuns(TempDir);
+        runs.WriteData(trainDocuments: 1, trainChars: 2000);
+        var teacher = TinyRuns.Teachers[0];
+        var teacherPath = runs.WriteTeacher(teacher.Name, teacher.ModelType, teacher.Tokenizer, teacher.Vocab, seed: 30);
+        var recipe = runs.WriteRecipe("sharded-root", $"""
+            device: cpu
+            data: {"{"} train: train.txt, seq_len: 32 {"}"}
+            teachers:
+              - {"{"} name: {teacher.Name}, path: {teacherPath} {"}"}
+            student: {"{"} config: {runs.WriteConfig("student", "mistral", 32000)}, tokenizer: {TestAssets.TokenizerDir("mistral-7b-v0.1")} {"}"}
+            train: {"{"} steps: 2, batch_size: 2, cache_shard_tokens: 100 {"}"}
+            """);
+        var loaded = RecipeLoader.Load(recipe);
+        var samples = TrainingSamples.ForRecipe(loaded.Data, HfTokenizer.FromDirectory(loaded.Student.TokenizerDirectory));
+        var shards = TeacherCaches.ShardsOf(loaded, samples).Count;
+        Assert.True(shards >= 3, $"{shards} shards");
+
+        var (code, _, error) = CliRunner.Run("", "submit", recipe, "--queue", "rooted", "--cache-root", Cache, "--database", db);
+
+        Assert.True(code == 0, error);
+        Assert.Equal(shards, Directory.GetFiles(Path.Combine(Cache, ShardTexts.Directory), "*.mttexts").Length);
+        // The shards, read under the keys the jobs compute, hold the samples in order.
+        var studentHash = HfTokenizer.FromDirectory(loaded.Student.TokenizerDirectory).ContentHash;
+        var read = Enumerable.Range(0, shards).SelectMany(i =>
+            ShardTexts.TryRead(Cache, ShardTexts.KeyFor(ContentHash.Of(loaded.Data.Train), studentHash, loaded.Data, 100, i), out var problem)?.Texts
+            ?? throw new Xunit.Sdk.XunitException($"shard {i}: {problem}")).ToList();
+        Assert.Equal(samples.Samples.Select(x => x.Text), read);
+    }
 }

@@ -72,6 +72,14 @@ public sealed class ShardTextsTests : TempDirectoryTest
         Assert.Equal(keys.Length, keys.Distinct().Count());
         // Where the data file lies does not change its samples: its content hash does.
         Assert.Equal(keys[0], ShardTexts.KeyFor("data", "tokenizer", Data with { Train = "/elsewhere/train.txt" }, 2, 0));
+        // Under auto the file's name decides: the same bytes in a .txt and a .jsonl are read as other texts.
+        var (txt, jsonl) = (Path.Combine(TempDir, "same.txt"), Path.Combine(TempDir, "same.jsonl"));
+        File.WriteAllText(txt, "{\"text\": \"one\"}\n");
+        File.Copy(txt, jsonl);
+        Assert.Equal(keys[0], ShardTexts.KeyFor("data", "tokenizer", Data with { Train = txt }, 2, 0));
+        Assert.Equal(keys[5], ShardTexts.KeyFor("data", "tokenizer", Data with { Train = jsonl }, 2, 0));
+        // Auto reads a .txt as text: naming the format it resolves to keeps the key.
+        Assert.Equal(keys[0], ShardTexts.KeyFor("data", "tokenizer", Data with { Format = DataFormat.Text }, 2, 0));
     }
 
     [Fact]
