@@ -52,7 +52,7 @@ public sealed record TargetQuality(long Positions, double TargetBits, double Stu
     }
 
     /// <summary>The text covered by its first <paramref name="tokens"/> student tokens (after any BOS).</summary>
-    private static string Prefix(string text, HfTokenizer student, int tokens)
+    internal static string Prefix(string text, HfTokenizer student, int tokens)
     {
         var encoding = student.Encode(text);
         if (encoding.Count <= tokens) return text;

@@ -7,12 +7,14 @@ namespace MultiTeacher.Experiments.Twins;
 /// Everything the experiment measured: the splits, the models, each model's bits per byte as
 /// [seed][test document], the teachers' top-64 mass, the validation grid and its choice, and per
 /// teacher the quality of its distillation target at each measured top-k (<see cref="TargetQuality"/>),
-/// the student recipes the run was limited to (null: all) and the command line that reproduces it.
+/// the student recipes the run was limited to (null: all), the command line that reproduces it, and
+/// per genre its twins compared as targets (<see cref="TargetAgreement"/>).
 /// </summary>
 public sealed record TwinsResults(IReadOnlyList<GenreSplit> Splits, IReadOnlyList<TwinsModel> Teachers, IReadOnlyList<TwinsModel> Students,
     IReadOnlyDictionary<string, double[][]> Scores, IReadOnlyDictionary<string, double> TopMass,
     IReadOnlyList<(AlmChoice Choice, double Validation)> Tuning, AlmChoice Chosen, int Seeds, TimeSpan Elapsed,
-    IReadOnlyDictionary<string, IReadOnlyList<(int TopK, TargetQuality Quality)>>? Targets = null, IReadOnlyList<string>? Only = null, string? Command = null);
+    IReadOnlyDictionary<string, IReadOnlyList<(int TopK, TargetQuality Quality)>>? Targets = null, IReadOnlyList<string>? Only = null, string? Command = null,
+    IReadOnlyDictionary<string, TargetAgreement>? Agreement = null);
 
 /// <summary>
 /// The experiment's comparisons, each a paired bootstrap over seeds and test documents
@@ -30,11 +32,14 @@ public sealed class TwinsFigures(TwinsResults results)
     public IEnumerable<string> Genres => results.Splits.Select(s => s.Genre);
     public TwinsResults Results => results;
 
+    /// <summary>How the name of a teacher twin with the student's tokenizer ends.</summary>
+    public const string SameTokenizerSuffix = "-mistral";
+
     /// <summary>The twins of a genre: the teacher with the student's tokenizer, and the foreign one.</summary>
     public (string Same, string Foreign) Twins(string genre)
     {
         var names = results.Teachers.Select(t => t.Name).Where(n => n.StartsWith(genre + "-", StringComparison.Ordinal)).ToList();
-        var same = names.Single(n => n.EndsWith("-mistral", StringComparison.Ordinal));
+        var same = names.Single(n => n.EndsWith(SameTokenizerSuffix, StringComparison.Ordinal));
         return (same, names.Single(n => n != same));
     }
 

@@ -124,6 +124,21 @@ public sealed class TwinsReport(TwinsResults results)
                 }
             }
         }
+        if (results.Agreement is { } agreement)
+        {
+            Line();
+            Line("## The twins' targets compared");
+            Line();
+            Line(string.Create(Inv, $"On the same lines, at the student positions aligned to the foreign twin: the twins' full next-token distributions (no top-k), the foreign one carried into the student vocabulary by first_token, and the hard-label student's (seed 1). Per position, in bits: the gold student token's −log₂ probability (over the positions where the projection leaves it some foreign mass, counted as \"gold reached\"), the entropy (of the foreign twin's projected mass, which lacks what falls on ids outside the student vocabulary), the total variation (TV) and the Jensen-Shannon divergence (JSD, β ½) between the twins, and the JSD of each twin from the student. \"Event agreed\" is the share of positions where first_token sends the foreign tokenizer's own next token to the student's gold token. If the twins' JSD is near their JSD from the student, the foreign twin is another teacher at those positions, not the same one seen through a projection."));
+            Line();
+            Line("| genre | positions | event agreed | gold reached | gold: same twin | gold: foreign twin | gold: student | entropy: same | entropy: foreign | TV(twins) | JSD(twins) | JSD(same, student) | JSD(foreign, student) |");
+            Line("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            foreach (var g in _f.Genres.Where(agreement.ContainsKey))
+            {
+                var a = agreement[g];
+                Line(string.Create(Inv, $"| {g} | {a.Positions} | {(double)a.GoldMapped / a.Positions:P1} | {a.GoldReached} | {a.GoldMean.Same:F3} | {a.GoldMean.Foreign:F3} | {a.GoldMean.Student:F3} | {a.Mean(a.Entropy.Same):F3} | {a.Mean(a.Entropy.Foreign):F3} | {a.Mean(a.TotalVariation):F3} | {a.Mean(a.JensenShannon.Twins):F3} | {a.Mean(a.JensenShannon.SameStudent):F3} | {a.Mean(a.JensenShannon.ForeignStudent):F3} |"));
+            }
+        }
         Line();
         Line("## ALM's settings, chosen on validation");
         Line();

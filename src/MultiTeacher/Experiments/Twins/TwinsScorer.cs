@@ -68,9 +68,27 @@ public sealed class TwinsScorer(IReadOnlyList<GenreSplit> splits)
         var (teacherTokenizer, studentTokenizer) = (HfTokenizer.FromDirectory(teacherDirectory), HfTokenizer.FromDirectory(studentDirectory));
         var projection = VocabularyProjection.Build(teacherTokenizer, studentTokenizer, ProjectionMethod.FirstToken);
         var asTeacher = new Teacher(new TeacherSettings { Name = Path.GetFileName(teacherDirectory), Path = teacherDirectory }, teacher, teacherTokenizer, projection);
-        var lines = documents.SelectMany(d => d.Text.Split('\n')).Where(l => l.Trim().Length > 0).Take(TargetLines).ToList();
+        var lines = Lines(documents);
         return TargetTopK.Select(k => (k, TargetQuality.Measure(asTeacher, k, student, studentTokenizer, lines, Window))).ToList();
     }
+
+    /// <summary>
+    /// A genre's twins compared as distillation targets on the documents' first <see cref="TargetLines"/>
+    /// lines: the foreign twin's full distribution projected by first_token against the same-tokenizer
+    /// twin's, and each against <paramref name="studentDirectory"/>'s own, where the foreign twin is aligned.
+    /// </summary>
+    public TargetAgreement Agreement(string sameDirectory, string foreignDirectory, string studentDirectory, IReadOnlyList<BrownDocument> documents)
+    {
+        using var same = PretrainedModel.Load(sameDirectory);
+        using var foreign = PretrainedModel.Load(foreignDirectory);
+        using var student = PretrainedModel.Load(studentDirectory);
+        var (foreignTokenizer, studentTokenizer) = (HfTokenizer.FromDirectory(foreignDirectory), HfTokenizer.FromDirectory(studentDirectory));
+        var projection = VocabularyProjection.Build(foreignTokenizer, studentTokenizer, ProjectionMethod.FirstToken);
+        return TargetAgreement.Measure(same, foreign, foreignTokenizer, projection, student, studentTokenizer, Lines(documents), Window);
+    }
+
+    private static List<string> Lines(IReadOnlyList<BrownDocument> documents) =>
+        documents.SelectMany(d => d.Text.Split('\n')).Where(l => l.Trim().Length > 0).Take(TargetLines).ToList();
 
     /// <summary>Mean over the positions of the documents' first <see cref="MassWindows"/> windows of the probability held by the model's 64 most likely tokens.</summary>
     public double TopMass(string modelDirectory, IReadOnlyList<BrownDocument> documents)

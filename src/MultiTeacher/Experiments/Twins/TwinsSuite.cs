@@ -156,9 +156,15 @@ public static class TwinsSuite
         var reference = students.First(s => s.Name == TwinsFigures.HardLabel && s.Seed == 1);
         var targets = teachers.ToDictionary(t => t.Name,
             t => scorer.Targets(t.Directory, reference.Directory, splits.Single(s => s.Genre == GenreOf(t)).Test));
+        var agreement = splits.ToDictionary(s => s.Genre, s =>
+        {
+            var twins = teachers.Where(t => GenreOf(t) == s.Genre).ToList();
+            var same = twins.Single(t => t.Name.EndsWith(TwinsFigures.SameTokenizerSuffix, StringComparison.Ordinal));
+            return scorer.Agreement(same.Directory, twins.Single(t => t != same).Directory, reference.Directory, s.Test);
+        });
         log.WriteLine($"done in {total.Elapsed.TotalMinutes:F1} min");
         var report = new TwinsReport(new TwinsResults(splits, teachers, students, scores, mass, tuning.Select(t => (t.Choice, t.Validation)).ToList(), chosen,
-            settings.Seeds, total.Elapsed, targets, settings.Students, settings.CommandLine()));
+            settings.Seeds, total.Elapsed, targets, settings.Students, settings.CommandLine(), agreement));
         report.Write(settings.Report);
         return report;
     }

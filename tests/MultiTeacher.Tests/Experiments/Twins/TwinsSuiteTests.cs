@@ -55,6 +55,15 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         }
         // Every teacher's target at top-64 and top-1024 against the hard-label student, at the same aligned positions.
         foreach (var name in teachers) Assert.Matches($@"\| \w+ \| {name} \| [1-9]\d* \| \d+\.\d{{3}} \| \d+\.\d{{3}} \| \d+\.\d{{3}} \|", text);
+        // The twins compared: at the foreign twin's aligned positions, the very positions of its target row above.
+        foreach (var (genre, foreignTwin) in new[] { ("press", "press-llama3"), ("learned", "learned-llama3"), ("fiction", "fiction-qwen3") })
+        {
+            var agreement = result.Figures.Results.Agreement![genre];
+            var target = result.Figures.Results.Targets![foreignTwin][0].Quality;
+            Assert.Equal(target.Positions, agreement.Positions);
+            Assert.InRange(agreement.GoldReached, 1, agreement.Positions);
+            Assert.Matches($@"\| {genre} \| {agreement.Positions} \| \d+\.\d % \| {agreement.GoldReached} \| (\d+\.\d{{3}} \| ){{9}}", text);
+        }
         // Every student exists once per seed, each a succeeded run in lineage (the chosen search point is the ALM student's seed 1).
         var store = new MultiTeacher.Lineage.LineageStore(db);
         var figures = result.Figures.Results;
