@@ -8,7 +8,8 @@ namespace MultiTeacher.Experiments.Twins;
 /// [seed][test document], the teachers' top-64 mass, the validation grid and its choice, and per
 /// teacher the quality of its distillation target at each measured top-k (<see cref="TargetQuality"/>),
 /// the student recipes the run was limited to (null: all), the command line that reproduces it, and
-/// per genre its twins compared as targets (<see cref="TargetAgreement"/>).
+/// per teacher other than a genre's same-tokenizer twin, that twin compared with it as targets
+/// (<see cref="TargetAgreement"/>).
 /// </summary>
 public sealed record TwinsResults(IReadOnlyList<GenreSplit> Splits, IReadOnlyList<TwinsModel> Teachers, IReadOnlyList<TwinsModel> Students,
     IReadOnlyDictionary<string, double[][]> Scores, IReadOnlyDictionary<string, double> TopMass,
@@ -24,7 +25,7 @@ public sealed record TwinsResults(IReadOnlyList<GenreSplit> Splits, IReadOnlyLis
 public sealed class TwinsFigures(TwinsResults results)
 {
     public const string HardLabel = "hard-label", SameTokenizer = "same-fused", ForeignAlm = "foreign-alm", SameAlm = "same-alm",
-        SamePositions = "same-fused-foreign_positions", ForeignFirstToken = "foreign-first_token";
+        SamePositions = "same-fused-foreign_positions", ForeignFirstToken = "foreign-first_token", SameSeedTwins = "same-fused-seed2";
 
     /// <summary>Cross-tokenizer methods, each the suffix of the student taught by the three foreign twins with it; <see cref="MethodsRun"/> adds first_token under each paired setting.</summary>
     public static readonly IReadOnlyList<string> Methods = ["first_token", "uld", "alm", "exact", "exact_lump"];
@@ -35,13 +36,22 @@ public sealed class TwinsFigures(TwinsResults results)
     /// <summary>How the name of a teacher twin with the student's tokenizer ends.</summary>
     public const string SameTokenizerSuffix = "-mistral";
 
+    /// <summary>How the name of the same-tokenizer twin's copy trained from another seed ends.</summary>
+    public const string SeedTwinSuffix = "-mistral-seed2";
+
     /// <summary>The twins of a genre: the teacher with the student's tokenizer, and the foreign one.</summary>
     public (string Same, string Foreign) Twins(string genre)
     {
-        var names = results.Teachers.Select(t => t.Name).Where(n => n.StartsWith(genre + "-", StringComparison.Ordinal)).ToList();
+        var names = TeachersOf(genre);
         var same = names.Single(n => n.EndsWith(SameTokenizerSuffix, StringComparison.Ordinal));
-        return (same, names.Single(n => n != same));
+        return (same, names.Single(n => n != same && !n.EndsWith(SeedTwinSuffix, StringComparison.Ordinal)));
     }
+
+    /// <summary>The genre's same-tokenizer teacher trained from another seed, if the run has one.</summary>
+    public string? SeedTwin(string genre) => TeachersOf(genre).SingleOrDefault(n => n.EndsWith(SeedTwinSuffix, StringComparison.Ordinal));
+
+    private List<string> TeachersOf(string genre) =>
+        results.Teachers.Select(t => t.Name).Where(n => n.StartsWith(genre + "-", StringComparison.Ordinal)).ToList();
 
     /// <summary>Document indices of a genre in the score rows (null: every document).</summary>
     private int[] Documents(string? genre)

@@ -96,13 +96,13 @@ public sealed class TwinsReport(TwinsResults results)
         Line();
         Line("## Teacher twins");
         Line();
-        Line("| genre | teacher | test bits/byte on its genre | top-64 mass on its genre | Δ vs hard-label student on its genre | twin gap (foreign − same) |");
+        Line("| genre | teacher | test bits/byte on its genre | top-64 mass on its genre | Δ vs hard-label student on its genre | Δ vs the same-tokenizer twin (twin gap) |");
         Line("|---|---|---|---|---|---|");
         foreach (var g in _f.Genres)
         {
             var (same, foreign) = _f.Twins(g);
-            foreach (var t in new[] { same, foreign })
-                Line(string.Create(Inv, $"| {g} | {t} | {_f.Mean(t, g):F4} | {results.TopMass[t]:F3} | {D(_f.Delta(t, TwinsFigures.HardLabel, g))} | {(t == foreign ? D(_f.Delta(foreign, same, g)) : "")} |"));
+            foreach (var t in new[] { same, foreign, _f.SeedTwin(g) }.OfType<string>())
+                Line(string.Create(Inv, $"| {g} | {t} | {_f.Mean(t, g):F4} | {results.TopMass[t]:F3} | {D(_f.Delta(t, TwinsFigures.HardLabel, g))} | {(t == same ? "" : D(_f.Delta(t, same, g)))} |"));
         }
         if (results.Targets is { } targets)
         {
@@ -117,7 +117,7 @@ public sealed class TwinsReport(TwinsResults results)
             foreach (var g in _f.Genres)
             {
                 var (same, foreign) = _f.Twins(g);
-                foreach (var t in new[] { same, foreign })
+                foreach (var t in new[] { same, foreign, _f.SeedTwin(g) }.OfType<string>())
                 {
                     var row = targets[t];
                     Line(string.Create(Inv, $"| {g} | {t} | {row[0].Quality.Positions} | {string.Join(" | ", row.Select(r => r.Quality.TargetBitsPerToken.ToString("F3", Inv)))} | {row[0].Quality.StudentBitsPerToken:F3} |"));
@@ -129,15 +129,16 @@ public sealed class TwinsReport(TwinsResults results)
             Line();
             Line("## The twins' targets compared");
             Line();
-            Line(string.Create(Inv, $"On the same lines, at the student positions aligned to the foreign twin: the twins' full next-token distributions (no top-k), the foreign one carried into the student vocabulary by first_token, and the hard-label student's (seed 1). Per position, in bits: the gold student token's −log₂ probability (over the positions where the projection leaves it some foreign mass, counted as \"gold reached\"), the entropy (of the foreign twin's projected mass, which lacks what falls on ids outside the student vocabulary), the total variation (TV) and the Jensen-Shannon divergence (JSD, β ½) between the twins, and the JSD of each twin from the student. \"Event agreed\" is the share of positions where first_token sends the foreign tokenizer's own next token to the student's gold token. If the twins' JSD is near their JSD from the student, the foreign twin is another teacher at those positions, not the same one seen through a projection."));
+            Line(string.Create(Inv, $"On the same lines, at the student positions aligned to the other teacher: the same-tokenizer twin's and the other's full next-token distributions (no top-k; a foreign twin's carried into the student vocabulary by first_token) and the hard-label student's (seed 1). The other is the foreign twin, or the same-tokenizer twin trained from another seed where the run has one (`*{TwinsFigures.SeedTwinSuffix}`): how far two teachers differ with nothing foreign between them. Per position, in bits: the gold student token's −log₂ probability (over the positions where the other's target gives it some mass, counted as \"gold reached\"), the entropy (of a foreign twin's projected mass, which lacks what falls on ids outside the student vocabulary), the total variation (TV) and the Jensen-Shannon divergence (JSD, β ½) between the two teachers, and the JSD of each from the student. \"Event agreed\" is the share of positions where the projection sends the other tokenizer's own next token to the student's gold token. If the twins' JSD is near their JSD from the student, the foreign twin is another teacher at those positions, not the same one seen through a projection."));
             Line();
-            Line("| genre | positions | event agreed | gold reached | gold: same twin | gold: foreign twin | gold: student | entropy: same | entropy: foreign | TV(twins) | JSD(twins) | JSD(same, student) | JSD(foreign, student) |");
-            Line("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-            foreach (var g in _f.Genres.Where(agreement.ContainsKey))
-            {
-                var a = agreement[g];
-                Line(string.Create(Inv, $"| {g} | {a.Positions} | {(double)a.GoldMapped / a.Positions:P1} | {a.GoldReached} | {a.GoldMean.Same:F3} | {a.GoldMean.Foreign:F3} | {a.GoldMean.Student:F3} | {a.Mean(a.Entropy.Same):F3} | {a.Mean(a.Entropy.Foreign):F3} | {a.Mean(a.TotalVariation):F3} | {a.Mean(a.JensenShannon.Twins):F3} | {a.Mean(a.JensenShannon.SameStudent):F3} | {a.Mean(a.JensenShannon.ForeignStudent):F3} |"));
-            }
+            Line("| genre | other teacher | positions | event agreed | gold reached | gold: same twin | gold: other | gold: student | entropy: same twin | entropy: other | TV(same, other) | JSD(same, other) | JSD(same, student) | JSD(other, student) |");
+            Line("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+            foreach (var g in _f.Genres)
+                foreach (var other in new[] { _f.Twins(g).Foreign, _f.SeedTwin(g) }.OfType<string>().Where(agreement.ContainsKey))
+                {
+                    var a = agreement[other];
+                    Line(string.Create(Inv, $"| {g} | {other} | {a.Positions} | {(double)a.GoldMapped / a.Positions:P1} | {a.GoldReached} | {a.GoldMean.Same:F3} | {a.GoldMean.Foreign:F3} | {a.GoldMean.Student:F3} | {a.Mean(a.Entropy.Same):F3} | {a.Mean(a.Entropy.Foreign):F3} | {a.Mean(a.TotalVariation):F3} | {a.Mean(a.JensenShannon.Twins):F3} | {a.Mean(a.JensenShannon.SameStudent):F3} | {a.Mean(a.JensenShannon.ForeignStudent):F3} |"));
+                }
         }
         Line();
         Line("## ALM's settings, chosen on validation");
@@ -208,6 +209,14 @@ public sealed class TwinsReport(TwinsResults results)
             Comparisons(Line, [($"{TwinsFigures.SamePositions} − {TwinsFigures.SameTokenizer}", TwinsFigures.SamePositions, TwinsFigures.SameTokenizer),
                 ($"{TwinsFigures.SamePositions} − {TwinsFigures.HardLabel}", TwinsFigures.SamePositions, TwinsFigures.HardLabel),
                 ($"{TwinsFigures.ForeignFirstToken} − {TwinsFigures.SamePositions}", TwinsFigures.ForeignFirstToken, TwinsFigures.SamePositions)]);
+        }
+        if (results.Scores.ContainsKey(TwinsFigures.SameSeedTwins))
+        {
+            Section(Line, "Another seed, the same tokenizer",
+                $"`{TwinsFigures.SameSeedTwins}`: `{TwinsFigures.SameTokenizer}` taught by the same-tokenizer twins' copies trained from another seed (`*{TwinsFigures.SeedTwinSuffix}`, nothing else changed). Its gain over `{TwinsFigures.SameTokenizer}`'s is what swapping the teachers for equally made ones transfers with nothing foreign between them: the yardstick for the transfer efficiencies above.");
+            Comparisons(Line, [($"{TwinsFigures.SameSeedTwins} − {TwinsFigures.HardLabel}", TwinsFigures.SameSeedTwins, TwinsFigures.HardLabel),
+                ($"{TwinsFigures.SameSeedTwins} − {TwinsFigures.SameTokenizer}", TwinsFigures.SameSeedTwins, TwinsFigures.SameTokenizer)]);
+            Line($"| gain ratio: ({TwinsFigures.SameSeedTwins} − hard-label) / ({TwinsFigures.SameTokenizer} − hard-label) | {R(_f.GainRatio(TwinsFigures.SameSeedTwins, TwinsFigures.SameTokenizer))} |" + string.Concat(_f.Genres.Select(_ => " |")));
         }
         if (!results.Scores.ContainsKey(TwinsFigures.SameAlm) || !results.Scores.ContainsKey(TwinsFigures.ForeignAlm)) return;
         Section(Line, "ALM as a method, with the tokenizer held fixed",

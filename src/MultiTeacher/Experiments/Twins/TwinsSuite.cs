@@ -3,6 +3,7 @@ using System.Globalization;
 using MultiTeacher.Corpora;
 using MultiTeacher.Losses;
 using MultiTeacher.Recipes;
+using MultiTeacher.Teachers;
 
 namespace MultiTeacher.Experiments.Twins;
 
@@ -156,12 +157,14 @@ public static class TwinsSuite
         var reference = students.First(s => s.Name == TwinsFigures.HardLabel && s.Seed == 1);
         var targets = teachers.ToDictionary(t => t.Name,
             t => scorer.Targets(t.Directory, reference.Directory, splits.Single(s => s.Genre == GenreOf(t)).Test));
-        var agreement = splits.ToDictionary(s => s.Genre, s =>
+        var agreement = new Dictionary<string, TargetAgreement>();
+        foreach (var split in splits)
         {
-            var twins = teachers.Where(t => GenreOf(t) == s.Genre).ToList();
+            var twins = teachers.Where(t => GenreOf(t) == split.Genre).ToList();
             var same = twins.Single(t => t.Name.EndsWith(TwinsFigures.SameTokenizerSuffix, StringComparison.Ordinal));
-            return scorer.Agreement(same.Directory, twins.Single(t => t != same).Directory, reference.Directory, s.Test);
-        });
+            foreach (var other in twins.Where(t => t != same))
+                agreement[other.Name] = scorer.Agreement(same.Directory, other.Directory, reference.Directory, split.Test);
+        }
         log.WriteLine($"done in {total.Elapsed.TotalMinutes:F1} min");
         var report = new TwinsReport(new TwinsResults(splits, teachers, students, scores, mass, tuning.Select(t => (t.Choice, t.Validation)).ToList(), chosen,
             settings.Seeds, total.Elapsed, targets, settings.Students, settings.CommandLine(), agreement));

@@ -24,6 +24,20 @@ public sealed class TwinsFiguresTests
     }
 
     [Fact]
+    public void AGenresTwins_AreTheMistralTeacherAndTheForeignOne_TheSeedCopyApart()
+    {
+        static TwinsModel T(string name) => new(name, 0, "unused", null, false, 0);
+        List<GenreSplit> splits = [new("press", [], [], []), new("fiction", [], [], [])];
+        var f = new TwinsFigures(new TwinsResults(splits, [T("press-mistral-seed2"), T("press-llama3"), T("press-mistral"), T("fiction-qwen3"), T("fiction-mistral")],
+            [], new Dictionary<string, double[][]>(), new Dictionary<string, double>(), [], new AlmChoice(5, 0.1), 1, TimeSpan.Zero));
+
+        Assert.Equal(("press-mistral", "press-llama3"), f.Twins("press"));
+        Assert.Equal("press-mistral-seed2", f.SeedTwin("press"));
+        Assert.Equal(("fiction-mistral", "fiction-qwen3"), f.Twins("fiction"));
+        Assert.Null(f.SeedTwin("fiction"));
+    }
+
+    [Fact]
     public void TransferEfficiency_IsTheForeignGainOverTheSameTokenizerGain_OnTheGenresDocuments()
     {
         var f = Figures();

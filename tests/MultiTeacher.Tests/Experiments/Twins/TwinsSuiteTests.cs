@@ -27,10 +27,10 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         var result = TwinsSuite.Run(settings, output, CancellationToken.None);
         log.WriteLine(output.ToString());
 
-        var students = new[] { "hard-label", "same-fused", "same-fused-lump", "same-fused-foreign_positions", "same-alm", "foreign-first_token", "foreign-first_token-rkl", "same-fused-rkl", "foreign-first_token-jsd", "same-fused-jsd", "foreign-first_token-tv", "same-fused-tv", "foreign-first_token-min_ce", "foreign-first_token-avg_ce", "foreign-uld", "foreign-alm", "foreign-exact", "foreign-exact_lump",
+        var students = new[] { "hard-label", "same-fused", "same-fused-lump", "same-fused-foreign_positions", "same-fused-seed2", "same-alm", "foreign-first_token", "foreign-first_token-rkl", "same-fused-rkl", "foreign-first_token-jsd", "same-fused-jsd", "foreign-first_token-tv", "same-fused-tv", "foreign-first_token-min_ce", "foreign-first_token-avg_ce", "foreign-uld", "foreign-alm", "foreign-exact", "foreign-exact_lump",
             "single-press-alm", "single-learned-alm", "single-fiction-alm", "single-press-exact_lump", "single-learned-exact_lump", "single-fiction-exact_lump",
             "single-press-first_token", "single-learned-first_token", "single-fiction-first_token" };
-        var teachers = new[] { "press-mistral", "press-llama3", "learned-mistral", "learned-llama3", "fiction-mistral", "fiction-qwen3" };
+        var teachers = new[] { "press-mistral", "press-llama3", "learned-mistral", "learned-llama3", "fiction-mistral", "fiction-qwen3", "press-mistral-seed2", "learned-mistral-seed2", "fiction-mistral-seed2" };
         var text = File.ReadAllText(report);
         foreach (var name in students) Assert.Contains($"| {name} | ", text);
         foreach (var name in teachers) Assert.Matches($@"\| \w+ \| {name} \| \d\.\d{{4}} \| 0\.\d{{3}} \| [+-]\d\.\d{{4}} \[", text);
@@ -56,14 +56,24 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         // Every teacher's target at top-64 and top-1024 against the hard-label student, at the same aligned positions.
         foreach (var name in teachers) Assert.Matches($@"\| \w+ \| {name} \| [1-9]\d* \| \d+\.\d{{3}} \| \d+\.\d{{3}} \| \d+\.\d{{3}} \|", text);
         // The twins compared: at the foreign twin's aligned positions, the very positions of its target row above.
-        foreach (var (genre, foreignTwin) in new[] { ("press", "press-llama3"), ("learned", "learned-llama3"), ("fiction", "fiction-qwen3") })
+        // The seed copy shares the student's tokenizer: every position, every event agreed, and yet another teacher.
+        foreach (var (genre, other) in new[] { ("press", "press-llama3"), ("learned", "learned-llama3"), ("fiction", "fiction-qwen3"),
+            ("press", "press-mistral-seed2"), ("learned", "learned-mistral-seed2"), ("fiction", "fiction-mistral-seed2") })
         {
-            var agreement = result.Figures.Results.Agreement![genre];
-            var target = result.Figures.Results.Targets![foreignTwin][0].Quality;
+            var agreement = result.Figures.Results.Agreement![other];
+            var target = result.Figures.Results.Targets![other][0].Quality;
             Assert.Equal(target.Positions, agreement.Positions);
             Assert.InRange(agreement.GoldReached, 1, agreement.Positions);
-            Assert.Matches($@"\| {genre} \| {agreement.Positions} \| \d+\.\d % \| {agreement.GoldReached} \| (\d+\.\d{{3}} \| ){{9}}", text);
+            if (other.EndsWith("-seed2", StringComparison.Ordinal))
+            {
+                Assert.Equal(agreement.Positions, agreement.GoldMapped);
+                Assert.Equal(target.Positions, result.Figures.Results.Targets![genre + "-mistral"][0].Quality.Positions);
+                Assert.True(agreement.TotalVariation > 0, other);
+            }
+            Assert.Matches($@"\| {genre} \| {other} \| {agreement.Positions} \| \d+\.\d % \| {agreement.GoldReached} \| (\d+\.\d{{3}} \| ){{9}}", text);
         }
+        Assert.Matches(@"\| same-fused-seed2 − same-fused \| [+-]\d\.\d{4} \[", text);
+        Assert.Matches(@"\| press \| press-mistral-seed2 \| \d\.\d{4} \| 0\.\d{3} \| [+-]\d\.\d{4} \[.*\] \| [+-]\d\.\d{4} \[", text);
         // Every student exists once per seed, each a succeeded run in lineage (the chosen search point is the ALM student's seed 1).
         var store = new MultiTeacher.Lineage.LineageStore(db);
         var figures = result.Figures.Results;
