@@ -9,11 +9,7 @@ namespace MultiTeacher.Tests.Teachers;
 [Trait("Category", TestCategory.Unit)]
 public sealed class TargetAgreementTests
 {
-    private static readonly string[] Texts =
-    [
-        "The Fulton County Grand Jury said Friday an investigation of Atlanta's recent primary election produced no evidence.",
-        "The jury further said in term-end presentments that the City Executive Committee deserves the praise of the city.",
-    ];
+    private static readonly string[] Texts = TargetQualityTests.Texts;
 
     [Fact]
     public void Sums_OfOneRow_AreTheHandComputedBits()

@@ -9,7 +9,8 @@ namespace MultiTeacher.Tests.Teachers;
 [Trait("Category", TestCategory.Unit)]
 public sealed class TargetQualityTests
 {
-    private static readonly string[] Texts =
+    /// <summary>Two Brown press sentences, the texts targets are measured on here and in <see cref="TargetAgreementTests"/>.</summary>
+    internal static readonly string[] Texts =
     [
         "The Fulton County Grand Jury said Friday an investigation of Atlanta's recent primary election produced no evidence.",
         "The jury further said in term-end presentments that the City Executive Committee deserves the praise of the city.",
