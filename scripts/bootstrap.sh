@@ -21,7 +21,9 @@ apt_install() {
 
 # dotnet: Debian ships no .NET 10 SDK and only the package registries are reachable, so the SDK
 # must already be on the machine.
-if ! command -v dotnet >/dev/null 2>&1 || ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
+# Readers in these pipelines take all their input: under pipefail one that stops early (grep -q,
+# awk's exit) kills the writer with SIGPIPE, and the whole script ends with status 141.
+if ! command -v dotnet >/dev/null 2>&1 || ! dotnet --list-sdks 2>/dev/null | grep '^10\.' >/dev/null; then
   say "the .NET 10 SDK is required (dotnet on PATH); install it, then run this again."
   exit 1
 fi
@@ -29,7 +31,7 @@ fi
 # TorchSharp 0.107's libtorch wrapper is linked against GLIBCXX_3.4.32 (GCC 13). Debian 12 ships
 # GCC 12's libstdc++ (3.4.30), so torch fails to load there. Debian 13's libstdc++6, pinned at low
 # priority so nothing else is pulled from trixie, provides the symbol (and upgrades libc6 with it).
-libstdcxx=$(ldconfig -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 .*x86-64/ {print $NF; exit}')
+libstdcxx=$(ldconfig -p 2>/dev/null | awk '/libstdc\+\+\.so\.6 .*x86-64/ && !found {print $NF; found = 1}')
 if [ -z "$libstdcxx" ] || ! grep -qa 'GLIBCXX_3\.4\.32' "$libstdcxx"; then
   if is_root; then
     say "libstdc++ lacks GLIBCXX_3.4.32; installing libstdc++6 from Debian 13 (trixie), pinned at priority 100"

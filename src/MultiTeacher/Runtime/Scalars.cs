@@ -14,6 +14,15 @@ public static class Scalars
     /// <summary>1, the alpha of a plain addition.</summary>
     public static readonly Scalar One = 1.ToScalar();
 
+    /// <summary>−1, the alpha that makes an addition a subtraction.</summary>
+    public static readonly Scalar MinusOne = (-1).ToScalar();
+
+    /// <summary>0, what probabilities are compared with.</summary>
+    public static readonly Scalar Zero = 0.ToScalar();
+
+    /// <summary>½, for midpoints.</summary>
+    public static readonly Scalar Half = 0.5.ToScalar();
+
     /// <summary>−∞, what masked log-probabilities are filled with.</summary>
     public static readonly Scalar NegativeInfinity = double.NegativeInfinity.ToScalar();
 

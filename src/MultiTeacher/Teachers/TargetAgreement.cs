@@ -1,6 +1,8 @@
 using MultiTeacher.Alignment;
 using MultiTeacher.Models;
+using MultiTeacher.Runtime;
 using MultiTeacher.Tokenization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MultiTeacher.Teachers;
@@ -58,12 +60,14 @@ public sealed record TargetAgreement(long Positions, long GoldMapped, long GoldR
     }
 
     /// <summary>(N, V_teacher) probabilities summed into (N, V) by <paramref name="index"/> (V: dropped).</summary>
+    /// <remarks>Every number handed to libtorch is a Scalar held for the whole call (<see cref="Scalars"/>).</remarks>
     private static Tensor Project(Tensor probs, Tensor index, int studentVocab)
     {
+        using var dropped = ((long)studentVocab).ToScalar();
         var ids = index.shape[0] < probs.shape[1]
-            ? cat([index, full(probs.shape[1] - index.shape[0], (long)studentVocab, ScalarType.Int64)])   // logit rows beyond the tokenizer (Qwen pads its embedding)
+            ? cat([index, full([probs.shape[1] - index.shape[0]], dropped, ScalarType.Int64)])   // logit rows beyond the tokenizer (Qwen pads its embedding)
             : index.narrow(0, 0, probs.shape[1]);
-        return zeros(probs.shape[0], studentVocab + 1, ScalarType.Float64).index_add_(1, ids, probs, 1.0).narrow(1, 0, studentVocab);
+        return zeros(probs.shape[0], studentVocab + 1, ScalarType.Float64).index_add_(1, ids, probs, Scalars.One).narrow(1, 0, studentVocab);
     }
 
     /// <summary>
@@ -74,15 +78,15 @@ public sealed record TargetAgreement(long Positions, long GoldMapped, long GoldR
     {
         using var scope = NewDisposeScope();
         var g = tensor(gold).unsqueeze(1);
-        var reached = foreign.gather(1, g) > 0;
+        var reached = foreign.gather(1, g).gt(Scalars.Zero);
         double Bits(Tensor probs) => -where(reached, probs.gather(1, g).log2(), zeros_like(reached, ScalarType.Float64)).sum().item<double>();
         double H(Tensor probs) => -XLog2X(probs).sum().item<double>();
-        double Js(Tensor a, Tensor b) => (H((a + b) / 2) * 2 - H(a) - H(b)) / 2;
+        double Js(Tensor a, Tensor b) => (H(a.add(b, Scalars.One).mul(Scalars.Half)) * 2 - H(a) - H(b)) / 2;
         return new TargetAgreement(gold.Length, goldMapped, reached.sum().item<long>(), (Bits(same), Bits(foreign), Bits(student)), (H(same), H(foreign)),
-            (same - foreign).abs().sum().item<double>() / 2, (Js(same, foreign), Js(same, student), Js(foreign, student)));
+            same.add(foreign, Scalars.MinusOne).abs().sum().item<double>() / 2, (Js(same, foreign), Js(same, student), Js(foreign, student)));
     }
 
-    private static Tensor XLog2X(Tensor p) => where(p > 0, p * p.log2(), zeros_like(p));
+    private static Tensor XLog2X(Tensor p) => where(p.gt(Scalars.Zero), p.mul(p.log2()), zeros_like(p));
 
     private TargetAgreement Plus(TargetAgreement o) => new(Positions + o.Positions, GoldMapped + o.GoldMapped, GoldReached + o.GoldReached,
         (Gold.Same + o.Gold.Same, Gold.Foreign + o.Gold.Foreign, Gold.Student + o.Gold.Student), (Entropy.Same + o.Entropy.Same, Entropy.Foreign + o.Entropy.Foreign),
