@@ -57,4 +57,20 @@ public sealed class BadInputTests
         Assert.Single(error.TrimEnd().Split('\n'));
         Assert.Contains("recipe file not found", error);
     }
+
+    [Theory]
+    [InlineData("--resume")]
+    [InlineData("--cache-root")]
+    public void SubmittingAPipeline_WithARecipesOnlyOption_IsOneLineExit2(string option)
+    {
+        var pipeline = Path.Combine(MultiTeacher.Experiments.DemoPaths.FindRecipes("pipelines"), "supernova-demo.yaml");
+        string[] args = option == "--cache-root" ? ["submit", pipeline, option, Path.GetTempPath()] : ["submit", pipeline, option];
+
+        var (code, output, error) = Cli.CliRunner.Run("", args);
+
+        Assert.Equal(CliApp.BadInput, code);
+        Assert.Equal("", output);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.Contains(option, error);
+    }
 }

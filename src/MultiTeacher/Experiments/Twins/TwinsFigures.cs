@@ -42,13 +42,23 @@ public sealed class TwinsFigures(TwinsResults results)
     /// <summary>The twins of a genre: the teacher with the student's tokenizer, and the foreign one.</summary>
     public (string Same, string Foreign) Twins(string genre)
     {
-        var names = TeachersOf(genre);
-        var same = names.Single(n => n.EndsWith(SameTokenizerSuffix, StringComparison.Ordinal));
-        return (same, names.Single(n => n != same && !n.EndsWith(SeedTwinSuffix, StringComparison.Ordinal)));
+        var (same, foreign, _) = Pair(TeachersOf(genre));
+        return (same, foreign);
     }
 
     /// <summary>The genre's same-tokenizer teacher trained from another seed, if the run has one.</summary>
-    public string? SeedTwin(string genre) => TeachersOf(genre).SingleOrDefault(n => n.EndsWith(SeedTwinSuffix, StringComparison.Ordinal));
+    public string? SeedTwin(string genre) => Pair(TeachersOf(genre)).Seed;
+
+    /// <summary>
+    /// One genre's teachers told apart by name: the one with the student's tokenizer
+    /// (<see cref="SameTokenizerSuffix"/>), its copy from another seed (<see cref="SeedTwinSuffix"/>, if any) and the foreign one.
+    /// </summary>
+    public static (string Same, string Foreign, string? Seed) Pair(IReadOnlyList<string> names)
+    {
+        var same = names.Single(n => n.EndsWith(SameTokenizerSuffix, StringComparison.Ordinal));
+        var seed = names.SingleOrDefault(n => n.EndsWith(SeedTwinSuffix, StringComparison.Ordinal));
+        return (same, names.Single(n => n != same && n != seed), seed);
+    }
 
     private List<string> TeachersOf(string genre) =>
         results.Teachers.Select(t => t.Name).Where(n => n.StartsWith(genre + "-", StringComparison.Ordinal)).ToList();

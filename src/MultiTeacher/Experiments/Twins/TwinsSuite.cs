@@ -160,10 +160,10 @@ public static class TwinsSuite
         var agreement = new Dictionary<string, TargetAgreement>();
         foreach (var split in splits)
         {
-            var twins = teachers.Where(t => GenreOf(t) == split.Genre).ToList();
-            var same = twins.Single(t => t.Name.EndsWith(TwinsFigures.SameTokenizerSuffix, StringComparison.Ordinal));
-            foreach (var other in twins.Where(t => t != same))
-                agreement[other.Name] = scorer.Agreement(same.Directory, other.Directory, reference.Directory, split.Test);
+            var twins = teachers.Where(t => GenreOf(t) == split.Genre).ToDictionary(t => t.Name);
+            var (same, foreign, seed) = TwinsFigures.Pair([.. twins.Keys]);
+            foreach (var other in new[] { foreign, seed }.OfType<string>())
+                agreement[other] = scorer.Agreement(twins[same].Directory, twins[other].Directory, reference.Directory, split.Test);
         }
         log.WriteLine($"done in {total.Elapsed.TotalMinutes:F1} min");
         var report = new TwinsReport(new TwinsResults(splits, teachers, students, scores, mass, tuning.Select(t => (t.Choice, t.Validation)).ToList(), chosen,
