@@ -37,6 +37,7 @@ public static class RunCharts
         (MetricNames.WeightGroup, "Mixing weight per teacher", "mean weight"),
         (MetricNames.TextBitsPerByteGroup, "Teacher bits per byte on the training text", "bits per byte"),
         (MetricNames.MergedGroup, "Share of ALM chunks merged by γ", "share"),
+        (MetricNames.MarginalizedGroup, "Target mass given to longer readings of the last token", "share"),
         (MetricNames.CoverageGroup, "Alignment coverage per teacher", "aligned / all positions"),
     ];
 

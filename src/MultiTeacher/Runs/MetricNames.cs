@@ -32,12 +32,15 @@ public static class MetricNames
     public const string TextBitsPerByteGroup = "text_bpb/";
     /// <summary>Group of the share of each teacher's scored chunks that alm's γ merged into the next one.</summary>
     public const string MergedGroup = "alm_merged/";
+    /// <summary>Group of the share of each teacher's target mass that alignment.boundary: marginalized gave to the longer readings of its last token.</summary>
+    public const string MarginalizedGroup = "marginalized/";
 
     public static string Weight(string teacher) => WeightGroup + teacher;
     public static string Coverage(string teacher) => CoverageGroup + teacher;
     public static string Term(string teacher) => TermGroup + teacher;
     public static string TextBitsPerByte(string teacher) => TextBitsPerByteGroup + teacher;
     public static string Merged(string teacher) => MergedGroup + teacher;
+    public static string Marginalized(string teacher) => MarginalizedGroup + teacher;
     public static string TeacherBitsPerByte(string teacher) => BitsPerByteGroup + "teacher/" + teacher;
     public static string HeldOutBitsPerByte(string genre) => BitsPerByteGroup + "heldout_" + genre;
     /// <summary>Held-out bits per byte of one of several models a pipeline's evaluate stage scores: bpb/MODEL/heldout_TEXT.</summary>

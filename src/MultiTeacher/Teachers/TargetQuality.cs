@@ -20,9 +20,10 @@ public sealed record TargetQuality(long Positions, double TargetBits, double Stu
     /// <summary>
     /// Measures on each text (one sequence each, cut to <paramref name="maxStudentTokens"/> student
     /// tokens with the text they cover): the target comes from <see cref="TeacherEnsemble.Run"/>,
-    /// the path training takes (the tail spread as <paramref name="tail"/> says), with the teacher run online.
+    /// the path training takes (the tail spread as <paramref name="tail"/> says, the boundary as <paramref name="boundary"/>), with the teacher run online.
     /// </summary>
-    public static TargetQuality Measure(Teacher teacher, int topK, CausalLM student, HfTokenizer studentTokenizer, IEnumerable<string> texts, int maxStudentTokens, TailTreatment tail = TailTreatment.Bucket)
+    public static TargetQuality Measure(Teacher teacher, int topK, CausalLM student, HfTokenizer studentTokenizer, IEnumerable<string> texts, int maxStudentTokens, TailTreatment tail = TailTreatment.Bucket,
+        BoundaryTreatment boundary = BoundaryTreatment.Assumed)
     {
         long positions = 0;
         double targetBits = 0, studentBits = 0;
@@ -34,7 +35,7 @@ public sealed record TargetQuality(long Positions, double TargetBits, double Stu
             var length = s.Count - 1;
             if (length < 1) continue;
             var gold = tensor(s.Ids[1..].Select(i => (long)i).ToArray()).reshape(1, length);
-            var batch = TeacherEnsemble.Run([teacher with { Cache = null }], studentTokenizer, [new SampleView(0, text, s)], length, topK, tail, gold);
+            var batch = TeacherEnsemble.Run([teacher with { Cache = null }], studentTokenizer, [new SampleView(0, text, s)], length, topK, tail, gold, boundary);
             if (batch.Positions.Length == 0) continue;
             var goldLogProb = batch.Input.GoldLogProb!.data<float>().ToArray();                                   // (1, N), natural log
             var studentLogProbs = TeacherForward.LogProbs(student, [s.Ids]);                                     // (1, T + 1, V)

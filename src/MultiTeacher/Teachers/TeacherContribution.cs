@@ -30,7 +30,7 @@ public static class TeacherContribution
         var gold = tensor(encoding.Ids[1..].Select(i => (long)i).ToArray()).view(1, t);                 // (1, T)
         var contributions = Enumerable.Range(0, n).Select(j => new TokenContribution(text[encoding.Offsets[j].Start..encoding.Offsets[j].End], new Dictionary<string, double>())).ToArray();
         if (teachers.Count == 0 || t == 0) return contributions;
-        var batch = TeacherEnsemble.Run(teachers.Teachers, student, [new SampleView(0, text, encoding)], t, teachers.TopK, teachers.Tail, gold);
+        var batch = TeacherEnsemble.Run(teachers.Teachers, student, [new SampleView(0, text, encoding)], t, teachers.TopK, teachers.Tail, gold, teachers.Boundary);
         if (batch.Positions.Length == 0) return contributions;
         var weights = teachers.Mixing!.Mix(batch.Input).Weights.to(float32).data<float>().ToArray();                 // (K, N) row-major
         for (var p = 0; p < batch.Positions.Length; p++)

@@ -31,9 +31,10 @@ public sealed class TeacherSet : IDisposable
     public MixingPolicy? Mixing { get; }
     public int TopK { get; }
     public TailTreatment Tail { get; }
+    public BoundaryTreatment Boundary { get; }
 
-    private TeacherSet(Teacher[] teachers, MixingPolicy? mixing, int topK, TailTreatment tail, TeacherHashes hashes, string cacheRoot, TextWriter log, WarmTeachers? warm)
-        => (_teachers, Mixing, TopK, Tail, _hashes, _cacheRoot, _log, _warm) = (teachers, mixing, topK, tail, hashes, cacheRoot, log, warm);
+    private TeacherSet(Teacher[] teachers, MixingPolicy? mixing, AlignmentSettings alignment, TeacherHashes hashes, string cacheRoot, TextWriter log, WarmTeachers? warm)
+        => (_teachers, Mixing, TopK, Tail, Boundary, _hashes, _cacheRoot, _log, _warm) = (teachers, mixing, alignment.TopK, alignment.Tail, alignment.Boundary, hashes, cacheRoot, log, warm);
 
     /// <param name="hashes">Teacher directory hashes already verified (a run's input check), so caches are keyed without hashing again.</param>
     /// <param name="cacheRoot">Where projections and teacher caches live.</param>
@@ -63,7 +64,7 @@ public sealed class TeacherSet : IDisposable
             teachers[k] = teachers[k] with { PositionsOf = positions };
         }
         var mixing = teachers.Count > 0 ? MixingPolicy.Create(recipe.Mixing, specs.Select(t => t.Weight).ToArray()) : null;
-        return new TeacherSet([.. teachers], mixing, recipe.Alignment.TopK, recipe.Alignment.Tail, hashes, cacheRoot, log, warm);
+        return new TeacherSet([.. teachers], mixing, recipe.Alignment, hashes, cacheRoot, log, warm);
     }
 
     private static Teacher LendOne(WarmTeachers warm, TeacherSettings spec, string hash, HfTokenizer student, ProjectionMethod method, Device device, string cacheRoot, TextWriter log)

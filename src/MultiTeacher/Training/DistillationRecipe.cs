@@ -138,7 +138,7 @@ public sealed class DistillationRecipe : IDisposable
 
     /// <summary>A micro-batch's loss value, the loss still to backpropagate (null when already done), and what it measured.</summary>
     private sealed record LossMeasured(double Loss, Tensor? Pending, double Ce, double? Kd, double[] Weights, double[] Coverage, double[]? Terms, long Tokens,
-        IReadOnlyList<Tensor> OnDevice, double[]? TextBitsPerByte = null, double[]? Merged = null);
+        IReadOnlyList<Tensor> OnDevice, double[]? TextBitsPerByte = null, double[]? Merged = null, double[]? Marginalized = null);
 
     /// <summary>A micro-batch as trained: the model that computed it (the student, or its bfloat16 copy), the optimizer of the student's weights and the batch's tensors on the device (ids or logits, targets, the teachers' blend).</summary>
     internal sealed record StepTensors(int Step, Device Device, CausalLM Student, AdamW Optimizer, IReadOnlyList<Tensor> Batch);
@@ -179,7 +179,7 @@ public sealed class DistillationRecipe : IDisposable
     /// <summary>The teachers' view of the batch and, where some teacher aligns, their blend.</summary>
     private (TeacherBatch Batch, MixingResult? Mixed) Blend(IReadOnlyList<TextSample> samples, IReadOnlyList<Teacher> teachers, Tensor targets)
     {
-        var teacherBatch = TeacherEnsemble.Run(teachers, _tokenizer, Views(samples), _recipe.Data.SequenceLength, _teachers.TopK, _teachers.Tail, targets);
+        var teacherBatch = TeacherEnsemble.Run(teachers, _tokenizer, Views(samples), _recipe.Data.SequenceLength, _teachers.TopK, _teachers.Tail, targets, _teachers.Boundary);
         if (teacherBatch.Positions.Length == 0) return (teacherBatch, null);
         var mixed = _teachers.Mixing!.Mix(teacherBatch.Input);
         return (teacherBatch, mixed with { Target = mixed.Target with { Lumped = _teachers.Tail == TailTreatment.Lump } });
@@ -215,7 +215,7 @@ public sealed class DistillationRecipe : IDisposable
         var coverage = f.Teachers?.Coverage ?? new double[_teachers.Count];
         var loss = DistillationLoss.Combine(ce, kd, _recipe.Loss.HardLabelWeight);
         return new LossMeasured(loss.item<float>(), loss, ce.item<float>(), kd?.item<float>(), weights, coverage, null, tokens,
-            [f.FlatLogits, gold, .. Tensors(target)]);
+            [f.FlatLogits, gold, .. Tensors(target)], Marginalized: f.Teachers?.Marginalized);
     }
 
     private LossMeasured ChunkedLossStep(List<TextSample> samples, double scale)
@@ -227,7 +227,7 @@ public sealed class DistillationRecipe : IDisposable
         var result = ChunkedLoss.Backward(Computing, hidden, gold, teacherBatch?.Positions, target, _recipe.Loss, _recipe.Train.LogitsChunk, scale);
         var weights = mixed?.Weights.mean([1]).data<float>().Select(w => (double)w).ToArray() ?? new double[_teachers.Count];
         return new LossMeasured(result.Loss, null, result.Ce, result.Kd, weights, teacherBatch?.Coverage ?? new double[_teachers.Count], null,
-            targets.ne(-100).sum().item<long>(), [ids, hidden, gold, .. Tensors(target)]);
+            targets.ne(-100).sum().item<long>(), [ids, hidden, gold, .. Tensors(target)], Marginalized: teacherBatch?.Marginalized);
     }
 
     private static Tensor[] Tensors(SupportDistribution? d) =>
@@ -316,6 +316,7 @@ public sealed class DistillationRecipe : IDisposable
             var terms = _terms is null ? null : new double[_teachers.Count];
             var textBpb = _terms is null || _recipe.Loss.Kind != LossKind.Alm ? null : new double[_teachers.Count];
             var merged = textBpb is null ? null : new double[_teachers.Count];
+            var marginalized = _terms is null && _teachers.Boundary == BoundaryTreatment.Marginalized ? new double[_teachers.Count] : null;
             long tokens = 0;
             for (var micro = 0; micro < r.GradAccum; micro++)
             {
@@ -333,6 +334,7 @@ public sealed class DistillationRecipe : IDisposable
                 for (var k = 0; terms is not null && k < terms.Length; k++) terms[k] += m.Terms![k] / r.GradAccum;
                 for (var k = 0; textBpb is not null && k < textBpb.Length; k++) textBpb[k] += m.TextBitsPerByte![k] / r.GradAccum;
                 for (var k = 0; merged is not null && k < merged.Length; k++) merged[k] += m.Merged![k] / r.GradAccum;
+                for (var k = 0; marginalized is not null && m.Marginalized is not null && k < marginalized.Length; k++) marginalized[k] += m.Marginalized[k] / r.GradAccum;
                 tokens += m.Tokens;
             }
             _mixed?.PullGradients();
@@ -352,7 +354,8 @@ public sealed class DistillationRecipe : IDisposable
                 _teachers.Teachers.Select((t, k) => (t.Name, coverage[k])).ToDictionary(x => x.Name, x => x.Item2), evalBpb,
                 terms is null ? null : _teachers.Teachers.Select((t, k) => (t.Name, terms[k])).ToDictionary(x => x.Name, x => x.Item2),
                 textBpb is null ? null : _teachers.Teachers.Select((t, k) => (t.Name, textBpb[k])).Where(x => double.IsFinite(x.Item2)).ToDictionary(x => x.Name, x => x.Item2),
-                merged is null ? null : _teachers.Teachers.Select((t, k) => (t.Name, merged[k])).ToDictionary(x => x.Name, x => x.Item2));
+                merged is null ? null : _teachers.Teachers.Select((t, k) => (t.Name, merged[k])).ToDictionary(x => x.Name, x => x.Item2),
+                marginalized is null ? null : _teachers.Teachers.Select((t, k) => (t.Name, marginalized[k])).ToDictionary(x => x.Name, x => x.Item2));
             metricsFile.WriteLine(metrics.ToJsonLine());
             metricsFile.Flush();
             onStep?.Invoke(metrics);

@@ -7,7 +7,8 @@ public static class StepLine
 {
     public static string Format(StepMetrics m, int totalSteps, TimeSpan? eta = null)
     {
-        var teachers = string.Join(" ", m.TeacherWeight.Select(kv => $"{kv.Key}:w={kv.Value:F2},cov={m.TeacherCoverage[kv.Key]:P0}"));
+        var teachers = string.Join(" ", m.TeacherWeight.Select(kv => $"{kv.Key}:w={kv.Value:F2},cov={m.TeacherCoverage[kv.Key]:P0}" +
+            (m.TeacherMarginalized?.GetValueOrDefault(kv.Key) is > 0 and var moved ? $",marg={moved:P1}" : "")));
         var kd = m.Distillation is { } d ? d.ToString("F4", CultureInfo.InvariantCulture) : "-";
         var left = eta is { } e ? $"  eta {e:mm\\:ss}" : "";
         return string.Create(CultureInfo.InvariantCulture,

@@ -7,13 +7,14 @@ namespace MultiTeacher.Training;
 /// What one optimiser step measured; one JSON line of metrics.jsonl per step. TeacherWeight: each
 /// teacher's weight, its mean over the step's positions or sequences; TeacherTerm: each teacher's own
 /// distillation term (alm, uld); TeacherTextBitsPerByte: each teacher's bits per byte on the step's text (alm);
-/// TeacherMerged: the share of each teacher's scored chunks that γ merged (alm).
+/// TeacherMerged: the share of each teacher's scored chunks that γ merged (alm); TeacherMarginalized:
+/// the mean share of each teacher's target mass given to the longer readings of its last token (alignment.boundary: marginalized).
 /// </summary>
 public sealed record StepMetrics(
     int Step, double Loss, double HardLabelCe, double? Distillation, double LearningRate, double GradNorm, double TokensPerSecond,
     IReadOnlyDictionary<string, double> TeacherWeight, IReadOnlyDictionary<string, double> TeacherCoverage, double? EvalBitsPerByte = null,
     IReadOnlyDictionary<string, double>? TeacherTerm = null, IReadOnlyDictionary<string, double>? TeacherTextBitsPerByte = null,
-    IReadOnlyDictionary<string, double>? TeacherMerged = null)
+    IReadOnlyDictionary<string, double>? TeacherMerged = null, IReadOnlyDictionary<string, double>? TeacherMarginalized = null)
 {
     /// <summary>The step as (step, name, value) rows named by <see cref="MetricNames"/>, the form lineage stores and audits compare.</summary>
     public IEnumerable<(int Step, string Name, double Value)> Rows()
@@ -29,6 +30,7 @@ public sealed record StepMetrics(
         foreach (var (name, d) in TeacherTerm ?? new Dictionary<string, double>()) yield return (Step, MetricNames.Term(name), d);
         foreach (var (name, b) in TeacherTextBitsPerByte ?? new Dictionary<string, double>()) yield return (Step, MetricNames.TextBitsPerByte(name), b);
         foreach (var (name, m) in TeacherMerged ?? new Dictionary<string, double>()) yield return (Step, MetricNames.Merged(name), m);
+        foreach (var (name, m) in TeacherMarginalized ?? new Dictionary<string, double>()) yield return (Step, MetricNames.Marginalized(name), m);
         if (EvalBitsPerByte is { } bpb) yield return (Step, MetricNames.EvalBitsPerByte, bpb);
     }
 

@@ -81,6 +81,6 @@ public sealed class TargetQualityTests
         Assert.InRange(measured.TargetBitsPerToken, 1, 40);
     }
 
-    private static Teacher AsTeacher(CausalLM model, MultiTeacher.Tokenization.HfTokenizer tokenizer, VocabularyProjection projection) =>
+    internal static Teacher AsTeacher(CausalLM model, MultiTeacher.Tokenization.HfTokenizer tokenizer, VocabularyProjection projection) =>
         new(new MultiTeacher.Recipes.TeacherSettings { Name = "t", Path = "." }, model, tokenizer, projection);
 }

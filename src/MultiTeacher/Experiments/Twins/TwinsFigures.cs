@@ -122,8 +122,9 @@ public sealed class TwinsFigures(TwinsResults results)
 
     public static string Foreign(string method) => $"foreign-{method}";
 
-    /// <summary>The methods whose three-foreign-twin student was trained, first_token under each of <see cref="PairedVariants"/> included.</summary>
-    public IEnumerable<string> MethodsRun => Methods.Where(m => results.Scores.ContainsKey(Foreign(m))).Concat(PairedVariants.Select(v => $"first_token-{v}"));
+    /// <summary>The methods whose three-foreign-twin student was trained: those of <see cref="Methods"/>, then first_token under every other setting a <c>foreign-first_token-SETTING</c> student was trained with.</summary>
+    public IEnumerable<string> MethodsRun => Methods.Where(m => results.Scores.ContainsKey(Foreign(m)))
+        .Concat(results.Scores.Keys.Where(n => n.StartsWith(ForeignFirstToken + "-", StringComparison.Ordinal)).Select(n => n[Foreign("").Length..]).Order(StringComparer.Ordinal));
 
     /// <summary>The cross-tokenizer method whose student gains most over all test documents (null: none was trained).</summary>
     public string? BestMethod => MethodsRun.MinBy(m => Mean(Foreign(m), null));
@@ -146,6 +147,17 @@ public sealed class TwinsFigures(TwinsResults results)
     /// Students run in pairs that differ from <c>foreign-first_token</c> and <c>same-fused</c> by the
     /// same setting (a suffix, as <c>-rkl</c>): the swap of tokenizers under that setting.
     /// </summary>
+    /// <summary>
+    /// Foreign-twin students that add one setting (the last "-" part of the name) to another trained
+    /// foreign-twin student and have no same-tokenizer counterpart (<see cref="PairedVariants"/>),
+    /// each with the student without it: the setting's effect, everything else held.
+    /// </summary>
+    public IEnumerable<(string With, string Without)> ForeignSettings => results.Scores.Keys
+        .Where(n => n.StartsWith(ForeignFirstToken + "-", StringComparison.Ordinal) && results.Scores.ContainsKey(n[..n.LastIndexOf('-')])
+            && !PairedVariants.Contains(n[(ForeignFirstToken.Length + 1)..]))
+        .Order(StringComparer.Ordinal)
+        .Select(n => (n, n[..n.LastIndexOf('-')]));
+
     public IEnumerable<string> PairedVariants => results.Scores.Keys
         .Where(n => n.StartsWith(ForeignFirstToken + "-", StringComparison.Ordinal) && results.Scores.ContainsKey(ForeignFirstToken))
         .Select(n => n[(ForeignFirstToken.Length + 1)..])

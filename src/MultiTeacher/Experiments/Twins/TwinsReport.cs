@@ -202,6 +202,13 @@ public sealed class TwinsReport(TwinsResults results)
                 Line($"| {v} | {D(_f.Delta(foreign, TwinsFigures.HardLabel, null))} | {D(_f.Delta(foreign, TwinsFigures.ForeignFirstToken, null))} | {D(_f.Delta(same, TwinsFigures.HardLabel, null))} | {D(_f.Delta(same, TwinsFigures.SameTokenizer, null))} | {R(_f.GainRatio(foreign, same))} |");
             }
         }
+        var foreignSettings = _f.ForeignSettings.ToList();
+        if (foreignSettings.Count > 0)
+        {
+            Section(Line, "Settings on the foreign side alone",
+                "Students taught by the foreign twins that add one setting (the last part of the name) to another such student, everything else equal, and have no same-tokenizer counterpart: Δ with the setting against without it.");
+            Comparisons(Line, foreignSettings.Select(p => ($"{p.With} − {p.Without}", p.With, p.Without)).ToList());
+        }
         if (results.Scores.ContainsKey(TwinsFigures.SamePositions) && results.Scores.ContainsKey(TwinsFigures.ForeignFirstToken))
         {
             Section(Line, "Coverage or distributions",

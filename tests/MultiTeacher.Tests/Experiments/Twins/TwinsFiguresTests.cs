@@ -107,7 +107,7 @@ public sealed class TwinsFiguresTests
     }
 
     [Fact]
-    public void PairedVariants_AreTheSuffixesRunWithBothTheForeignAndTheSameTokenizerTwins()
+    public void PairedVariants_AreTheSuffixesRunWithBothTheForeignAndTheSameTokenizerTwins_AndEveryForeignSettingIsAMethod()
     {
         double[][] Row(double x) => [[x, x, x]];
         var scores = new Dictionary<string, double[][]>(Scores)
@@ -117,10 +117,14 @@ public sealed class TwinsFiguresTests
         };
         var f = Figures(scores);
         Assert.Equal(["jsd", "reverse_kl"], f.PairedVariants);
-        Assert.Equal(["first_token", "alm", "first_token-jsd", "first_token-reverse_kl"], f.MethodsRun);
+        // Every setting run with the foreign twins is a method against same-fused, paired or not; an
+        // unpaired one is shown against the foreign student without it.
+        Assert.Equal(["first_token", "alm", "first_token-jsd", "first_token-min_ce", "first_token-reverse_kl"], f.MethodsRun);
+        Assert.Equal([("foreign-first_token-min_ce", "foreign-first_token")], f.ForeignSettings);
         // Without the forward-KL foreign student there is nothing to pair a setting against.
         scores.Remove("foreign-first_token");
         Assert.Empty(Figures(scores).PairedVariants);
+        Assert.Empty(Figures(scores).ForeignSettings);
         f = Figures(new Dictionary<string, double[][]>(scores) { ["foreign-first_token"] = Row(2.9) });
         // Each one-seed row stands against both hard-label seeds: foreign Δ −0.2 ×4, −0.4 ×2 (mean −0.8/3), same −0.5 ×4, −0.7 ×2 (mean −1.7/3).
         Assert.Equal(0.8 / 1.7, f.GainRatio("foreign-first_token-reverse_kl", "same-fused-reverse_kl")!.Estimate, 12);

@@ -27,9 +27,10 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         var result = TwinsSuite.Run(settings, output, CancellationToken.None);
         log.WriteLine(output.ToString());
 
-        var students = new[] { "hard-label", "same-fused", "same-fused-lump", "same-fused-foreign_positions", "same-fused-seed2", "same-alm", "foreign-first_token", "foreign-first_token-rkl", "same-fused-rkl", "foreign-first_token-jsd", "same-fused-jsd", "foreign-first_token-tv", "same-fused-tv", "foreign-first_token-min_ce", "foreign-first_token-avg_ce", "foreign-uld", "foreign-alm", "foreign-exact", "foreign-exact_lump",
+        var students = new[] { "hard-label", "same-fused", "same-fused-lump", "same-fused-foreign_positions", "same-fused-seed2", "same-alm", "foreign-first_token", "foreign-first_token-rkl", "same-fused-rkl", "foreign-first_token-boundary", "foreign-first_token-rkl-boundary", "foreign-first_token-jsd", "same-fused-jsd", "foreign-first_token-tv", "same-fused-tv", "foreign-first_token-min_ce", "foreign-first_token-avg_ce", "foreign-uld", "foreign-alm", "foreign-exact", "foreign-exact_lump",
             "single-press-alm", "single-learned-alm", "single-fiction-alm", "single-press-exact_lump", "single-learned-exact_lump", "single-fiction-exact_lump",
-            "single-press-first_token", "single-learned-first_token", "single-fiction-first_token" };
+            "single-press-first_token", "single-learned-first_token", "single-fiction-first_token",
+            "single-press-first_token-rkl", "single-learned-first_token-rkl", "single-fiction-first_token-rkl" };
         var teachers = new[] { "press-mistral", "press-llama3", "learned-mistral", "learned-llama3", "fiction-mistral", "fiction-qwen3", "press-mistral-seed2", "learned-mistral-seed2", "fiction-mistral-seed2" };
         var text = File.ReadAllText(report);
         foreach (var name in students) Assert.Contains($"| {name} | ", text);
@@ -53,6 +54,13 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
             for (var i = 0; i < 4; i++) Assert.Equal(expected[i], double.Parse(row.Groups[i + 1].Value, System.Globalization.CultureInfo.InvariantCulture), 4);
             Assert.Matches($@"\| first_token-{divergence} \| [+-]\d\.\d{{4}} \[", text);
         }
+        // A setting with no same-tokenizer counterpart is still a method, judged against same-fused, and is
+        // shown against the foreign student without it.
+        Assert.Matches(@"\| first_token-boundary \| [+-]\d\.\d{4} \[.*\] \| .* \| (-?\d+\.\d\d \[|undefined)", text);
+        Assert.Matches(@"\| first_token-rkl-boundary \| [+-]\d\.\d{4} \[", text);
+        Assert.Matches(@"\| foreign-first_token-rkl-boundary − foreign-first_token-rkl \| [+-]\d\.\d{4} \[", text);
+        Assert.Matches(@"\| foreign-first_token-boundary − foreign-first_token \| [+-]\d\.\d{4} \[", text);
+        Assert.DoesNotMatch(@"\| foreign-first_token-rkl − foreign-first_token \|", text);   // paired with same-fused-rkl: shown with it instead
         // Every teacher's target at top-64 and top-1024 against the hard-label student, at the same aligned positions.
         foreach (var name in teachers) Assert.Matches($@"\| \w+ \| {name} \| [1-9]\d* \| \d+\.\d{{3}} \| \d+\.\d{{3}} \| \d+\.\d{{3}} \|", text);
         // The twins compared: at the foreign twin's aligned positions, the very positions of its target row above.
@@ -81,6 +89,9 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         Assert.Contains("| hard-label | 2 | ", text);
         Assert.Contains("| foreign-uld | 1 | ", text);
         Assert.All(figures.Students.Concat(figures.Teachers), m => Assert.Equal(RunStatus.Succeeded, store.Run(m.RunId!.Value)!.Status));
+        // A marginalised student logs, every step, the share of each foreign twin's target mass it moved.
+        var marginalized = store.Metrics(figures.Students.First(s => s.Name == "foreign-first_token-boundary").RunId!.Value);
+        Assert.All(new[] { "press-llama3", "learned-llama3", "fiction-qwen3" }, t => Assert.InRange(marginalized[(1, $"marginalized/{t}")], 0, 1));
         Assert.All(students, s => Assert.Equal(s == "foreign-uld" ? 1 : 2, figures.Scores[s].Length));
         Assert.All(teachers, t => Assert.Single(figures.Scores[t]));
         Assert.All(figures.Scores.Values.SelectMany(r => r), row => Assert.Equal(6, row.Length));
@@ -96,7 +107,7 @@ public sealed class TwinsSuiteTests(PostgresFixture postgres, ITestOutputHelper 
         // A subset of the students: only those are scored, the command line says so, and the goals it cannot judge say why.
         var subset = TwinsSuite.Run(settings with { Reuse = true, Students = ["hard-label", "same-fused", "foreign-first_token*"] }, TextWriter.Null, CancellationToken.None);
         Assert.Equal(runs, store.Runs(1000).Count);
-        Assert.Equal(["foreign-first_token", "foreign-first_token-avg_ce", "foreign-first_token-jsd", "foreign-first_token-min_ce", "foreign-first_token-rkl", "foreign-first_token-tv", "hard-label", "same-fused"],
+        Assert.Equal(["foreign-first_token", "foreign-first_token-avg_ce", "foreign-first_token-boundary", "foreign-first_token-jsd", "foreign-first_token-min_ce", "foreign-first_token-rkl", "foreign-first_token-rkl-boundary", "foreign-first_token-tv", "hard-label", "same-fused"],
             subset.Figures.Results.Students.Select(s => s.Name).Distinct().Order(StringComparer.Ordinal));
         var subsetText = File.ReadAllText(report);
         Assert.Contains($"`mt experiment --suite twins --reuse --seeds 2 --student-seeds foreign-uld=1 --documents 2 --students hard-label same-fused 'foreign-first_token*' --report {report}`", subsetText);
