@@ -65,4 +65,22 @@ public sealed class BoundaryMarginalizerRowTests
         Assert.Equal(100 + BoundaryMarginalizer.MaxExtensions, result.Ids[BoundaryMarginalizer.MaxExtensions]);
         Assert.Equal(1.0, result.Probs.Sum(p => (double)p), 5);
     }
+
+    [Fact]
+    public void EveryRow_IsMarginalisedWithItsOwnStepBack_IntoItsOwnColumns()
+    {
+        // Row 0: u (1) ½, v (2) ½ → student 0; row 1: u (3) ¼, v (4) ¾ → student 7.
+        var rows = new ProjectedRows(2, 1, 10, [5, 6], [1f, 0.5f], [0f, 0.5f]);
+        var back = new TopKRows(2, 2, [1, 2, 3, 4], [MathF.Log(0.5f), MathF.Log(0.5f), MathF.Log(0.25f), MathF.Log(0.75f)], [0, 0]);
+
+        var result = BoundaryMarginalizer.Apply(rows, new PreviousRows(back, [1, 3], [42, 43]), (_, _, v) => v == 2 ? 0 : v == 4 ? 7 : -1);
+
+        var w = result.K;
+        Assert.Equal([5, 0], result.Ids[..2]);
+        Assert.Equal([0.5f, 0.5f], result.Probs[..2]);
+        Assert.Equal([6, 7], result.Ids[w..(w + 2)]);
+        Assert.Equal([0.125f, 0.75f], result.Probs[w..(w + 2)]);
+        Assert.Equal([0f, 0.125f], result.Tail);
+        Assert.Equal(0.625, BoundaryMarginalizer.MeanMoved(result, 1), 6);   // (½ + ¾) / 2
+    }
 }
