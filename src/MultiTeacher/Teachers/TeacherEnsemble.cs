@@ -115,9 +115,9 @@ public static class TeacherEnsemble
         var rows = TopKRows.Create(wanted.Count, k);
         if (teacher.Cache is { } cache) FillFromCache(cache, samples, encodings, wanted, rows);
         else FillFromModel(teacher.Model, encodings, wanted, rows);
-        var aligned = Slice(rows, 0, picks.Count);
-        if (previous is not null) previous = previous with { Rows = Slice(rows, picks.Count, picks.Count) };
-        return new AlignedTeacherRows(picks.Select(p => p.Flat).ToArray(), aligned, total, previous);
+        var flat = picks.Select(p => p.Flat).ToArray();
+        if (previous is null) return new AlignedTeacherRows(flat, rows, total);
+        return new AlignedTeacherRows(flat, Slice(rows, 0, picks.Count), total, previous with { Rows = Slice(rows, picks.Count, picks.Count) });
     }
 
     private static bool HasBytes(TokenEncoding encoding, HfTokenizer tokenizer, int position) =>

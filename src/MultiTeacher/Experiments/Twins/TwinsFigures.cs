@@ -144,10 +144,6 @@ public sealed class TwinsFigures(TwinsResults results)
     public string? BestSingle => ThreeTeacherMethod is { } method ? Genres.Select(g => Single(g, method)).MinBy(m => Mean(m, null)) : null;
 
     /// <summary>
-    /// Students run in pairs that differ from <c>foreign-first_token</c> and <c>same-fused</c> by the
-    /// same setting (a suffix, as <c>-rkl</c>): the swap of tokenizers under that setting.
-    /// </summary>
-    /// <summary>
     /// Foreign-twin students that add one setting (the last "-" part of the name) to another trained
     /// foreign-twin student and have no same-tokenizer counterpart (<see cref="PairedVariants"/>),
     /// each with the student without it: the setting's effect, everything else held.
@@ -158,6 +154,10 @@ public sealed class TwinsFigures(TwinsResults results)
         .Order(StringComparer.Ordinal)
         .Select(n => (n, n[..n.LastIndexOf('-')]));
 
+    /// <summary>
+    /// Students run in pairs that differ from <c>foreign-first_token</c> and <c>same-fused</c> by the
+    /// same setting (a suffix, as <c>-rkl</c>): the swap of tokenizers under that setting.
+    /// </summary>
     public IEnumerable<string> PairedVariants => results.Scores.Keys
         .Where(n => n.StartsWith(ForeignFirstToken + "-", StringComparison.Ordinal) && results.Scores.ContainsKey(ForeignFirstToken))
         .Select(n => n[(ForeignFirstToken.Length + 1)..])
